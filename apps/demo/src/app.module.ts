@@ -1,0 +1,57 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { TerminusModule } from '@nestjs/terminus';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { SessionAuthModule, SessionCache } from '#session-auth';
+import type { DataSourceOptions } from 'typeorm';
+import { AuthController } from './auth/auth.controller.js';
+import type { DemoConfig } from './config/demo-config.js';
+import { HealthController } from './health/health.controller.js';
+import { MeController } from './me/me.controller.js';
+import { CacheThrottlerStorage } from './throttle/cache-throttler.storage.js';
+import { DemoThrottlerGuard } from './throttle/demo-throttler.guard.js';
+import { UsersService } from './users/users.service.js';
+
+const MINUTE_MS = 60_000;
+
+@Module({})
+export class AppModule {
+  static forRoot(config: DemoConfig, database: DataSourceOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        TypeOrmModule.forRoot({ ...database, retryAttempts: 2, retryDelay: 1000 }),
+        EventEmitterModule.forRoot(),
+        SessionAuthModule.forRoot({
+          isGlobal: true,
+          jwtSecret: config.jwtSecret,
+          accessTokenTtl: config.accessTokenTtl,
+          idleTtl: config.refreshIdleTtl,
+          absoluteTtl: config.refreshAbsoluteTtl,
+          reuseGraceSeconds: config.reuseGraceSeconds,
+          bcryptRounds: config.bcryptRounds,
+          redis: config.redisUrl,
+          redisKeyPrefix: config.redisKeyPrefix,
+          refreshTransport: config.refreshTransport,
+          cookieSecure: config.cookieSecure,
+          cleanupCron: config.cleanupCron,
+        }),
+        ThrottlerModule.forRootAsync({
+          inject: [SessionCache],
+          useFactory: (cache: SessionCache) => ({
+            throttlers: [
+              { name: 'login', ttl: MINUTE_MS, limit: config.rateLimitLogin },
+              { name: 'refresh', ttl: MINUTE_MS, limit: config.rateLimitRefresh },
+            ],
+            storage: new CacheThrottlerStorage(cache),
+          }),
+        }),
+        TerminusModule,
+      ],
+      controllers: [AuthController, MeController, HealthController],
+      providers: [UsersService, { provide: APP_GUARD, useClass: DemoThrottlerGuard }],
+    };
+  }
+}

@@ -1,0 +1,35 @@
+import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { type IssuedSessionBody, RefreshTokenTransport, SessionService, sessionContextOf } from '#session-auth';
+import type { Request, Response } from 'express';
+import { type UserView, UsersService } from '../users/users.service.js';
+import { LoginDto, RegisterDto } from './dto/credentials.dto.js';
+
+type SignedIn = IssuedSessionBody & { user: UserView };
+
+/** Sign-up and sign-in; the library's controller serves the other /auth routes. */
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly users: UsersService,
+    private readonly sessions: SessionService,
+    private readonly transport: RefreshTokenTransport,
+  ) {}
+
+  @Post('register')
+  async register(@Body() body: RegisterDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SignedIn> {
+    const user = await this.users.register(body.email, body.password, body.name);
+    return this.signIn(user, body.deviceName, req, res);
+  }
+
+  @Post('login')
+  @HttpCode(200)
+  async login(@Body() body: LoginDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SignedIn> {
+    const user = await this.users.authenticate(body.email, body.password);
+    return this.signIn(user, body.deviceName, req, res);
+  }
+
+  private async signIn(user: UserView, deviceName: string | undefined, req: Request, res: Response): Promise<SignedIn> {
+    const issued = await this.sessions.createSession(user.id, sessionContextOf(req, deviceName));
+    return { user, ...this.transport.write(res, issued) };
+  }
+}

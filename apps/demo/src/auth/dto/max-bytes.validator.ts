@@ -1,0 +1,15 @@
+import { registerDecorator, type ValidationOptions } from 'class-validator';
+
+/** The string's UTF-8 length is at most `max` bytes (bcrypt's limit is in bytes, not characters). */
+export function MaxBytes(max: number, options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'maxBytes',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options,
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && Buffer.byteLength(value, 'utf8') <= max,
+      },
+    });
+}

@@ -1,0 +1,76 @@
+import { parseDurationSeconds } from '#session-auth';
+
+/** The demo's configuration, read once from the environment (see README, "Configuration"). */
+export interface DemoConfig {
+  port: number;
+  databaseUrl?: string;
+  redisUrl?: string;
+  redisKeyPrefix: string;
+  jwtSecret: string;
+  accessTokenTtl: number;
+  refreshIdleTtl: number;
+  refreshAbsoluteTtl: number;
+  reuseGraceSeconds: number;
+  bcryptRounds: number;
+  cleanupCron: string;
+  cookieSecure: boolean;
+  refreshTransport: 'cookie' | 'body' | 'both';
+  rateLimitLogin: number;
+  rateLimitRefresh: number;
+  /** Where the embedded PostgreSQL keeps its files when no DATABASE_URL is set. */
+  embeddedDataDir: string;
+}
+
+/** A development secret so `npm start` works out of the box; it is announced loudly at start-up. */
+export const DEVELOPMENT_JWT_SECRET = 'session-auth-demo-development-secret-change-me';
+
+export class DemoConfigError extends Error {}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new DemoConfigError(`${name} must be an integer >= ${min} (got "${raw}")`);
+  return value;
+}
+
+function duration(env: NodeJS.ProcessEnv, name: string, fallback: string): number {
+  const raw = env[name] || fallback;
+  const seconds = parseDurationSeconds(raw);
+  if (seconds === undefined) throw new DemoConfigError(`${name} must be seconds or a duration like 15m or 7d (got "${raw}")`);
+  return seconds;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(1|true|yes)$/i.test(raw)) return true;
+  if (/^(0|false|no)$/i.test(raw)) return false;
+  throw new DemoConfigError(`${name} must be true or false (got "${raw}")`);
+}
+
+export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
+  const transport = env.REFRESH_TRANSPORT || 'both';
+  if (!['cookie', 'body', 'both'].includes(transport)) {
+    throw new DemoConfigError(`REFRESH_TRANSPORT must be cookie, body or both (got "${transport}")`);
+  }
+  return {
+    port: integer(env, 'PORT', 3000, 0),
+    databaseUrl: env.DATABASE_URL || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    redisKeyPrefix: env.REDIS_KEY_PREFIX || 'session-auth:',
+    jwtSecret: env.JWT_SECRET || DEVELOPMENT_JWT_SECRET,
+    accessTokenTtl: duration(env, 'ACCESS_TOKEN_TTL', '15m'),
+    refreshIdleTtl: duration(env, 'REFRESH_IDLE_TTL', '7d'),
+    refreshAbsoluteTtl: duration(env, 'REFRESH_ABSOLUTE_TTL', '30d'),
+    reuseGraceSeconds: integer(env, 'REUSE_GRACE_SECONDS', 10, 0),
+    bcryptRounds: integer(env, 'BCRYPT_ROUNDS', 12, 4),
+    cleanupCron: env.CLEANUP_CRON || '0 */15 * * * *',
+    // Secure cookies by default; `npm start` on plain http://localhost turns this off explicitly.
+    cookieSecure: flag(env, 'COOKIE_SECURE', true),
+    refreshTransport: transport as DemoConfig['refreshTransport'],
+    rateLimitLogin: integer(env, 'RATE_LIMIT_LOGIN', 10, 1),
+    rateLimitRefresh: integer(env, 'RATE_LIMIT_REFRESH', 300, 1),
+    embeddedDataDir: env.EMBEDDED_DATA_DIR || '.data/pglite',
+  };
+}

@@ -1,0 +1,56 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from './app.module.js';
+import { DEVELOPMENT_JWT_SECRET, loadDemoConfig } from './config/demo-config.js';
+import { dataSourceOptions } from './database/data-source-options.js';
+import { startEmbeddedPostgres } from './database/embedded-postgres.js';
+import { migrate } from './database/migrate.js';
+import { configureHttp } from './http-setup.js';
+
+/** Host and port only: a URL's credentials never reach the log. */
+function describeUrl(url: string): string {
+  const { protocol, hostname, port, pathname } = new URL(url);
+  return `${protocol}//${hostname}${port ? `:${port}` : ''}${pathname}`;
+}
+
+async function bootstrap(): Promise<void> {
+  const logger = new Logger('Demo');
+  const config = loadDemoConfig();
+  if (config.jwtSecret === DEVELOPMENT_JWT_SECRET) {
+    logger.warn('JWT_SECRET is not set: using the development secret. Never do this in production.');
+  }
+  const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.embeddedDataDir);
+  const database = dataSourceOptions(config.databaseUrl ?? embedded!.url, !!embedded);
+  const applied = await migrate(database, { shared: !embedded });
+  if (applied.length > 0) logger.log(`applied migrations: ${applied.join(', ')}`);
+
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, database), {
+    bodyParser: false,
+  });
+  configureHttp(app);
+
+  const stop = async (signal: string) => {
+    logger.log(`${signal}: shutting down`);
+    await app.close();
+    await embedded?.stop();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+
+  const host = process.env.HOST || '127.0.0.1';
+  await app.listen(config.port, host);
+  const address = app.getHttpServer().address() as { port: number };
+  logger.log(
+    `backends: database=${embedded ? `embedded PGlite (${config.embeddedDataDir})` : `PostgreSQL ${describeUrl(config.databaseUrl!)}`}` +
+      `, cache=${config.redisUrl ? `Redis ${describeUrl(config.redisUrl)} (prefix "${config.redisKeyPrefix}")` : 'in-process (single instance)'}`,
+  );
+  logger.log(`listening on http://${host}:${address.port}`);
+}
+
+bootstrap().catch((error: Error) => {
+  new Logger('Demo').error(`failed to start: ${error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { SessionAuthError, SessionService } from '#session-auth';
+import { type DataSource, QueryFailedError } from 'typeorm';
+import { UserEntity } from './user.entity.js';
+
+/** The public shape of a user: never the password hash. */
+export interface UserView {
+  id: string;
+  email: string;
+  name: string | null;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+@Injectable()
+export class UsersService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly sessions: SessionService,
+  ) {}
+
+  /** Creates an account; EMAIL_TAKEN if the email (any case) exists, decided by the unique index. */
+  async register(email: string, password: string, name?: string): Promise<UserView> {
+    const user = this.dataSource.getRepository(UserEntity).create({
+      id: randomUUID(),
+      email: email.toLowerCase(),
+      name: name ?? null,
+      passwordHash: await this.sessions.hashPassword(password),
+    });
+    try {
+      await this.dataSource.getRepository(UserEntity).insert(user);
+    } catch (error) {
+      const code = (error as QueryFailedError & { driverError?: { code?: string } }).driverError?.code;
+      if (error instanceof QueryFailedError && code === UNIQUE_VIOLATION) throw new SessionAuthError('EMAIL_TAKEN');
+      throw error;
+    }
+    return toView(user);
+  }
+
+  /** The user for these credentials, or INVALID_CREDENTIALS (one bcrypt compare either way). */
+  async authenticate(email: string, password: string): Promise<UserView> {
+    const user = await this.dataSource.getRepository(UserEntity).findOne({ where: { email: email.toLowerCase() } });
+    const valid = await this.sessions.verifyPassword(password, user?.passwordHash);
+    if (!user || !valid) throw new SessionAuthError('INVALID_CREDENTIALS');
+    return toView(user);
+  }
+
+  async findById(id: string): Promise<UserView | undefined> {
+    const user = await this.dataSource.getRepository(UserEntity).findOne({ where: { id } });
+    return user ? toView(user) : undefined;
+  }
+}
+
+function toView(user: UserEntity): UserView {
+  return { id: user.id, email: user.email, name: user.name };
+}

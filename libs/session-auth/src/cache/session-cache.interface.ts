@@ -1,0 +1,27 @@
+/**
+ * The cache port: fast paths only, never the only copy of anything. Methods never throw: a result of
+ * `undefined` means "the cache could not answer", and the caller falls back to PostgreSQL.
+ */
+export interface SessionCache {
+  /** `'redis'` or `'memory'`, for logs and health. */
+  readonly kind: 'redis' | 'memory';
+  /** Whether the backing store answered its last command. */
+  isAvailable(): boolean;
+  get(key: string): Promise<string | null | undefined>;
+  set(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** SET NX PX: `true` if this call set the key, `false` if it existed, `undefined` if unavailable. */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean | undefined>;
+  /** Deletes keys; deletions that could not reach the store are replayed once it returns. */
+  delete(...keys: string[]): Promise<void>;
+  /** Deletes `key` only while it still holds `value` (lock release). */
+  compareAndDelete(key: string, value: string): Promise<boolean | undefined>;
+  /** Sets a new TTL on `key` only while it still holds `value` (lock extension). */
+  compareAndExpire(key: string, value: string, ttlMs: number): Promise<boolean | undefined>;
+  /** Increments a counter that expires `ttlMs` after its first hit; returns the count and the ms left. */
+  increment(key: string, ttlMs: number): Promise<{ count: number; ttlMs: number } | undefined>;
+  /** Round trip to the store; `false` when it does not answer. */
+  ping(): Promise<boolean>;
+}
+
+/** Injection token of the SessionCache port. */
+export const SessionCache = Symbol('SessionCache');

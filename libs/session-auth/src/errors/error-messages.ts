@@ -1,0 +1,24 @@
+import type { SessionAuthErrorCode } from './error-codes.js';
+
+/** User-facing text, in one place. Never include a token, a password or another user's data. */
+export const ERROR_MESSAGES: Record<SessionAuthErrorCode, string> = {
+  VALIDATION_FAILED: 'The request is not valid.',
+  ACCESS_TOKEN_MISSING: 'An access token is required (Authorization: Bearer <token>).',
+  ACCESS_TOKEN_INVALID: 'The access token is not valid.',
+  ACCESS_TOKEN_EXPIRED: 'The access token has expired; refresh it.',
+  SESSION_REVOKED: 'This session has ended; sign in again.',
+  SESSION_NOT_FRESH: 'This action needs a recent sign-in; sign in again.',
+  INVALID_CREDENTIALS: 'Email or password is wrong.',
+  REFRESH_TOKEN_MISSING: 'A refresh token is required.',
+  REFRESH_TOKEN_INVALID: 'The refresh token is not valid.',
+  REFRESH_TOKEN_EXPIRED: 'The session has expired; sign in again.',
+  REFRESH_TOKEN_REUSED: 'This refresh token was already used; the session has been ended for safety.',
+  DEVICE_MISMATCH: 'This refresh token belongs to another device.',
+  SESSION_NOT_FOUND: 'No such session.',
+  NOT_FOUND: 'No such route.',
+  EMAIL_TAKEN: 'An account with this email already exists.',
+  PAYLOAD_TOO_LARGE: 'The request body is too large.',
+  RATE_LIMITED: 'Too many attempts; try again later.',
+  INTERNAL_ERROR: 'Something went wrong on our side.',
+  DATABASE_UNAVAILABLE: 'The session store is unavailable; try again shortly.',
+};

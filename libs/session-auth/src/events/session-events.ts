@@ -1,0 +1,38 @@
+import type { RevokeReason } from '../sessions/session.entity.js';
+import type { SessionView } from '../sessions/session-view.js';
+
+/** Names of the application events emitted through `@nestjs/event-emitter`. */
+export const SessionEvents = {
+  CREATED: 'session.created',
+  ROTATED: 'session.rotated',
+  TERMINATED: 'session.terminated',
+  REUSE_DETECTED: 'session.reuse_detected',
+} as const;
+
+export interface SessionCreatedEvent {
+  userId: string;
+  session: SessionView;
+  /** Sessions evicted by `maxSessionsPerUser` to make room for this one. */
+  evictedSessionIds: string[];
+}
+
+export interface SessionRotatedEvent {
+  userId: string;
+  sessionId: string;
+}
+
+export interface SessionTerminatedEvent {
+  userId: string;
+  sessionIds: string[];
+  reason: RevokeReason;
+}
+
+export interface SessionReuseDetectedEvent {
+  userId: string;
+  /** The session whose spent token was presented again. */
+  sessionId: string;
+  /** Every session revoked in response (one, or all of the user's with `revokeAllOnReuse`). */
+  revokedSessionIds: string[];
+  ip?: string;
+  userAgent?: string;
+}

@@ -1,0 +1,29 @@
+import { ConfigurableModuleBuilder, type Type } from '@nestjs/common';
+import { PATH_METADATA } from '@nestjs/common/constants.js';
+import { SessionAuthController } from './http/session-auth.controller.js';
+import type { SessionAuthExtras, SessionAuthOptions } from './session-auth.options.js';
+
+/** Defaults of the forRoot extras. */
+const EXTRAS: Required<SessionAuthExtras> = { controller: true, routePath: 'auth', isGlobal: false };
+
+/** The session routes mounted at `path`: a subclass, so the library's own class keeps its metadata. */
+function mountController(path: string): Type {
+  if (path === 'auth') return SessionAuthController;
+  class MountedSessionAuthController extends SessionAuthController {}
+  Reflect.defineMetadata(PATH_METADATA, path, MountedSessionAuthController);
+  return MountedSessionAuthController;
+}
+
+export const {
+  ConfigurableModuleClass: ConfigurableSessionAuthModule,
+  MODULE_OPTIONS_TOKEN: SESSION_AUTH_OPTIONS,
+  OPTIONS_TYPE: SESSION_AUTH_OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE: SESSION_AUTH_ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<SessionAuthOptions>({ moduleName: 'SessionAuth' })
+  .setClassMethodName('forRoot')
+  .setExtras<SessionAuthExtras>(EXTRAS, (definition, extras) => ({
+    ...definition,
+    global: extras.isGlobal ?? EXTRAS.isGlobal,
+    controllers: (extras.controller ?? EXTRAS.controller) ? [mountController(extras.routePath ?? EXTRAS.routePath)] : [],
+  }))
+  .build();

@@ -1,0 +1,47 @@
+import { Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { sessionCacheProvider } from './cache/cache.providers.js';
+import { RedisConnection } from './cache/redis-connection.js';
+import { SessionCache } from './cache/session-cache.interface.js';
+import { CleanupService } from './cleanup/cleanup.service.js';
+import { SessionAuthGuard } from './guards/session-auth.guard.js';
+import { RefreshTokenTransport } from './http/refresh-token-transport.js';
+import { PasswordService } from './passwords/password.service.js';
+import { ConfigurableSessionAuthModule, SESSION_AUTH_OPTIONS } from './session-auth.module-definition.js';
+import { SESSION_AUTH_RESOLVED_OPTIONS } from './session-auth.internal-tokens.js';
+import { resolveSessionAuthOptions, type SessionAuthOptions } from './session-auth.options.js';
+import { SessionNotifier } from './sessions/session-notifier.js';
+import { SessionRepository } from './sessions/session.repository.js';
+import { SessionService } from './sessions/session.service.js';
+import { SessionStateService } from './sessions/session-state.service.js';
+import { AccessTokenService } from './tokens/access-token.service.js';
+import { RefreshRotationService } from './tokens/refresh-rotation.service.js';
+
+/**
+ * Device-aware session authentication. Needs TypeOrmModule (with `sessionAuthEntities`) in the app;
+ * EventEmitterModule is optional (without it no `session.*` events are emitted).
+ */
+@Module({
+  imports: [JwtModule.register({})],
+  providers: [
+    {
+      provide: SESSION_AUTH_RESOLVED_OPTIONS,
+      inject: [SESSION_AUTH_OPTIONS],
+      useFactory: (options: SessionAuthOptions) => resolveSessionAuthOptions(options),
+    },
+    RedisConnection,
+    sessionCacheProvider,
+    AccessTokenService,
+    PasswordService,
+    SessionRepository,
+    SessionStateService,
+    SessionNotifier,
+    RefreshRotationService,
+    CleanupService,
+    SessionService,
+    RefreshTokenTransport,
+    SessionAuthGuard,
+  ],
+  exports: [SessionService, SessionAuthGuard, RefreshTokenTransport, SessionCache, RedisConnection],
+})
+export class SessionAuthModule extends ConfigurableSessionAuthModule {}

@@ -1,0 +1,178 @@
+import type { KeyObject } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import { parseDurationSeconds } from './utils/duration.js';
+
+/** How the refresh token travels between client and server. */
+export type RefreshTransport = 'cookie' | 'body' | 'both';
+
+/** Options of `SessionAuthModule.forRoot()` / `forRootAsync()`. Durations are seconds or `'15m'`, `'7d'`. */
+export interface SessionAuthOptions {
+  /** HMAC secret for HS256 access tokens, at least 32 bytes. Required unless `jwtKeys` is given. */
+  jwtSecret?: string;
+  /** Asymmetric key pair instead of a secret; `algorithm` must then be RS256 or ES256 (jsonwebtoken, under @nestjs/jwt, has no EdDSA). */
+  jwtKeys?: { privateKey: string | KeyObject; publicKey: string | KeyObject };
+  /** Signing algorithm, pinned on verification. Default `'HS256'`. */
+  algorithm?: 'HS256' | 'RS256' | 'ES256';
+  /** `iss` claim to set and require. Default: none. */
+  issuer?: string;
+  /** `aud` claim to set and require. Default: none. */
+  audience?: string;
+  /** Access token lifetime. Default `'15m'`. */
+  accessTokenTtl?: number | string;
+  /** A session dies if not refreshed for this long. Default `'7d'`. */
+  idleTtl?: number | string;
+  /** A session dies this long after sign-in, whatever happens. Default `'30d'`. */
+  absoluteTtl?: number | string;
+  /** Seconds during which a just-spent refresh token is an idempotent retry. Default `10`. */
+  reuseGraceSeconds?: number;
+  /** On refresh token reuse, revoke every session of the user instead of only the one. Default `false`. */
+  revokeAllOnReuse?: boolean;
+  /** Refuse a refresh whose `deviceId` differs from the one the session was created with. Default `false`. */
+  bindDevice?: boolean;
+  /** Also refuse a refresh whose user agent differs from the session's. Default `false`. */
+  bindUserAgent?: boolean;
+  /** Evict the least recently active session beyond this many per user. Default: unlimited. */
+  maxSessionsPerUser?: number;
+  /** bcrypt cost. Default `12`. */
+  bcryptRounds?: number;
+  /** Redis: a URL, or an ioredis client / Cluster you own (never closed by the library). Default: in-process cache. */
+  redis?: string | Redis | Cluster;
+  /** Prefix of every Redis key. Default `'session-auth:'`. */
+  redisKeyPrefix?: string;
+  /** Refresh token transport. Default `'cookie'`. */
+  refreshTransport?: RefreshTransport;
+  /** Name of the refresh cookie. Default `'refresh_token'`. */
+  cookieName?: string;
+  /** `Path` of the refresh cookie: where the session routes are mounted. Default `'/auth'`. */
+  cookiePath?: string;
+  /** Set `Secure` on the refresh cookie; turn off only for plain-http development. Default `true`. */
+  cookieSecure?: boolean;
+  /** Minimum seconds between two last-activity writes of one session. Default `60`. */
+  touchDebounceSeconds?: number;
+  /** Cron expression of the cleanup job. Default every 15 minutes. */
+  cleanupCron?: string;
+  /** How long spent tokens and ended sessions are kept before the cleanup deletes them. Default `'7d'`. */
+  cleanupRetention?: number | string;
+}
+
+/** Extras given to forRoot / forRootAsync directly (not through the async factory). */
+export interface SessionAuthExtras {
+  /** Mount the /auth session routes. Default `true`. */
+  controller?: boolean;
+  /** Path of the session routes. Default `'auth'`. */
+  routePath?: string;
+  /** Make the module global. Default `false`. */
+  isGlobal?: boolean;
+}
+
+/** Options after defaults and validation: every duration in seconds. */
+export interface ResolvedSessionAuthOptions {
+  jwtSecret?: string;
+  jwtKeys?: { privateKey: string | KeyObject; publicKey: string | KeyObject };
+  algorithm: 'HS256' | 'RS256' | 'ES256';
+  issuer?: string;
+  audience?: string;
+  accessTokenTtl: number;
+  idleTtl: number;
+  absoluteTtl: number;
+  reuseGraceSeconds: number;
+  revokeAllOnReuse: boolean;
+  bindDevice: boolean;
+  bindUserAgent: boolean;
+  maxSessionsPerUser?: number;
+  bcryptRounds: number;
+  redis?: string | Redis | Cluster;
+  redisKeyPrefix: string;
+  refreshTransport: RefreshTransport;
+  cookieName: string;
+  cookiePath: string;
+  cookieSecure: boolean;
+  touchDebounceSeconds: number;
+  cleanupCron: string;
+  cleanupRetention: number;
+}
+
+/** The one place defaults live. */
+export const SESSION_AUTH_DEFAULTS = {
+  algorithm: 'HS256',
+  accessTokenTtl: '15m',
+  idleTtl: '7d',
+  absoluteTtl: '30d',
+  reuseGraceSeconds: 10,
+  revokeAllOnReuse: false,
+  bindDevice: false,
+  bindUserAgent: false,
+  bcryptRounds: 12,
+  redisKeyPrefix: 'session-auth:',
+  refreshTransport: 'cookie',
+  cookieName: 'refresh_token',
+  cookiePath: '/auth',
+  cookieSecure: true,
+  touchDebounceSeconds: 60,
+  cleanupCron: '0 */15 * * * *',
+  cleanupRetention: '7d',
+} as const satisfies SessionAuthOptions;
+
+/** Thrown at start-up when an option is wrong; the message names the option. */
+export class SessionAuthOptionsError extends Error {
+  constructor(option: string, problem: string) {
+    super(`SessionAuthModule option "${option}" ${problem}`);
+    this.name = 'SessionAuthOptionsError';
+  }
+}
+
+function duration(name: string, value: number | string): number {
+  const seconds = parseDurationSeconds(value);
+  if (seconds === undefined) {
+    throw new SessionAuthOptionsError(name, `must be a positive duration such as 900 or '15m' (got ${JSON.stringify(value)})`);
+  }
+  return seconds;
+}
+
+function integerInRange(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new SessionAuthOptionsError(name, `must be an integer from ${min} to ${max} (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+/** Merges the defaults once and validates every option; throws SessionAuthOptionsError on the first bad one. */
+export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSessionAuthOptions {
+  const o = { ...SESSION_AUTH_DEFAULTS, ...stripUndefined(given) };
+  if (!['HS256', 'RS256', 'ES256'].includes(o.algorithm)) {
+    throw new SessionAuthOptionsError('algorithm', `must be HS256, RS256 or ES256 (got ${JSON.stringify(o.algorithm)})`);
+  }
+  if (o.algorithm === 'HS256') {
+    if (typeof o.jwtSecret !== 'string' || Buffer.byteLength(o.jwtSecret) < 32) {
+      throw new SessionAuthOptionsError('jwtSecret', 'must be a string of at least 32 bytes for HS256');
+    }
+  } else if (!o.jwtKeys?.privateKey || !o.jwtKeys?.publicKey) {
+    throw new SessionAuthOptionsError('jwtKeys', `must hold privateKey and publicKey for ${o.algorithm}`);
+  }
+  const absoluteTtl = duration('absoluteTtl', o.absoluteTtl);
+  const idleTtl = duration('idleTtl', o.idleTtl);
+  if (!['cookie', 'body', 'both'].includes(o.refreshTransport)) {
+    throw new SessionAuthOptionsError('refreshTransport', `must be 'cookie', 'body' or 'both'`);
+  }
+  if (o.maxSessionsPerUser !== undefined) integerInRange('maxSessionsPerUser', o.maxSessionsPerUser, 1, 10_000);
+  if (typeof o.redisKeyPrefix !== 'string' || o.redisKeyPrefix.length === 0) {
+    throw new SessionAuthOptionsError('redisKeyPrefix', 'must be a non-empty string');
+  }
+  if (typeof o.cleanupCron !== 'string' || o.cleanupCron.trim().split(/\s+/).length < 5) {
+    throw new SessionAuthOptionsError('cleanupCron', `must be a cron expression (got ${JSON.stringify(o.cleanupCron)})`);
+  }
+  return {
+    ...o,
+    accessTokenTtl: duration('accessTokenTtl', o.accessTokenTtl),
+    idleTtl,
+    absoluteTtl,
+    cleanupRetention: duration('cleanupRetention', o.cleanupRetention),
+    reuseGraceSeconds: integerInRange('reuseGraceSeconds', o.reuseGraceSeconds, 0, 300),
+    bcryptRounds: integerInRange('bcryptRounds', o.bcryptRounds, 4, 31),
+    touchDebounceSeconds: integerInRange('touchDebounceSeconds', o.touchDebounceSeconds, 0, 86_400),
+  };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

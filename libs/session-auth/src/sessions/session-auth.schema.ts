@@ -1,0 +1,9 @@
+import { CreateSessionTables1763900000000 } from './migrations/1763900000000-create-session-tables.js';
+import { RefreshTokenEntity } from './refresh-token.entity.js';
+import { SessionEntity } from './session.entity.js';
+
+/** Add these to your TypeORM data source: `entities: [...sessionAuthEntities]`. */
+export const sessionAuthEntities = [SessionEntity, RefreshTokenEntity];
+
+/** Add these to your TypeORM data source: `migrations: [...sessionAuthMigrations]`. */
+export const sessionAuthMigrations = [CreateSessionTables1763900000000];

@@ -1,0 +1,81 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { SessionCache } from '../cache/session-cache.interface.js';
+import { SessionEntity } from './session.entity.js';
+
+/** What the guard needs to know about a session, cached under `session:<id>`. */
+export interface SessionState {
+  userId: string;
+  revoked: boolean;
+  /** Epoch ms when the session ends by idle or absolute lifetime, whichever is first. */
+  expiresAt: number;
+  /** Epoch ms of the last password sign-in. */
+  authenticatedAt: number;
+}
+
+const ACTIVE_TTL_MS = 5 * 60_000;
+const REVOKED_TTL_MS = 60 * 60_000;
+
+/**
+ * Reads session state through the cache and keeps the cache honest. The race rules:
+ * a reader fills a missing entry with SET NX (never overwriting), a revocation overwrites it with
+ * "revoked" after its commit, and a rotation deletes it. So a reader that saw the row just before a
+ * revocation can never put "active" back over "revoked".
+ */
+@Injectable()
+export class SessionStateService {
+  constructor(
+    @Inject(SessionCache) private readonly cache: SessionCache,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  /** The session's state, or `undefined` when no such session exists. */
+  async get(sessionId: string): Promise<SessionState | undefined> {
+    const cached = await this.cache.get(key(sessionId));
+    if (cached) return JSON.parse(cached) as SessionState;
+    const row = await this.dataSource.getRepository(SessionEntity).findOne({ where: { id: sessionId } });
+    if (!row) return undefined;
+    const state = toState(row);
+    if (cached === null) {
+      const ttl = state.revoked ? REVOKED_TTL_MS : Math.min(ACTIVE_TTL_MS, state.expiresAt - Date.now());
+      if (ttl > 0) await this.cache.setIfAbsent(key(sessionId), JSON.stringify(state), ttl);
+    }
+    return state;
+  }
+
+  /** After a revocation committed: mark the sessions revoked in the cache for every instance. */
+  async markRevoked(sessions: { id: string; userId: string }[]): Promise<void> {
+    await Promise.all(
+      sessions.map(async ({ id, userId }) => {
+        const state: SessionState = { userId, revoked: true, expiresAt: 0, authenticatedAt: 0 };
+        const written = await this.cache.set(key(id), JSON.stringify(state), REVOKED_TTL_MS);
+        // Could not write: delete instead, which the cache replays once the store is back.
+        if (!written) await this.cache.delete(key(id));
+      }),
+    );
+  }
+
+  /** After a rotation committed new lifetimes: drop the cached copy so the next read sees them. */
+  async forget(sessionId: string): Promise<void> {
+    await this.cache.delete(key(sessionId));
+  }
+}
+
+function key(sessionId: string): string {
+  return `session:${sessionId}`;
+}
+
+export function toState(row: SessionEntity): SessionState {
+  return {
+    userId: row.userId,
+    revoked: row.revokedAt !== null,
+    expiresAt: Math.min(row.idleExpiresAt.getTime(), row.absoluteExpiresAt.getTime()),
+    authenticatedAt: row.authenticatedAt.getTime(),
+  };
+}
+
+/** Whether a state allows requests right now. */
+export function isLive(state: SessionState | undefined, now = Date.now()): state is SessionState {
+  return !!state && !state.revoked && state.expiresAt > now;
+}

@@ -1,0 +1,60 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/** Why a session ended. */
+export type RevokeReason =
+  | 'LOGOUT'
+  | 'TERMINATED'
+  | 'TERMINATED_OTHERS'
+  | 'TERMINATED_ALL'
+  | 'REUSE_DETECTED'
+  | 'EXPIRED'
+  | 'SESSION_LIMIT'
+  | 'PASSWORD_CHANGED';
+
+/** One signed-in device. The row is the truth; Redis only caches whether it is still active. */
+@Entity({ name: 'sessions' })
+@Index('idx_sessions_user_active', ['userId', 'lastActiveAt'], { where: 'revoked_at IS NULL' })
+@Index('idx_sessions_idle_expiry', ['idleExpiresAt'], { where: 'revoked_at IS NULL' })
+@Index('idx_sessions_absolute_expiry', ['absoluteExpiresAt'], { where: 'revoked_at IS NULL' })
+@Index('idx_sessions_revoked_at', ['revokedAt'], { where: 'revoked_at IS NOT NULL' })
+export class SessionEntity {
+  @PrimaryColumn('uuid')
+  id: string;
+
+  @Column({ name: 'user_id', type: 'varchar', length: 255 })
+  userId: string;
+
+  @Column({ name: 'device_id', type: 'varchar', length: 255, nullable: true })
+  deviceId: string | null;
+
+  @Column({ name: 'device_name', type: 'varchar', length: 255, nullable: true })
+  deviceName: string | null;
+
+  @Column({ name: 'user_agent', type: 'varchar', length: 512, nullable: true })
+  userAgent: string | null;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  ip: string | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  /** Last password sign-in; `@RequireFreshSession()` compares against it. */
+  @Column({ name: 'authenticated_at', type: 'timestamptz' })
+  authenticatedAt: Date;
+
+  @Column({ name: 'last_active_at', type: 'timestamptz' })
+  lastActiveAt: Date;
+
+  @Column({ name: 'idle_expires_at', type: 'timestamptz' })
+  idleExpiresAt: Date;
+
+  @Column({ name: 'absolute_expires_at', type: 'timestamptz' })
+  absoluteExpiresAt: Date;
+
+  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
+  revokedAt: Date | null;
+
+  @Column({ name: 'revoke_reason', type: 'varchar', length: 32, nullable: true })
+  revokeReason: RevokeReason | null;
+}

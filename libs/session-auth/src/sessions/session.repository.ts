@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { RefreshTokenEntity } from './refresh-token.entity.js';
+import type { SessionContext } from './session-context.js';
+import { type RevokeReason, SessionEntity } from './session.entity.js';
+
+/** A session that a revocation just ended. */
+export interface RevokedSession {
+  id: string;
+  userId: string;
+}
+
+/** Which of a user's live sessions to revoke. */
+export type RevokeScope =
+  | { kind: 'one'; sessionId: string }
+  | { kind: 'all-but'; sessionId: string }
+  | { kind: 'all' };
+
+/** The SQL the library runs against `sessions` and `refresh_tokens`; every query has its index. */
+@Injectable()
+export class SessionRepository {
+  constructor(@InjectDataSource() readonly dataSource: DataSource) {}
+
+  /** Inserts a session and its first refresh token (by hash). */
+  async insert(
+    m: EntityManager,
+    input: { userId: string; context: SessionContext; deviceName: string; tokenHash: string; idleTtl: number; absoluteTtl: number },
+  ): Promise<SessionEntity> {
+    const now = new Date();
+    const absoluteExpiresAt = new Date(now.getTime() + input.absoluteTtl * 1000);
+    const session = m.create(SessionEntity, {
+      id: randomUUID(),
+      userId: input.userId,
+      deviceId: input.context.deviceId ?? null,
+      deviceName: input.deviceName,
+      userAgent: input.context.userAgent ?? null,
+      ip: input.context.ip ?? null,
+      createdAt: now,
+      authenticatedAt: now,
+      lastActiveAt: now,
+      idleExpiresAt: new Date(Math.min(now.getTime() + input.idleTtl * 1000, absoluteExpiresAt.getTime())),
+      absoluteExpiresAt,
+      revokedAt: null,
+      revokeReason: null,
+    });
+    await m.insert(SessionEntity, session);
+    await m.insert(RefreshTokenEntity, {
+      id: randomUUID(),
+      sessionId: session.id,
+      tokenHash: input.tokenHash,
+      parentId: null,
+      createdAt: now,
+      spentAt: null,
+      sealedSuccessor: null,
+    });
+    return session;
+  }
+
+  /** Revokes live sessions of one user; returns those it ended (none twice, even under races). */
+  async revoke(
+    m: EntityManager | undefined,
+    userId: string,
+    scope: RevokeScope,
+    reason: RevokeReason,
+  ): Promise<RevokedSession[]> {
+    const query = (m ?? this.dataSource.manager)
+      .createQueryBuilder()
+      .update(SessionEntity)
+      .set({ revokedAt: () => 'now()', revokeReason: reason })
+      .where('user_id = :userId AND revoked_at IS NULL', { userId });
+    if (scope.kind === 'one') query.andWhere('id = :sessionId', { sessionId: scope.sessionId });
+    if (scope.kind === 'all-but') query.andWhere('id <> :sessionId', { sessionId: scope.sessionId });
+    const result = await query.returning(['id', 'user_id']).execute();
+    return toRevoked(result.raw);
+  }
+
+  /** Revokes the given sessions (any user) with one reason; used by the cleanup job. */
+  async revokeByIds(m: EntityManager, ids: string[], reason: RevokeReason): Promise<RevokedSession[]> {
+    if (ids.length === 0) return [];
+    const result = await m
+      .createQueryBuilder()
+      .update(SessionEntity)
+      .set({ revokedAt: () => 'now()', revokeReason: reason })
+      .where('id IN (:...ids) AND revoked_at IS NULL', { ids })
+      .returning(['id', 'user_id'])
+      .execute();
+    return toRevoked(result.raw);
+  }
+
+  /** Live sessions of a user, most recently active first. */
+  findLive(userId: string): Promise<SessionEntity[]> {
+    return this.dataSource
+      .getRepository(SessionEntity)
+      .createQueryBuilder('s')
+      .where('s.user_id = :userId AND s.revoked_at IS NULL', { userId })
+      .andWhere('s.idle_expires_at > now() AND s.absolute_expires_at > now()')
+      .orderBy('s.last_active_at', 'DESC')
+      .addOrderBy('s.created_at', 'DESC')
+      .getMany();
+  }
+
+  /** Ids of a user's live sessions beyond the newest `keep` (for maxSessionsPerUser). */
+  async findBeyondLimit(m: EntityManager, userId: string, keep: number): Promise<string[]> {
+    const rows = await m
+      .getRepository(SessionEntity)
+      .createQueryBuilder('s')
+      .select('s.id', 'id')
+      .where('s.user_id = :userId AND s.revoked_at IS NULL', { userId })
+      .orderBy('s.last_active_at', 'DESC')
+      .addOrderBy('s.created_at', 'DESC')
+      .offset(keep)
+      .getRawMany<{ id: string }>();
+    return rows.map((row) => row.id);
+  }
+
+  /** Records activity without extending any lifetime. */
+  async touch(sessionId: string): Promise<void> {
+    await this.dataSource
+      .createQueryBuilder()
+      .update(SessionEntity)
+      .set({ lastActiveAt: () => 'now()' })
+      .where('id = :sessionId AND revoked_at IS NULL', { sessionId })
+      .execute();
+  }
+}
+
+function toRevoked(raw: unknown): RevokedSession[] {
+  return (raw as { id: string; user_id: string }[]).map((row) => ({ id: row.id, userId: row.user_id }));
+}

@@ -1,0 +1,176 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { SessionCache } from '../cache/session-cache.interface.js';
+import { CleanupService, type CleanupResult } from '../cleanup/cleanup.service.js';
+import { SessionAuthError } from '../errors/session-auth.error.js';
+import { SessionEvents, type SessionCreatedEvent } from '../events/session-events.js';
+import { PasswordService } from '../passwords/password.service.js';
+import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
+import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
+import { AccessTokenService, type AccessTokenClaims } from '../tokens/access-token.service.js';
+import { generateRefreshToken, hashRefreshToken } from '../tokens/refresh-token.crypto.js';
+import { RefreshRotationService } from '../tokens/refresh-rotation.service.js';
+import { boundedContext, type SessionContext } from './session-context.js';
+import type { RevokeReason, SessionEntity } from './session.entity.js';
+import { SessionNotifier } from './session-notifier.js';
+import { SessionRepository } from './session.repository.js';
+import { isLive, SessionStateService } from './session-state.service.js';
+import { defaultDeviceName, toSessionView, type SessionView } from './session-view.js';
+
+/** What a sign-in or a refresh hands to the client. */
+export interface IssuedSession {
+  userId: string;
+  session: SessionView;
+  accessToken: string;
+  accessTokenExpiresAt: Date;
+  refreshToken: string;
+  /** Seconds until the session's absolute end, rounded up: the refresh cookie's Max-Age. */
+  refreshTokenMaxAge: number;
+}
+
+/** The authenticated principal behind a verified access token. */
+export interface AuthenticatedSession {
+  userId: string;
+  sessionId: string;
+  /** Epoch ms of the session's last password sign-in. */
+  authenticatedAt: number;
+  claims: AccessTokenClaims;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Everything an app does with sessions: sign-in, refresh, verification, listing, sign-out. */
+@Injectable()
+export class SessionService {
+  private readonly logger = new Logger('SessionAuth');
+  /** Debounce of last-activity writes while the shared cache is unavailable. */
+  private readonly localTouches = new Map<string, number>();
+
+  constructor(
+    @Inject(SESSION_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedSessionAuthOptions,
+    @Inject(SessionCache) private readonly cache: SessionCache,
+    private readonly repository: SessionRepository,
+    private readonly state: SessionStateService,
+    private readonly notifier: SessionNotifier,
+    private readonly accessTokens: AccessTokenService,
+    private readonly rotation: RefreshRotationService,
+    private readonly passwords: PasswordService,
+    private readonly cleanup: CleanupService,
+  ) {}
+
+  /** Starts a session after the app has checked the user's credentials. */
+  async createSession(userId: string, context: SessionContext = {}): Promise<IssuedSession> {
+    const ctx = boundedContext(context);
+    const refreshToken = generateRefreshToken();
+    const { session, evicted } = await this.repository.dataSource.transaction(async (m) => {
+      const max = this.options.maxSessionsPerUser;
+      // Serialises sign-ins of one user so two at once cannot both slip under the limit.
+      if (max) await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`session-auth:user:${userId}`]);
+      const created = await this.repository.insert(m, {
+        userId,
+        context: ctx,
+        deviceName: ctx.deviceName ?? defaultDeviceName(ctx.userAgent),
+        tokenHash: hashRefreshToken(refreshToken),
+        idleTtl: this.options.idleTtl,
+        absoluteTtl: this.options.absoluteTtl,
+      });
+      const beyond = max ? await this.repository.findBeyondLimit(m, userId, max) : [];
+      return { session: created, evicted: await this.repository.revokeByIds(m, beyond, 'SESSION_LIMIT') };
+    });
+    await this.notifier.revoked(evicted, 'SESSION_LIMIT');
+    const issued = this.issue(session, refreshToken);
+    this.notifier.emit(SessionEvents.CREATED, {
+      userId,
+      session: { ...issued.session, current: false },
+      evictedSessionIds: evicted.map((s) => s.id),
+    } satisfies SessionCreatedEvent);
+    return issued;
+  }
+
+  /** Spends a refresh token and returns its successor (the same one for a retry within the grace window). */
+  async rotateRefreshToken(raw: unknown, context: SessionContext = {}): Promise<IssuedSession> {
+    const { session, refreshToken } = await this.rotation.rotate(raw, boundedContext(context));
+    return this.issue(session, refreshToken);
+  }
+
+  /** Verifies an access token and that its session is still live (on every instance, Redis up or down). */
+  async verifyAccessToken(token: string | undefined): Promise<AuthenticatedSession> {
+    if (!token) throw new SessionAuthError('ACCESS_TOKEN_MISSING');
+    const claims = this.accessTokens.verify(token);
+    const state = UUID.test(claims.sid) ? await this.state.get(claims.sid) : undefined;
+    if (!isLive(state) || state.userId !== claims.sub) throw new SessionAuthError('SESSION_REVOKED');
+    return { userId: claims.sub, sessionId: claims.sid, authenticatedAt: state.authenticatedAt, claims };
+  }
+
+  /** The user's live sessions, most recently active first; `current` marks `currentSessionId`. */
+  async getActiveSessions(userId: string, currentSessionId?: string): Promise<SessionView[]> {
+    const sessions = await this.repository.findLive(userId);
+    return sessions.map((s) => toSessionView(s, currentSessionId));
+  }
+
+  /** Ends one of the user's sessions; SESSION_NOT_FOUND if it is not theirs or already ended. */
+  async terminateSession(sessionId: string, userId: string, reason: RevokeReason = 'TERMINATED'): Promise<void> {
+    if (typeof sessionId !== 'string' || !UUID.test(sessionId)) throw new SessionAuthError('SESSION_NOT_FOUND');
+    const revoked = await this.repository.revoke(undefined, userId, { kind: 'one', sessionId }, reason);
+    if (revoked.length === 0) throw new SessionAuthError('SESSION_NOT_FOUND');
+    await this.notifier.revoked(revoked, reason);
+  }
+
+  /** Ends every session of the user but the current one; returns how many ended. */
+  async terminateOtherSessions(userId: string, currentSessionId: string): Promise<number> {
+    const scope = { kind: 'all-but', sessionId: currentSessionId } as const;
+    const revoked = await this.repository.revoke(undefined, userId, scope, 'TERMINATED_OTHERS');
+    await this.notifier.revoked(revoked, 'TERMINATED_OTHERS');
+    return revoked.length;
+  }
+
+  /** Ends every session of the user; returns how many ended. */
+  async terminateAllSessions(userId: string, reason: RevokeReason = 'TERMINATED_ALL'): Promise<number> {
+    const revoked = await this.repository.revoke(undefined, userId, { kind: 'all' }, reason);
+    await this.notifier.revoked(revoked, reason);
+    return revoked.length;
+  }
+
+  /** Records activity, at most once per `touchDebounceSeconds` per session across instances. */
+  async touchSession(sessionId: string): Promise<void> {
+    const debounceMs = this.options.touchDebounceSeconds * 1000;
+    let due = await this.cache.setIfAbsent(`touch:${sessionId}`, '1', Math.max(1, debounceMs));
+    if (due === undefined) due = this.localTouchDue(sessionId, debounceMs);
+    if (due) await this.repository.touch(sessionId);
+  }
+
+  /** bcrypt hash at the configured cost; VALIDATION_FAILED over 72 bytes. */
+  hashPassword(plain: string): Promise<string> {
+    return this.passwords.hash(plain);
+  }
+
+  /** bcrypt compare; with no hash it still spends one compare and answers false. */
+  verifyPassword(plain: string, hash: string | null | undefined): Promise<boolean> {
+    return this.passwords.verify(plain, hash);
+  }
+
+  /** Ends expired sessions and deletes old rows now (the cron job calls the same). */
+  cleanupExpiredSessions(): Promise<CleanupResult> {
+    return this.cleanup.run();
+  }
+
+  private issue(session: SessionEntity, refreshToken: string): IssuedSession {
+    const { token, expiresAt } = this.accessTokens.sign(session.userId, session.id);
+    return {
+      userId: session.userId,
+      session: toSessionView(session, session.id),
+      accessToken: token,
+      accessTokenExpiresAt: expiresAt,
+      refreshToken,
+      refreshTokenMaxAge: Math.max(0, Math.ceil((session.absoluteExpiresAt.getTime() - Date.now()) / 1000)),
+    };
+  }
+
+  private localTouchDue(sessionId: string, debounceMs: number): boolean {
+    const now = Date.now();
+    const last = this.localTouches.get(sessionId);
+    if (last !== undefined && now - last < debounceMs) return false;
+    if (this.localTouches.size > 50_000) this.localTouches.clear();
+    this.localTouches.set(sessionId, now);
+    return true;
+  }
+}

@@ -1,0 +1,75 @@
+// Runs before `npm test` (pretest): fails fast, with a hint, when PostgreSQL or Redis is not there,
+// instead of letting every e2e suite time out one after the other.
+import pg from 'pg';
+import { Redis } from 'ioredis';
+
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const TIMEOUT_MS = 3000;
+
+/** Resolves to null when the service answers, or to the error message when it does not. */
+async function checkPostgres() {
+  const client = new pg.Client({
+    connectionString: DATABASE_URL,
+    connectionTimeoutMillis: TIMEOUT_MS,
+    query_timeout: TIMEOUT_MS,
+  });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function checkRedis() {
+  const redis = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    connectTimeout: TIMEOUT_MS,
+    commandTimeout: TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  // Without a listener ioredis prints every connection error as "Unhandled error event"; the
+  // socket error is also more telling than the "Connection is closed." that connect() rejects with.
+  let socketError;
+  redis.on('error', (error) => (socketError ??= error));
+  try {
+    await redis.connect();
+    await redis.ping();
+    return null;
+  } catch (error) {
+    return (socketError ?? error)?.message ?? String(error);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Hides the password, if any, when a URL is printed. */
+function redact(url) {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+const [postgresError, redisError] = await Promise.all([checkPostgres(), checkRedis()]);
+const missing = [];
+if (postgresError) missing.push(`PostgreSQL at ${redact(DATABASE_URL)}: ${postgresError}`);
+if (redisError) missing.push(`Redis at ${redact(REDIS_URL)}: ${redisError}`);
+
+if (missing.length > 0) {
+  console.error('The e2e tests need PostgreSQL and Redis, and these do not answer:');
+  for (const line of missing) console.error(`  - ${line}`);
+  console.error('Start them with:  docker compose up -d postgres redis');
+  console.error('(or point DATABASE_URL / REDIS_URL at running servers)');
+  process.exit(1);
+}
+console.log(`Services OK: PostgreSQL at ${redact(DATABASE_URL)}, Redis at ${redact(REDIS_URL)}`);

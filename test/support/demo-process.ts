@@ -1,0 +1,174 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { testEnv } from './env.js';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const DEMO_ENTRY = path.join(REPO_ROOT, 'dist/apps/demo/src/main.js');
+
+const READY_LINE = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
+const READY_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 5_000;
+/** Caps the kept output so a chatty instance cannot eat the test runner's memory. */
+const MAX_OUTPUT_CHARS = 200_000;
+
+/** The demo's configuration; a key set to `undefined` is left out of the child's environment. */
+export type DemoEnv = Record<string, string | undefined>;
+
+export interface DemoOptions {
+  /**
+   * Names the deployment: instances with the same name share one Redis key prefix (like replicas
+   * behind a load balancer); different names never see each other's keys.
+   */
+  name: string;
+  /** Overrides of the test defaults, e.g. `{ REUSE_GRACE_SECONDS: '1' }` or `{ REDIS_URL: undefined }`. */
+  env?: DemoEnv;
+}
+
+/** A running instance of the built demo app, started as a real child process. */
+export interface DemoProcess {
+  readonly baseUrl: string;
+  readonly port: number;
+  /** The configuration it was started with. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Everything it printed so far, stdout and stderr interleaved. */
+  output(): string;
+  /** SIGTERM, then SIGKILL if it is still running after 5 s. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** The configuration every test instance starts with, before the test's own overrides. */
+export function defaultDemoEnv(name: string): Record<string, string> {
+  const env = testEnv();
+  return {
+    PORT: '0',
+    DATABASE_URL: env.databaseUrl,
+    REDIS_URL: env.redisUrl,
+    REDIS_KEY_PREFIX: `${env.redisPrefix}${name}:`,
+    JWT_SECRET: env.jwtSecret,
+    ACCESS_TOKEN_TTL: '900',
+    REFRESH_IDLE_TTL: '3600',
+    REFRESH_ABSOLUTE_TTL: '86400',
+    REUSE_GRACE_SECONDS: '10',
+    BCRYPT_ROUNDS: '4',
+    COOKIE_SECURE: 'false',
+    // High enough that only the rate-limit test (which lowers them) ever meets a limit.
+    RATE_LIMIT_LOGIN: '1000',
+    RATE_LIMIT_REFRESH: '10000',
+    // Once a year: the cleanup job must not change rows under a running test.
+    CLEANUP_CRON: '0 0 1 1 *',
+  };
+}
+
+const running = new Set<ChildProcess>();
+// Last resort when the test runner exits without stopping an instance: never leave one behind.
+process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+
+/** Starts `node dist/apps/demo/src/main.js` and resolves once it says it is listening. */
+export async function startDemo(options: DemoOptions): Promise<DemoProcess> {
+  if (!existsSync(DEMO_ENTRY)) {
+    throw new Error(`${DEMO_ENTRY} does not exist: run \`npm run build\` first (npm test does)`);
+  }
+  const env = withoutUndefined({ ...defaultDemoEnv(options.name), ...options.env });
+  const child = spawn(process.execPath, [DEMO_ENTRY], {
+    cwd: REPO_ROOT,
+    // Only what node needs from the runner's environment: a stray DATABASE_URL or REDIS_URL of the
+    // developer's shell must not leak into an instance that is meant to run without it.
+    env: { ...pickHostEnv(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+
+  let output = '';
+  const append = (chunk: Buffer): void => {
+    output = (output + chunk.toString('utf8')).slice(-MAX_OUTPUT_CHARS);
+    if (process.env.E2E_DEMO_LOGS) process.stderr.write(`[demo ${options.name}] ${chunk}`);
+  };
+  child.stdout!.on('data', append);
+  child.stderr!.on('data', append);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  exited.then(() => running.delete(child));
+
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const killTimer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    await exited;
+    clearTimeout(killTimer);
+  };
+
+  let port: number;
+  try {
+    port = await waitForPort(child, () => output, exited);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    port,
+    env,
+    output: () => output,
+    stop,
+  };
+}
+
+/** Starts several instances at once (start-up is mostly waiting, so this saves suite time). */
+export async function startDemos(...options: DemoOptions[]): Promise<DemoProcess[]> {
+  const results = await Promise.allSettled(options.map((o) => startDemo(o)));
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  if (failure) {
+    await stopDemos(...started);
+    throw failure.reason;
+  }
+  return started;
+}
+
+/** Stops every given instance (missing ones, from a failed beforeAll, are skipped). */
+export async function stopDemos(...demos: (DemoProcess | undefined)[]): Promise<void> {
+  await Promise.all(demos.map((demo) => demo?.stop()));
+}
+
+function waitForPort(
+  child: ChildProcess,
+  output: () => string,
+  exited: Promise<void>,
+): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const fail = (reason: string): void => {
+      cleanup();
+      reject(new Error(`demo did not start: ${reason}\n--- its output ---\n${output()}`));
+    };
+    const onData = (): void => {
+      const match = READY_LINE.exec(output());
+      if (match) {
+        cleanup();
+        resolve(Number(match[1]));
+      }
+    };
+    const timer = setTimeout(
+      () => fail(`no "listening on" line within ${READY_TIMEOUT_MS} ms`),
+      READY_TIMEOUT_MS,
+    );
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+    };
+    child.stdout!.on('data', onData);
+    child.once('error', (error) => fail(error.message));
+    exited.then(() => fail(`it exited with code ${child.exitCode} (signal ${child.signalCode})`));
+  });
+}
+
+function pickHostEnv(): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'SYSTEMROOT'];
+  return withoutUndefined(Object.fromEntries(keep.map((key) => [key, process.env[key]])));
+}
+
+function withoutUndefined(env: DemoEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+}
