@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
+import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -24,8 +25,10 @@ export class AppModule {
       imports: [
         TypeOrmModule.forRoot({ ...database, retryAttempts: 2, retryDelay: 1000 }),
         EventEmitterModule.forRoot(),
+        ScheduleModule.forRoot(),
         SessionAuthModule.forRoot({
           isGlobal: true,
+          gateway: true,
           jwtSecret: config.jwtSecret,
           accessTokenTtl: config.accessTokenTtl,
           idleTtl: config.refreshIdleTtl,
@@ -37,6 +40,7 @@ export class AppModule {
           refreshTransport: config.refreshTransport,
           cookieSecure: config.cookieSecure,
           cleanupCron: config.cleanupCron,
+          cleanupLockTtl: config.cleanupLockTtl,
         }),
         ThrottlerModule.forRootAsync({
           inject: [SessionCache],

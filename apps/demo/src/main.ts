@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { SessionIoAdapter } from '#session-auth';
 import { AppModule } from './app.module.js';
 import { DEVELOPMENT_JWT_SECRET, loadDemoConfig } from './config/demo-config.js';
 import { dataSourceOptions } from './database/data-source-options.js';
@@ -30,6 +31,7 @@ async function bootstrap(): Promise<void> {
     bodyParser: false,
   });
   configureHttp(app);
+  app.useWebSocketAdapter(new SessionIoAdapter(app));
 
   const stop = async (signal: string) => {
     logger.log(`${signal}: shutting down`);

@@ -22,6 +22,9 @@ export { SessionEntity, type RevokeReason } from './sessions/session.entity.js';
 export { RefreshTokenEntity } from './sessions/refresh-token.entity.js';
 export { sessionAuthEntities, sessionAuthMigrations } from './sessions/session-auth.schema.js';
 export type { CleanupResult } from './cleanup/cleanup.service.js';
+export { SessionGateway } from './gateway/session.gateway.js';
+export { SessionIoAdapter } from './gateway/session-io.adapter.js';
+export * from './gateway/session-socket-events.js';
 export type { AccessTokenClaims } from './tokens/access-token.service.js';
 export { MAX_PASSWORD_BYTES } from './passwords/password.service.js';
 

@@ -1,10 +1,16 @@
 import { ConfigurableModuleBuilder, type Type } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
+import { SessionGateway } from './gateway/session.gateway.js';
 import { SessionAuthController } from './http/session-auth.controller.js';
 import type { SessionAuthExtras, SessionAuthOptions } from './session-auth.options.js';
 
 /** Defaults of the forRoot extras. */
-const EXTRAS: Required<SessionAuthExtras> = { controller: true, routePath: 'auth', isGlobal: false };
+const EXTRAS: Required<SessionAuthExtras> = {
+  controller: true,
+  routePath: 'auth',
+  isGlobal: false,
+  gateway: false,
+};
 
 /** The session routes mounted at `path`: a subclass, so the library's own class keeps its metadata. */
 function mountController(path: string): Type {
@@ -25,5 +31,6 @@ export const {
     ...definition,
     global: extras.isGlobal ?? EXTRAS.isGlobal,
     controllers: (extras.controller ?? EXTRAS.controller) ? [mountController(extras.routePath ?? EXTRAS.routePath)] : [],
+    providers: [...(definition.providers ?? []), ...((extras.gateway ?? EXTRAS.gateway) ? [SessionGateway] : [])],
   }))
   .build();

@@ -3,6 +3,8 @@ import { JwtModule } from '@nestjs/jwt';
 import { sessionCacheProvider } from './cache/cache.providers.js';
 import { RedisConnection } from './cache/redis-connection.js';
 import { SessionCache } from './cache/session-cache.interface.js';
+import { CleanupLock } from './cleanup/cleanup-lock.js';
+import { CleanupScheduler } from './cleanup/cleanup.scheduler.js';
 import { CleanupService } from './cleanup/cleanup.service.js';
 import { SessionAuthGuard } from './guards/session-auth.guard.js';
 import { RefreshTokenTransport } from './http/refresh-token-transport.js';
@@ -19,7 +21,8 @@ import { RefreshRotationService } from './tokens/refresh-rotation.service.js';
 
 /**
  * Device-aware session authentication. Needs TypeOrmModule (with `sessionAuthEntities`) in the app;
- * EventEmitterModule is optional (without it no `session.*` events are emitted).
+ * EventEmitterModule (events, and the gateway's pushes) and ScheduleModule (the cleanup cron) are
+ * the app's to import: the library registers nothing global by itself.
  */
 @Module({
   imports: [JwtModule.register({})],
@@ -37,11 +40,19 @@ import { RefreshRotationService } from './tokens/refresh-rotation.service.js';
     SessionStateService,
     SessionNotifier,
     RefreshRotationService,
+    CleanupLock,
     CleanupService,
+    CleanupScheduler,
     SessionService,
     RefreshTokenTransport,
     SessionAuthGuard,
   ],
-  exports: [SessionService, SessionAuthGuard, RefreshTokenTransport, SessionCache, RedisConnection],
+  exports: [
+    SessionService,
+    SessionAuthGuard,
+    RefreshTokenTransport,
+    SessionCache,
+    RedisConnection,
+  ],
 })
 export class SessionAuthModule extends ConfigurableSessionAuthModule {}

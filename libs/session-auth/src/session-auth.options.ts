@@ -49,8 +49,10 @@ export interface SessionAuthOptions {
   cookieSecure?: boolean;
   /** Minimum seconds between two last-activity writes of one session. Default `60`. */
   touchDebounceSeconds?: number;
-  /** Cron expression of the cleanup job. Default every 15 minutes. */
-  cleanupCron?: string;
+  /** Cron expression of the cleanup job (needs `ScheduleModule.forRoot()` in the app); `false` turns it off. Default every 15 minutes. */
+  cleanupCron?: string | false;
+  /** TTL of the cleanup lock; it is extended while a run lasts, so a crashed holder is replaced after this. Default `'60s'`. */
+  cleanupLockTtl?: number | string;
   /** How long spent tokens and ended sessions are kept before the cleanup deletes them. Default `'7d'`. */
   cleanupRetention?: number | string;
 }
@@ -63,6 +65,8 @@ export interface SessionAuthExtras {
   routePath?: string;
   /** Make the module global. Default `false`. */
   isGlobal?: boolean;
+  /** Serve the socket.io `/sessions` gateway (use `SessionIoAdapter` for multi-instance). Default `false`. */
+  gateway?: boolean;
 }
 
 /** Options after defaults and validation: every duration in seconds. */
@@ -88,7 +92,8 @@ export interface ResolvedSessionAuthOptions {
   cookiePath: string;
   cookieSecure: boolean;
   touchDebounceSeconds: number;
-  cleanupCron: string;
+  cleanupCron: string | false;
+  cleanupLockTtl: number;
   cleanupRetention: number;
 }
 
@@ -110,6 +115,7 @@ export const SESSION_AUTH_DEFAULTS = {
   cookieSecure: true,
   touchDebounceSeconds: 60,
   cleanupCron: '0 */15 * * * *',
+  cleanupLockTtl: '60s',
   cleanupRetention: '7d',
 } as const satisfies SessionAuthOptions;
 
@@ -158,7 +164,7 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
   if (typeof o.redisKeyPrefix !== 'string' || o.redisKeyPrefix.length === 0) {
     throw new SessionAuthOptionsError('redisKeyPrefix', 'must be a non-empty string');
   }
-  if (typeof o.cleanupCron !== 'string' || o.cleanupCron.trim().split(/\s+/).length < 5) {
+  if (o.cleanupCron !== false && (typeof o.cleanupCron !== 'string' || o.cleanupCron.trim().split(/\s+/).length < 5)) {
     throw new SessionAuthOptionsError('cleanupCron', `must be a cron expression (got ${JSON.stringify(o.cleanupCron)})`);
   }
   return {
@@ -167,6 +173,7 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
     idleTtl,
     absoluteTtl,
     cleanupRetention: duration('cleanupRetention', o.cleanupRetention),
+    cleanupLockTtl: duration('cleanupLockTtl', o.cleanupLockTtl),
     reuseGraceSeconds: integerInRange('reuseGraceSeconds', o.reuseGraceSeconds, 0, 300),
     bcryptRounds: integerInRange('bcryptRounds', o.bcryptRounds, 4, 31),
     touchDebounceSeconds: integerInRange('touchDebounceSeconds', o.touchDebounceSeconds, 0, 86_400),

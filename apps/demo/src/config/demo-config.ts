@@ -13,6 +13,7 @@ export interface DemoConfig {
   reuseGraceSeconds: number;
   bcryptRounds: number;
   cleanupCron: string;
+  cleanupLockTtl: number;
   cookieSecure: boolean;
   refreshTransport: 'cookie' | 'body' | 'both';
   rateLimitLogin: number;
@@ -66,6 +67,7 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
     reuseGraceSeconds: integer(env, 'REUSE_GRACE_SECONDS', 10, 0),
     bcryptRounds: integer(env, 'BCRYPT_ROUNDS', 12, 4),
     cleanupCron: env.CLEANUP_CRON || '0 */15 * * * *',
+    cleanupLockTtl: duration(env, 'CLEANUP_LOCK_TTL', '60s'),
     // Secure cookies by default; `npm start` on plain http://localhost turns this off explicitly.
     cookieSecure: flag(env, 'COOKIE_SECURE', true),
     refreshTransport: transport as DemoConfig['refreshTransport'],

@@ -1,38 +1,76 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
 import { SessionNotifier } from '../sessions/session-notifier.js';
 import { SessionRepository } from '../sessions/session.repository.js';
+import { CleanupLock } from './cleanup-lock.js';
 
-/** What one cleanup run did. */
+/** What one cleanup call did; `ran: false` when another instance held the lock. */
 export interface CleanupResult {
+  ran: boolean;
+  /** Which instance ran it (host, pid and a random suffix). */
+  instance: string;
+  /** How mutual exclusion was held: Redis lock, or PostgreSQL advisory lock while Redis is down. */
+  lock: 'redis' | 'postgres' | null;
   ended: number;
   deleted: number;
+  startedAt: number;
   durationMs: number;
 }
 
 /** Rows per statement: small enough that no statement holds many row locks for long. */
 const BATCH = 1000;
 
-/** Ends expired sessions and deletes old rows, batch by batch. */
+/** Ends expired sessions and deletes old rows, batch by batch, on one instance at a time. */
 @Injectable()
 export class CleanupService {
   private readonly logger = new Logger('SessionAuthCleanup');
+  readonly instance = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  private running?: Promise<CleanupResult>;
 
   constructor(
     @Inject(SESSION_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedSessionAuthOptions,
     private readonly repository: SessionRepository,
     private readonly notifier: SessionNotifier,
+    private readonly lock: CleanupLock,
   ) {}
 
-  async run(): Promise<CleanupResult> {
-    const started = Date.now();
-    const ended = await this.endExpiredSessions();
-    const deleted = await this.deleteOldRows();
-    await this.clearSealedSuccessors();
-    const result = { ended, deleted, durationMs: Date.now() - started };
-    this.logger.log(`cleanup: ended ${result.ended} sessions, deleted ${result.deleted} rows in ${result.durationMs} ms`);
-    return result;
+  /** Runs the cleanup unless it is already running here or on another instance. */
+  run(): Promise<CleanupResult> {
+    this.running ??= this.runExclusive().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async runExclusive(): Promise<CleanupResult> {
+    const startedAt = Date.now();
+    const held = await this.lock.tryAcquire(this.options.cleanupLockTtl * 1000);
+    if (!held) {
+      return { ran: false, instance: this.instance, lock: null, ended: 0, deleted: 0, startedAt, durationMs: 0 };
+    }
+    try {
+      const ended = await this.endExpiredSessions();
+      const deleted = await this.deleteOldRows();
+      await this.clearSealedSuccessors();
+      const result: CleanupResult = {
+        ran: true,
+        instance: this.instance,
+        lock: held.via,
+        ended,
+        deleted,
+        startedAt,
+        durationMs: Date.now() - startedAt,
+      };
+      // One line per run; start and finish let an operator (and the tests) see that runs never overlap.
+      this.logger.log(
+        `cleanup run instance=${result.instance} lock=${result.lock} ended=${ended} deleted=${deleted} ` +
+          `duration=${result.durationMs}ms started=${startedAt} finished=${startedAt + result.durationMs}`,
+      );
+      return result;
+    } finally {
+      await held.release();
+    }
   }
 
   private async endExpiredSessions(): Promise<number> {

@@ -1,0 +1,213 @@
+import { jest } from '@jest/globals';
+import { MemorySessionCache } from './memory-session-cache.js';
+
+describe('MemorySessionCache', () => {
+  let cache: MemorySessionCache;
+
+  beforeEach(() => {
+    jest.useFakeTimers({ now: new Date('2030-01-01T00:00:00Z') });
+    cache = new MemorySessionCache();
+  });
+
+  afterEach(() => jest.useRealTimers());
+
+  it('is the always-available memory backend', async () => {
+    expect(cache.kind).toBe('memory');
+    expect(cache.isAvailable()).toBe(true);
+    await expect(cache.ping()).resolves.toBe(true);
+  });
+
+  describe('get / set', () => {
+    it('answers null for a key never set', async () => {
+      await expect(cache.get('missing')).resolves.toBeNull();
+    });
+
+    it('returns what was set until the TTL runs out, then null', async () => {
+      await expect(cache.set('k', 'v', 1000)).resolves.toBe(true);
+
+      jest.advanceTimersByTime(999);
+      await expect(cache.get('k')).resolves.toBe('v');
+
+      jest.advanceTimersByTime(1);
+      await expect(cache.get('k')).resolves.toBeNull();
+    });
+
+    it('overwrites the value and the TTL', async () => {
+      await cache.set('k', 'old', 100);
+      await cache.set('k', 'new', 5000);
+
+      jest.advanceTimersByTime(1000);
+      await expect(cache.get('k')).resolves.toBe('new');
+    });
+
+    it('keeps keys apart', async () => {
+      await cache.set('a', '1', 1000);
+      await cache.set('b', '2', 1000);
+
+      await expect(cache.get('a')).resolves.toBe('1');
+      await expect(cache.get('b')).resolves.toBe('2');
+    });
+
+    it('expires with real time too (no fake timers)', async () => {
+      jest.useRealTimers();
+      const real = new MemorySessionCache();
+      await real.set('k', 'v', 20);
+
+      await expect(real.get('k')).resolves.toBe('v');
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      await expect(real.get('k')).resolves.toBeNull();
+    });
+  });
+
+  describe('setIfAbsent', () => {
+    it('sets a missing key and refuses while it exists', async () => {
+      await expect(cache.setIfAbsent('lock', 'me', 1000)).resolves.toBe(true);
+      await expect(cache.setIfAbsent('lock', 'you', 1000)).resolves.toBe(false);
+
+      await expect(cache.get('lock')).resolves.toBe('me');
+    });
+
+    it('sets again once the previous value expired', async () => {
+      await cache.setIfAbsent('lock', 'me', 1000);
+      jest.advanceTimersByTime(1000);
+
+      await expect(cache.setIfAbsent('lock', 'you', 1000)).resolves.toBe(true);
+      await expect(cache.get('lock')).resolves.toBe('you');
+    });
+  });
+
+  describe('delete', () => {
+    it('deletes every key given and ignores missing ones', async () => {
+      await cache.set('a', '1', 1000);
+      await cache.set('b', '2', 1000);
+      await cache.set('c', '3', 1000);
+
+      await cache.delete('a', 'b', 'missing');
+
+      await expect(cache.get('a')).resolves.toBeNull();
+      await expect(cache.get('b')).resolves.toBeNull();
+      await expect(cache.get('c')).resolves.toBe('3');
+    });
+  });
+
+  describe('compareAndDelete', () => {
+    it('deletes only while the key holds the value', async () => {
+      await cache.set('lock', 'token-a', 1000);
+
+      await expect(cache.compareAndDelete('lock', 'token-b')).resolves.toBe(false);
+      await expect(cache.get('lock')).resolves.toBe('token-a');
+
+      await expect(cache.compareAndDelete('lock', 'token-a')).resolves.toBe(true);
+      await expect(cache.get('lock')).resolves.toBeNull();
+    });
+
+    it('answers false for a missing or expired key', async () => {
+      await expect(cache.compareAndDelete('lock', 'x')).resolves.toBe(false);
+
+      await cache.set('lock', 'x', 10);
+      jest.advanceTimersByTime(10);
+      await expect(cache.compareAndDelete('lock', 'x')).resolves.toBe(false);
+    });
+  });
+
+  describe('compareAndExpire', () => {
+    it('extends the TTL only while the key holds the value', async () => {
+      await cache.set('lock', 'token-a', 1000);
+
+      await expect(cache.compareAndExpire('lock', 'token-b', 10_000)).resolves.toBe(false);
+      await expect(cache.compareAndExpire('lock', 'token-a', 10_000)).resolves.toBe(true);
+
+      jest.advanceTimersByTime(9_999);
+      await expect(cache.get('lock')).resolves.toBe('token-a');
+      jest.advanceTimersByTime(1);
+      await expect(cache.get('lock')).resolves.toBeNull();
+    });
+
+    it('can shorten the TTL', async () => {
+      await cache.set('lock', 'a', 10_000);
+      await cache.compareAndExpire('lock', 'a', 100);
+
+      jest.advanceTimersByTime(100);
+      await expect(cache.get('lock')).resolves.toBeNull();
+    });
+
+    it('does not revive an expired key', async () => {
+      await cache.set('lock', 'a', 100);
+      jest.advanceTimersByTime(100);
+
+      await expect(cache.compareAndExpire('lock', 'a', 10_000)).resolves.toBe(false);
+      await expect(cache.get('lock')).resolves.toBeNull();
+    });
+  });
+
+  describe('increment', () => {
+    it('counts from 1 with the TTL fixed by the first hit', async () => {
+      await expect(cache.increment('hits', 60_000)).resolves.toEqual({ count: 1, ttlMs: 60_000 });
+
+      jest.advanceTimersByTime(10_000);
+      await expect(cache.increment('hits', 60_000)).resolves.toEqual({ count: 2, ttlMs: 50_000 });
+
+      jest.advanceTimersByTime(10_000);
+      await expect(cache.increment('hits', 60_000)).resolves.toEqual({ count: 3, ttlMs: 40_000 });
+    });
+
+    it('starts over once the window has passed', async () => {
+      await cache.increment('hits', 1000);
+      await cache.increment('hits', 1000);
+      jest.advanceTimersByTime(1000);
+
+      await expect(cache.increment('hits', 1000)).resolves.toEqual({ count: 1, ttlMs: 1000 });
+    });
+
+    it('keeps separate counters per key', async () => {
+      await cache.increment('a', 1000);
+      await cache.increment('a', 1000);
+
+      await expect(cache.increment('b', 1000)).resolves.toMatchObject({ count: 1 });
+    });
+
+    it('stores the count as a string readable with get', async () => {
+      await cache.increment('hits', 1000);
+      await cache.increment('hits', 1000);
+
+      await expect(cache.get('hits')).resolves.toBe('2');
+    });
+  });
+
+  describe('bounded size', () => {
+    it('drops the oldest entry beyond maxEntries', async () => {
+      const small = new MemorySessionCache(3);
+      await small.set('a', '1', 60_000);
+      await small.set('b', '2', 60_000);
+      await small.set('c', '3', 60_000);
+      await small.set('d', '4', 60_000);
+
+      await expect(small.get('a')).resolves.toBeNull();
+      await expect(small.get('b')).resolves.toBe('2');
+      await expect(small.get('c')).resolves.toBe('3');
+      await expect(small.get('d')).resolves.toBe('4');
+    });
+
+    it('counts a rewrite as the newest entry', async () => {
+      const small = new MemorySessionCache(2);
+      await small.set('a', '1', 60_000);
+      await small.set('b', '2', 60_000);
+      await small.set('a', '1 again', 60_000);
+      await small.set('c', '3', 60_000);
+
+      await expect(small.get('b')).resolves.toBeNull();
+      await expect(small.get('a')).resolves.toBe('1 again');
+      await expect(small.get('c')).resolves.toBe('3');
+    });
+
+    it('never holds more than maxEntries, however many keys are written', async () => {
+      const small = new MemorySessionCache(10);
+      for (let i = 0; i < 1000; i++) await small.setIfAbsent(`k${i}`, String(i), 60_000);
+
+      let present = 0;
+      for (let i = 0; i < 1000; i++) if ((await small.get(`k${i}`)) !== null) present++;
+      expect(present).toBe(10);
+      await expect(small.get('k999')).resolves.toBe('999');
+    });
+  });
+});

@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { SessionCache } from '../cache/session-cache.interface.js';
+
+/** A held lock: `release()` is safe to call once the work is done (or failed). */
+export interface HeldLock {
+  via: 'redis' | 'postgres';
+  release(): Promise<void>;
+}
+
+const LOCK_KEY = 'lock:cleanup';
+/** Advisory lock id of the cleanup: any constant shared by every instance. */
+const ADVISORY_KEY = 727_384_002;
+
+/**
+ * One cleanup at a time across instances. With Redis: SET NX PX with a random token, extended
+ * while the run lasts and released by compare-and-delete, so only the holder can release it and a
+ * crashed holder's lock expires after its TTL. With Redis unavailable: a PostgreSQL session-level
+ * advisory lock, which the server drops by itself when the holder's connection dies.
+ */
+@Injectable()
+export class CleanupLock {
+  private readonly logger = new Logger('SessionAuthCleanup');
+
+  constructor(
+    @Inject(SessionCache) private readonly cache: SessionCache,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  async tryAcquire(ttlMs: number): Promise<HeldLock | undefined> {
+    const token = randomBytes(16).toString('hex');
+    const acquired = await this.cache.setIfAbsent(LOCK_KEY, token, ttlMs);
+    if (acquired === false) return undefined;
+    if (acquired === true) return this.redisLock(token, ttlMs);
+    return this.advisoryLock();
+  }
+
+  private redisLock(token: string, ttlMs: number): HeldLock {
+    const renew = setInterval(() => {
+      void this.cache.compareAndExpire(LOCK_KEY, token, ttlMs).then((held) => {
+        if (held === false) this.logger.warn('cleanup lock lost before the run finished');
+      });
+    }, Math.max(50, Math.floor(ttlMs / 3)));
+    renew.unref();
+    return {
+      via: 'redis',
+      release: async () => {
+        clearInterval(renew);
+        await this.cache.compareAndDelete(LOCK_KEY, token);
+      },
+    };
+  }
+
+  private async advisoryLock(): Promise<HeldLock | undefined> {
+    const runner: QueryRunner = this.dataSource.createQueryRunner();
+    try {
+      await runner.connect();
+      const [row] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [ADVISORY_KEY])) as { locked: boolean }[];
+      if (!row?.locked) {
+        await runner.release();
+        return undefined;
+      }
+    } catch (error) {
+      await runner.release();
+      throw error;
+    }
+    return {
+      via: 'postgres',
+      release: async () => {
+        try {
+          await runner.query('SELECT pg_advisory_unlock($1)', [ADVISORY_KEY]);
+        } finally {
+          await runner.release();
+        }
+      },
+    };
+  }
+}

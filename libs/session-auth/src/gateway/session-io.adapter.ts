@@ -1,0 +1,62 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { IoAdapter } from '@nestjs/platform-socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { Redis } from 'ioredis';
+import type { Server, ServerOptions } from 'socket.io';
+import { RedisConnection } from '../cache/redis-connection.js';
+import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
+import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
+
+/** Largest message a client may send: the gateway expects none, so keep it small. */
+const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
+
+/**
+ * socket.io adapter for the session gateway: `app.useWebSocketAdapter(new SessionIoAdapter(app))`.
+ * With Redis it fans events and disconnects out to every instance (`@socket.io/redis-adapter`);
+ * without, it broadcasts locally. A Redis outage never crashes it: publishes that cannot reach
+ * Redis are dropped (local sockets still get them) and subscriptions resume when Redis returns.
+ */
+export class SessionIoAdapter extends IoAdapter {
+  private readonly clients: Redis[] = [];
+
+  constructor(private readonly app: INestApplicationContext) {
+    super(app);
+  }
+
+  override createIOServer(port: number, options?: ServerOptions): Server {
+    const server = super.createIOServer(port, {
+      maxHttpBufferSize: MAX_CLIENT_MESSAGE_BYTES,
+      ...options,
+    } as ServerOptions) as Server;
+    const redis = this.app.get(RedisConnection, { strict: false }).client as Redis | undefined;
+    if (!redis) return server;
+    const { redisKeyPrefix } = this.app.get<ResolvedSessionAuthOptions>(SESSION_AUTH_RESOLVED_OPTIONS, { strict: false });
+    const pub = redis.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    // Subscriptions wait for a connection instead of failing, and ioredis renews them on reconnect.
+    const sub = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+    for (const client of [pub, sub]) {
+      client.on('error', () => undefined); // the session cache already logs the outage once
+      this.clients.push(client);
+    }
+    server.adapter(createAdapter(droppingPublishes(pub), sub, { key: `${redisKeyPrefix}socket.io` }));
+    return server;
+  }
+
+  override async close(server: Server): Promise<void> {
+    await super.close(server);
+    await Promise.all(this.clients.splice(0).map((c) => c.quit().catch(() => c.disconnect())));
+  }
+}
+
+/** The adapter fires publishes without handling their errors; catch them so an outage is not a crash. */
+function droppingPublishes(client: Redis): Redis {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property === 'publish') {
+        return (...args: Parameters<Redis['publish']>) => target.publish(...args).catch(() => 0);
+      }
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}

@@ -1,0 +1,41 @@
+/**
+ * The socket contract of the `/sessions` namespace, as types only: browser code and any app can
+ * import this file (`import type`) to type a socket.io client without retyping payloads.
+ */
+import type { SessionView } from '../sessions/session-view.js';
+
+export type { SessionView };
+
+/** Namespace of the session gateway. */
+export const SESSIONS_NAMESPACE = '/sessions';
+
+/** Why a session ended, as sent in SESSION_TERMINATED. */
+export type SessionEndReason =
+  | 'LOGOUT'
+  | 'TERMINATED'
+  | 'TERMINATED_OTHERS'
+  | 'TERMINATED_ALL'
+  | 'REUSE_DETECTED'
+  | 'EXPIRED'
+  | 'SESSION_LIMIT'
+  | 'PASSWORD_CHANGED';
+
+/** Server-to-client events (a `socket.io` `ServerToClientEvents` map). */
+export interface SessionServerToClientEvents {
+  /** A new sign-in of the same user, to all of the user's devices. */
+  SESSION_NEW: (payload: { session: SessionView }) => void;
+  /** This socket's session ended; the server disconnects the socket right after. */
+  SESSION_TERMINATED: (payload: { sessionId: string; reason: SessionEndReason }) => void;
+  /** The user's live sessions after any change; `current` is true for the receiving device's session. */
+  SESSIONS_UPDATED: (payload: { sessions: SessionView[] }) => void;
+  /** A spent refresh token was presented again (likely theft); that session has been ended. */
+  SESSION_REUSE_DETECTED: (payload: { sessionId: string }) => void;
+}
+
+/** Client-to-server events: none; the gateway never trusts ids sent by a client. */
+export type SessionClientToServerEvents = Record<string, never>;
+
+/** The handshake: `io(url + '/sessions', { auth: { token: accessToken } })`. */
+export interface SessionSocketAuth {
+  token: string;
+}

@@ -1,0 +1,122 @@
+import { Logger, type OnModuleDestroy } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
+import { type OnGatewayConnection, type OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
+import type { Namespace, Socket } from 'socket.io';
+import { SessionAuthError } from '../errors/session-auth.error.js';
+import {
+  SessionEvents,
+  type SessionCreatedEvent,
+  type SessionReuseDetectedEvent,
+  type SessionTerminatedEvent,
+} from '../events/session-events.js';
+import { type AuthenticatedSession, SessionService } from '../sessions/session.service.js';
+import { isLive, SessionStateService } from '../sessions/session-state.service.js';
+import {
+  SESSIONS_NAMESPACE,
+  type SessionClientToServerEvents,
+  type SessionServerToClientEvents,
+} from './session-socket-events.js';
+
+type SessionSocket = Socket<SessionClientToServerEvents, SessionServerToClientEvents, object, { auth: AuthenticatedSession }>;
+type SessionNamespace = Namespace<SessionClientToServerEvents, SessionServerToClientEvents>;
+
+/** How often local sockets are re-checked against session state (catches events missed during a Redis outage). */
+const SWEEP_INTERVAL_MS = 30_000;
+
+const userRoom = (userId: string) => `user:${userId}`;
+const sessionRoom = (sessionId: string) => `session:${sessionId}`;
+
+/**
+ * Pushes session events to a user's devices. The access token is checked once, at the handshake
+ * (a refused handshake's `connect_error` message is the error code); afterwards a socket lives as
+ * long as its session, not its access token. Rooms are derived from the verified token only.
+ */
+@WebSocketGateway({ namespace: SESSIONS_NAMESPACE })
+export class SessionGateway implements OnGatewayInit, OnGatewayConnection, OnModuleDestroy {
+  @WebSocketServer() private readonly server!: SessionNamespace;
+  private readonly logger = new Logger('SessionGateway');
+  private sweep?: NodeJS.Timeout;
+
+  constructor(
+    private readonly sessions: SessionService,
+    private readonly state: SessionStateService,
+  ) {}
+
+  afterInit(namespace: SessionNamespace): void {
+    namespace.use((socket, next) => {
+      const token: unknown = socket.handshake.auth?.token;
+      this.sessions
+        .verifyAccessToken(typeof token === 'string' ? token : undefined)
+        .then((auth) => {
+          (socket as SessionSocket).data.auth = auth;
+          next();
+        })
+        .catch((error: unknown) => {
+          const code = error instanceof SessionAuthError ? error.code : 'INTERNAL_ERROR';
+          next(new Error(code));
+        });
+    });
+    this.sweep = setInterval(() => void this.disconnectDeadSessions(), SWEEP_INTERVAL_MS);
+    this.sweep.unref();
+  }
+
+  async handleConnection(socket: SessionSocket): Promise<void> {
+    const { userId, sessionId } = socket.data.auth;
+    await socket.join([userRoom(userId), sessionRoom(sessionId)]);
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweep);
+  }
+
+  @OnEvent(SessionEvents.CREATED)
+  async onCreated(event: SessionCreatedEvent): Promise<void> {
+    this.server.to(userRoom(event.userId)).emit('SESSION_NEW', { session: event.session });
+    await this.sendSessionList(event.userId);
+  }
+
+  @OnEvent(SessionEvents.TERMINATED)
+  async onTerminated(event: SessionTerminatedEvent): Promise<void> {
+    for (const sessionId of event.sessionIds) {
+      this.server.to(sessionRoom(sessionId)).emit('SESSION_TERMINATED', { sessionId, reason: event.reason });
+      // Reaches the session's sockets on every instance through the adapter.
+      this.server.in(sessionRoom(sessionId)).disconnectSockets(true);
+    }
+    await this.sendSessionList(event.userId);
+  }
+
+  @OnEvent(SessionEvents.REUSE_DETECTED)
+  onReuseDetected(event: SessionReuseDetectedEvent): void {
+    this.server.to(userRoom(event.userId)).emit('SESSION_REUSE_DETECTED', { sessionId: event.sessionId });
+  }
+
+  /** One SESSIONS_UPDATED per live session, so each device sees itself as `current`. */
+  private async sendSessionList(userId: string): Promise<void> {
+    try {
+      const sessions = await this.sessions.getActiveSessions(userId);
+      for (const { id } of sessions) {
+        this.server
+          .to(sessionRoom(id))
+          .emit('SESSIONS_UPDATED', { sessions: sessions.map((s) => ({ ...s, current: s.id === id })) });
+      }
+    } catch (error) {
+      this.logger.warn(`could not send the session list: ${(error as Error).message}`);
+    }
+  }
+
+  /** Disconnects local sockets whose session ended while its event could not reach this instance. */
+  private async disconnectDeadSessions(): Promise<void> {
+    const sockets = [...this.server.sockets.values()] as SessionSocket[];
+    const sessionIds = new Set(sockets.map((s) => s.data.auth?.sessionId).filter(Boolean));
+    for (const sessionId of sessionIds) {
+      try {
+        if (isLive(await this.state.get(sessionId))) continue;
+        this.server.to(sessionRoom(sessionId)).local.emit('SESSION_TERMINATED', { sessionId, reason: 'TERMINATED' });
+        this.server.in(sessionRoom(sessionId)).local.disconnectSockets(true);
+      } catch (error) {
+        this.logger.warn(`socket sweep failed: ${(error as Error).message}`);
+        return;
+      }
+    }
+  }
+}

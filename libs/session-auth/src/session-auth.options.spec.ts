@@ -1,0 +1,262 @@
+import { generateKeyPairSync } from 'node:crypto';
+import {
+  resolveSessionAuthOptions,
+  SESSION_AUTH_DEFAULTS,
+  type SessionAuthOptions,
+  SessionAuthOptionsError,
+} from './session-auth.options.js';
+
+const SECRET = 'a'.repeat(32);
+
+function resolve(extra: Partial<SessionAuthOptions> = {}) {
+  return resolveSessionAuthOptions({ jwtSecret: SECRET, ...extra });
+}
+
+/** Calls `fn`, expects a SessionAuthOptionsError, and returns it. */
+function optionsError(fn: () => unknown): SessionAuthOptionsError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(SessionAuthOptionsError);
+    return error as SessionAuthOptionsError;
+  }
+  throw new Error('expected a SessionAuthOptionsError, but nothing was thrown');
+}
+
+describe('resolveSessionAuthOptions', () => {
+  it('fills every default, with durations in seconds', () => {
+    const resolved = resolve();
+
+    // toMatchObject: an option added later brings its own default without breaking this list.
+    expect(resolved).toMatchObject({
+      jwtSecret: SECRET,
+      algorithm: 'HS256',
+      accessTokenTtl: 15 * 60,
+      idleTtl: 7 * 86_400,
+      absoluteTtl: 30 * 86_400,
+      reuseGraceSeconds: 10,
+      revokeAllOnReuse: false,
+      bindDevice: false,
+      bindUserAgent: false,
+      bcryptRounds: 12,
+      redisKeyPrefix: 'session-auth:',
+      refreshTransport: 'cookie',
+      cookieName: 'refresh_token',
+      cookiePath: '/auth',
+      cookieSecure: true,
+      touchDebounceSeconds: 60,
+      cleanupCron: '0 */15 * * * *',
+      cleanupRetention: 7 * 86_400,
+    });
+    expect(resolved.maxSessionsPerUser).toBeUndefined();
+    expect(resolved.redis).toBeUndefined();
+  });
+
+  it('does not change the shared defaults object', () => {
+    resolve({ accessTokenTtl: '1m', cookieName: 'rt' });
+
+    expect(SESSION_AUTH_DEFAULTS.accessTokenTtl).toBe('15m');
+    expect(SESSION_AUTH_DEFAULTS.cookieName).toBe('refresh_token');
+  });
+
+  it('treats an option given as undefined as not given (the default applies)', () => {
+    const resolved = resolve({ accessTokenTtl: undefined, bcryptRounds: undefined });
+
+    expect(resolved.accessTokenTtl).toBe(900);
+    expect(resolved.bcryptRounds).toBe(12);
+  });
+
+  it.each([
+    [900, 900],
+    ['900', 900],
+    ['15m', 900],
+    ['2h', 7200],
+    ['7d', 604_800],
+  ])('accepts the duration %j as %d seconds', (given, seconds) => {
+    const resolved = resolve({
+      accessTokenTtl: given,
+      idleTtl: given,
+      absoluteTtl: given,
+      cleanupRetention: given,
+    });
+
+    expect(resolved.accessTokenTtl).toBe(seconds);
+    expect(resolved.idleTtl).toBe(seconds);
+    expect(resolved.absoluteTtl).toBe(seconds);
+    expect(resolved.cleanupRetention).toBe(seconds);
+  });
+
+  it('keeps the given values of the other options', () => {
+    const resolved = resolve({
+      issuer: 'https://auth.example.com',
+      audience: 'example-api',
+      reuseGraceSeconds: 0,
+      revokeAllOnReuse: true,
+      bindDevice: true,
+      maxSessionsPerUser: 5,
+      bcryptRounds: 4,
+      redis: 'redis://127.0.0.1:6379',
+      redisKeyPrefix: 'app:',
+      refreshTransport: 'both',
+      cookieSecure: false,
+      touchDebounceSeconds: 0,
+    });
+
+    expect(resolved).toMatchObject({
+      issuer: 'https://auth.example.com',
+      audience: 'example-api',
+      reuseGraceSeconds: 0,
+      revokeAllOnReuse: true,
+      bindDevice: true,
+      maxSessionsPerUser: 5,
+      bcryptRounds: 4,
+      redis: 'redis://127.0.0.1:6379',
+      redisKeyPrefix: 'app:',
+      refreshTransport: 'both',
+      cookieSecure: false,
+      touchDebounceSeconds: 0,
+    });
+  });
+
+  describe('jwtSecret', () => {
+    it('is required for HS256', () => {
+      const error = optionsError(() => resolveSessionAuthOptions({}));
+
+      expect(error.message).toContain('"jwtSecret"');
+    });
+
+    it('refuses a secret of 31 bytes and accepts one of 32', () => {
+      expect(optionsError(() => resolve({ jwtSecret: 'x'.repeat(31) })).message).toContain(
+        '"jwtSecret"',
+      );
+      expect(resolve({ jwtSecret: 'x'.repeat(32) }).jwtSecret).toBe('x'.repeat(32));
+    });
+
+    it('counts bytes, not characters', () => {
+      // 16 two-byte characters: 16 characters, 32 bytes.
+      expect(() => resolve({ jwtSecret: 'é'.repeat(16) })).not.toThrow();
+      expect(() => resolve({ jwtSecret: 'é'.repeat(15) })).toThrow(/"jwtSecret"/);
+    });
+
+    it('refuses a value that is not a string', () => {
+      const error = optionsError(() =>
+        resolve({ jwtSecret: Buffer.alloc(64) as unknown as string }),
+      );
+
+      expect(error.message).toContain('"jwtSecret"');
+    });
+  });
+
+  describe('algorithm and jwtKeys', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+
+    it('refuses an algorithm it does not support', () => {
+      for (const algorithm of ['none', 'HS512', 'EdDSA', 'hs256']) {
+        const error = optionsError(() =>
+          resolve({ algorithm: algorithm as SessionAuthOptions['algorithm'] }),
+        );
+        expect(error.message).toContain('"algorithm"');
+      }
+    });
+
+    it('requires both keys for RS256 and ES256', () => {
+      for (const algorithm of ['RS256', 'ES256'] as const) {
+        expect(optionsError(() => resolve({ algorithm })).message).toContain('"jwtKeys"');
+        expect(
+          optionsError(() =>
+            resolve({ algorithm, jwtKeys: { privateKey, publicKey: undefined as never } }),
+          ).message,
+        ).toContain('"jwtKeys"');
+        expect(
+          optionsError(() =>
+            resolve({ algorithm, jwtKeys: { privateKey: '', publicKey: 'pem' } }),
+          ).message,
+        ).toContain('"jwtKeys"');
+      }
+    });
+
+    it('accepts a key pair without any jwtSecret', () => {
+      const resolved = resolveSessionAuthOptions({
+        algorithm: 'ES256',
+        jwtKeys: { privateKey, publicKey },
+      });
+
+      expect(resolved.algorithm).toBe('ES256');
+      expect(resolved.jwtKeys).toEqual({ privateKey, publicKey });
+    });
+  });
+
+  describe.each(['accessTokenTtl', 'idleTtl', 'absoluteTtl', 'cleanupRetention'] as const)(
+    '%s',
+    (option) => {
+      it.each([0, -60, '0', '-1m', '15x', 'soon', '', Number.NaN])('refuses %j', (value) => {
+        const error = optionsError(() => resolve({ [option]: value }));
+
+        expect(error.message).toContain(`"${option}"`);
+        expect(error.message).toContain(JSON.stringify(value));
+      });
+    },
+  );
+
+  it('refuses an unknown refreshTransport', () => {
+    const error = optionsError(() =>
+      resolve({ refreshTransport: 'header' as SessionAuthOptions['refreshTransport'] }),
+    );
+
+    expect(error.message).toContain('"refreshTransport"');
+  });
+
+  it.each(['cookie', 'body', 'both'] as const)('accepts refreshTransport %s', (transport) => {
+    expect(resolve({ refreshTransport: transport }).refreshTransport).toBe(transport);
+  });
+
+  it.each([3, 32, 10.5, Number.NaN])('refuses bcryptRounds %j', (rounds) => {
+    expect(optionsError(() => resolve({ bcryptRounds: rounds })).message).toContain(
+      '"bcryptRounds"',
+    );
+  });
+
+  it.each([4, 31])('accepts bcryptRounds %d', (rounds) => {
+    expect(resolve({ bcryptRounds: rounds }).bcryptRounds).toBe(rounds);
+  });
+
+  it.each([0, -1, 1.5, 10_001])('refuses maxSessionsPerUser %j', (max) => {
+    expect(optionsError(() => resolve({ maxSessionsPerUser: max })).message).toContain(
+      '"maxSessionsPerUser"',
+    );
+  });
+
+  it.each([-1, 301, 2.5])('refuses reuseGraceSeconds %j', (seconds) => {
+    expect(optionsError(() => resolve({ reuseGraceSeconds: seconds })).message).toContain(
+      '"reuseGraceSeconds"',
+    );
+  });
+
+  it.each([-1, 86_401, 0.5])('refuses touchDebounceSeconds %j', (seconds) => {
+    expect(optionsError(() => resolve({ touchDebounceSeconds: seconds })).message).toContain(
+      '"touchDebounceSeconds"',
+    );
+  });
+
+  it('refuses an empty redisKeyPrefix', () => {
+    expect(optionsError(() => resolve({ redisKeyPrefix: '' })).message).toContain(
+      '"redisKeyPrefix"',
+    );
+  });
+
+  it.each(['', 'every 15 minutes', '* * * *'])('refuses cleanupCron %j', (cron) => {
+    expect(optionsError(() => resolve({ cleanupCron: cron })).message).toContain('"cleanupCron"');
+  });
+
+  it('accepts five- and six-field cron expressions', () => {
+    expect(resolve({ cleanupCron: '*/5 * * * *' }).cleanupCron).toBe('*/5 * * * *');
+    expect(resolve({ cleanupCron: '30 */5 * * * *' }).cleanupCron).toBe('30 */5 * * * *');
+  });
+
+  it('names the module in the message and has its own error name', () => {
+    const error = optionsError(() => resolve({ bcryptRounds: 99 }));
+
+    expect(error.name).toBe('SessionAuthOptionsError');
+    expect(error.message).toMatch(/^SessionAuthModule option "bcryptRounds" /);
+  });
+});
