@@ -1,0 +1,311 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server, type Socket, connect } from 'node:net';
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
+import { Redis, type RedisOptions } from 'ioredis';
+import { RedisSessionCache } from './redis-session-cache.js';
+
+/**
+ * Runs against the real Redis the e2e tests use (REDIS_URL, default 127.0.0.1:6379), under a key
+ * prefix of its own that is deleted afterwards.
+ */
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const PREFIX = `sa-unit-${randomBytes(6).toString('hex')}:`;
+
+/** A client tuned like the library's own: no offline queue, one retry, fast reconnects. */
+function client(url: string, options: RedisOptions = {}): Redis {
+  return new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 500,
+    retryStrategy: () => 20,
+    ...options,
+  });
+}
+
+function ready(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Redis at ${REDIS_URL} is not reachable`)), 3000);
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+async function eventually(check: () => Promise<boolean>, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function deleteRunKeys(redis: Redis): Promise<void> {
+  const keys = await redis.keys(`${PREFIX}*`);
+  if (keys.length > 0) await redis.del(...keys);
+}
+
+describe('RedisSessionCache', () => {
+  let admin: Redis;
+
+  beforeAll(async () => {
+    // The outage tests make the adapter log warnings on purpose; keep the output readable.
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    admin = client(REDIS_URL, { enableOfflineQueue: true });
+    await ready(admin);
+  });
+
+  afterAll(async () => {
+    await deleteRunKeys(admin);
+    await admin.quit();
+    jest.restoreAllMocks();
+  });
+
+  describe('against a live Redis', () => {
+    let redis: Redis;
+    let cache: RedisSessionCache;
+
+    beforeAll(async () => {
+      redis = client(REDIS_URL);
+      await ready(redis);
+      cache = new RedisSessionCache(redis, PREFIX);
+    });
+
+    afterAll(async () => {
+      await redis.quit();
+    });
+
+    it('is the available redis backend once the client is ready', async () => {
+      expect(cache.kind).toBe('redis');
+      expect(cache.isAvailable()).toBe(true);
+      await expect(cache.ping()).resolves.toBe(true);
+    });
+
+    it('sets with a millisecond TTL under the prefix and gets it back', async () => {
+      await expect(cache.set('session:a', 'value-a', 60_000)).resolves.toBe(true);
+
+      await expect(cache.get('session:a')).resolves.toBe('value-a');
+      await expect(admin.get(`${PREFIX}session:a`)).resolves.toBe('value-a');
+      const ttl = await admin.pttl(`${PREFIX}session:a`);
+      expect(ttl).toBeGreaterThan(59_000);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+    });
+
+    it('answers null (not undefined) for a missing key', async () => {
+      await expect(cache.get('missing')).resolves.toBeNull();
+    });
+
+    it('lets a short TTL expire', async () => {
+      await cache.set('short', 'v', 20);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+
+      await expect(cache.get('short')).resolves.toBeNull();
+    });
+
+    it('rounds a fractional or zero TTL up instead of failing', async () => {
+      await expect(cache.set('fraction', 'v', 1500.4)).resolves.toBe(true);
+      await expect(cache.set('zero', 'v', 0)).resolves.toBe(true);
+      expect(await admin.pttl(`${PREFIX}fraction`)).toBeGreaterThan(1400);
+    });
+
+    it('setIfAbsent sets once, then refuses while the key exists', async () => {
+      await expect(cache.setIfAbsent('lock', 'me', 60_000)).resolves.toBe(true);
+      await expect(cache.setIfAbsent('lock', 'you', 60_000)).resolves.toBe(false);
+
+      await expect(cache.get('lock')).resolves.toBe('me');
+    });
+
+    it('deletes several keys at once', async () => {
+      await cache.set('d1', '1', 60_000);
+      await cache.set('d2', '2', 60_000);
+      await cache.set('d3', '3', 60_000);
+
+      await cache.delete('d1', 'd2', 'never-set');
+
+      expect(await admin.exists(`${PREFIX}d1`, `${PREFIX}d2`, `${PREFIX}d3`)).toBe(1);
+    });
+
+    it('compareAndDelete deletes only while the key holds the value', async () => {
+      await cache.set('cad', 'token-a', 60_000);
+
+      await expect(cache.compareAndDelete('cad', 'token-b')).resolves.toBe(false);
+      await expect(cache.get('cad')).resolves.toBe('token-a');
+      await expect(cache.compareAndDelete('cad', 'token-a')).resolves.toBe(true);
+      await expect(cache.get('cad')).resolves.toBeNull();
+      await expect(cache.compareAndDelete('cad', 'token-a')).resolves.toBe(false);
+    });
+
+    it('compareAndExpire sets a new TTL only while the key holds the value', async () => {
+      await cache.set('cae', 'token-a', 1000);
+
+      await expect(cache.compareAndExpire('cae', 'token-b', 60_000)).resolves.toBe(false);
+      expect(await admin.pttl(`${PREFIX}cae`)).toBeLessThanOrEqual(1000);
+
+      await expect(cache.compareAndExpire('cae', 'token-a', 60_000)).resolves.toBe(true);
+      expect(await admin.pttl(`${PREFIX}cae`)).toBeGreaterThan(59_000);
+
+      await expect(cache.compareAndExpire('never-set', 'x', 60_000)).resolves.toBe(false);
+    });
+
+    it('increment counts with the TTL set by the first hit only', async () => {
+      const first = await cache.increment('counter', 60_000);
+      await admin.pexpire(`${PREFIX}counter`, 30_000);
+      const second = await cache.increment('counter', 60_000);
+
+      expect(first?.count).toBe(1);
+      expect(first?.ttlMs).toBeGreaterThan(59_000);
+      expect(second?.count).toBe(2);
+      expect(second?.ttlMs).toBeGreaterThan(29_000);
+      expect(second?.ttlMs).toBeLessThanOrEqual(30_000);
+    });
+  });
+
+  describe('with Redis unreachable', () => {
+    let redis: Redis;
+
+    beforeAll(() => {
+      redis = new Redis('redis://127.0.0.1:1', {
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        lazyConnect: false,
+        retryStrategy: () => null,
+      });
+      redis.on('error', () => undefined);
+    });
+
+    afterAll(() => redis.disconnect());
+
+    it('answers every method at once with "could not answer", never throwing', async () => {
+      const cache = new RedisSessionCache(redis, PREFIX);
+      const started = Date.now();
+
+      await expect(cache.get('k')).resolves.toBeUndefined();
+      await expect(cache.set('k', 'v', 1000)).resolves.toBe(false);
+      await expect(cache.setIfAbsent('k', 'v', 1000)).resolves.toBeUndefined();
+      await expect(cache.delete('k', 'l')).resolves.toBeUndefined();
+      await expect(cache.compareAndDelete('k', 'v')).resolves.toBeUndefined();
+      await expect(cache.compareAndExpire('k', 'v', 1000)).resolves.toBeUndefined();
+      await expect(cache.increment('k', 1000)).resolves.toBeUndefined();
+      await expect(cache.ping()).resolves.toBe(false);
+      expect(cache.isAvailable()).toBe(false);
+      expect(Date.now() - started).toBeLessThan(500);
+    });
+
+    it('stays that way after the connection attempt has failed', async () => {
+      const cache = new RedisSessionCache(redis, PREFIX);
+      await eventually(async () => redis.status === 'end' || redis.status === 'close');
+
+      await expect(cache.get('k')).resolves.toBeUndefined();
+      await expect(cache.increment('k', 1000)).resolves.toBeUndefined();
+      expect(cache.isAvailable()).toBe(false);
+    });
+  });
+
+  describe('with a Redis that accepts connections but never answers', () => {
+    let server: Server;
+    let redis: Redis;
+    const sockets = new Set<Socket>();
+
+    beforeAll(async () => {
+      server = createServer((socket) => {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as { port: number };
+      // Without the ready check the client is "ready" as soon as the socket connects.
+      redis = client(`redis://127.0.0.1:${port}`, { enableReadyCheck: false });
+      redis.on('error', () => undefined);
+      await ready(redis);
+    });
+
+    afterAll(async () => {
+      redis.disconnect();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    it('gives up after commandTimeoutMs and reports itself unavailable', async () => {
+      const cache = new RedisSessionCache(redis, PREFIX, 50);
+      expect(cache.isAvailable()).toBe(true);
+      const started = Date.now();
+
+      await expect(cache.get('k')).resolves.toBeUndefined();
+
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(cache.isAvailable()).toBe(false);
+    });
+  });
+
+  describe('through an outage and back', () => {
+    let proxy: Server;
+    let port: number;
+    const links = new Set<Socket>();
+    let redis: Redis;
+    let cache: RedisSessionCache;
+
+    /** A TCP proxy to the real Redis that the test can cut and restore. */
+    function startProxy(listenPort: number): Promise<void> {
+      const { hostname, port: redisPort } = new URL(REDIS_URL);
+      proxy = createServer((inbound) => {
+        const outbound = connect(Number(redisPort || 6379), hostname);
+        for (const [a, b] of [
+          [inbound, outbound],
+          [outbound, inbound],
+        ]) {
+          links.add(a);
+          a.pipe(b);
+          a.on('error', () => b.destroy());
+          a.on('close', () => {
+            links.delete(a);
+            b.destroy();
+          });
+        }
+      });
+      return new Promise((resolve) => proxy.listen(listenPort, '127.0.0.1', resolve));
+    }
+
+    function cutProxy(): Promise<void> {
+      for (const socket of links) socket.destroy();
+      return new Promise((resolve) => proxy.close(() => resolve()));
+    }
+
+    beforeAll(async () => {
+      await startProxy(0);
+      port = (proxy.address() as { port: number }).port;
+      redis = client(`redis://127.0.0.1:${port}`);
+      redis.on('error', () => undefined);
+      await ready(redis);
+      cache = new RedisSessionCache(redis, PREFIX);
+    });
+
+    afterAll(async () => {
+      redis.disconnect();
+      if (proxy.listening) await cutProxy();
+    });
+
+    it('replays deletes that failed during the outage once Redis is back', async () => {
+      await cache.set('session:revoked-meanwhile', 'active', 60_000);
+      await expect(cache.get('session:revoked-meanwhile')).resolves.toBe('active');
+
+      await cutProxy();
+      await eventually(async () => redis.status !== 'ready');
+
+      await expect(cache.get('session:revoked-meanwhile')).resolves.toBeUndefined();
+      await cache.delete('session:revoked-meanwhile');
+      expect(cache.isAvailable()).toBe(false);
+      // The delete did not reach Redis: the stale entry is still there.
+      await expect(admin.get(`${PREFIX}session:revoked-meanwhile`)).resolves.toBe('active');
+
+      await startProxy(port);
+      await eventually(async () => cache.isAvailable());
+      await eventually(async () => (await admin.get(`${PREFIX}session:revoked-meanwhile`)) === null);
+
+      await expect(cache.get('session:revoked-meanwhile')).resolves.toBeNull();
+      await expect(cache.set('after', 'v', 60_000)).resolves.toBe(true);
+    });
+  });
+});
