@@ -8,6 +8,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { SessionAuthModule, SessionCache } from '#session-auth';
 import type { DataSourceOptions } from 'typeorm';
 import { AuthController } from './auth/auth.controller.js';
+import { BenchModule } from './bench/bench.module.js';
 import type { DemoConfig } from './config/demo-config.js';
 import { HealthController } from './health/health.controller.js';
 import { MeController } from './me/me.controller.js';
@@ -53,6 +54,7 @@ export class AppModule {
           }),
         }),
         TerminusModule,
+        ...(config.benchRoutes ? [BenchModule.register(config.jwtSecret)] : []),
       ],
       controllers: [AuthController, MeController, HealthController],
       providers: [UsersService, { provide: APP_GUARD, useClass: DemoThrottlerGuard }],

@@ -18,6 +18,8 @@ export interface DemoConfig {
   refreshTransport: 'cookie' | 'body' | 'both';
   rateLimitLogin: number;
   rateLimitRefresh: number;
+  /** Mount the /bench routes used by `npm run bench`. */
+  benchRoutes: boolean;
   /** Where the embedded PostgreSQL keeps its files when no DATABASE_URL is set. */
   embeddedDataDir: string;
 }
@@ -74,5 +76,6 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
     rateLimitLogin: integer(env, 'RATE_LIMIT_LOGIN', 10, 1),
     rateLimitRefresh: integer(env, 'RATE_LIMIT_REFRESH', 300, 1),
     embeddedDataDir: env.EMBEDDED_DATA_DIR || '.data/pglite',
+    benchRoutes: flag(env, 'BENCH_ROUTES', false),
   };
 }

@@ -1,0 +1,173 @@
+import { jest } from '@jest/globals';
+import { type ExecutionContext, Logger } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { Public } from '../decorators/public.decorator.js';
+import { RequireFreshSession } from '../decorators/require-fresh-session.decorator.js';
+import { SessionAuthError } from '../errors/session-auth.error.js';
+import { REQUEST_AUTH_KEY } from '../session-auth.constants.js';
+import type { AuthenticatedSession, SessionService } from '../sessions/session.service.js';
+import { SessionAuthGuard } from './session-auth.guard.js';
+
+class Routes {
+  open(): void {}
+  @Public()
+  publicRoute(): void {}
+  @RequireFreshSession(300)
+  sensitive(): void {}
+}
+
+@Public()
+class PublicRoutes {
+  anything(): void {}
+}
+
+const SESSION_ID = '0b6f1c1e-3a52-4c1e-9d5e-2b0f3c3a9e11';
+
+function principal(overrides: Partial<AuthenticatedSession> = {}): AuthenticatedSession {
+  return {
+    userId: 'user-1',
+    sessionId: SESSION_ID,
+    authenticatedAt: Date.now() - 1000,
+    claims: { sub: 'user-1', sid: SESSION_ID, jti: 'j', iat: 0, exp: 0 },
+    ...overrides,
+  };
+}
+
+function fakeSessions(auth: AuthenticatedSession = principal()) {
+  const verifyAccessToken = jest.fn(async (token: string | undefined) => {
+    if (!token) throw new SessionAuthError('ACCESS_TOKEN_MISSING');
+    if (token !== 'good-token') throw new SessionAuthError('ACCESS_TOKEN_INVALID');
+    return auth;
+  });
+  const touchSession = jest.fn(async (_sessionId: string) => undefined);
+  return { verifyAccessToken, touchSession };
+}
+
+function context(
+  headers: Record<string, string | undefined>,
+  handler: (...args: never[]) => unknown = Routes.prototype.open,
+  controller: object = Routes,
+) {
+  const request: Record<string, unknown> = { headers };
+  const ctx = {
+    getHandler: () => handler,
+    getClass: () => controller,
+    switchToHttp: () => ({ getRequest: () => request }),
+  } as unknown as ExecutionContext;
+  return { ctx, request };
+}
+
+function guardWith(sessions: ReturnType<typeof fakeSessions>) {
+  return new SessionAuthGuard(sessions as unknown as SessionService, new Reflector());
+}
+
+async function rejectionCode(promise: Promise<unknown>): Promise<string> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(SessionAuthError);
+  return (error as SessionAuthError).code;
+}
+
+describe('SessionAuthGuard', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('verifies the Bearer token and leaves the principal on the request', async () => {
+    const sessions = fakeSessions();
+    const { ctx, request } = context({ authorization: 'Bearer good-token' });
+
+    await expect(guardWith(sessions).canActivate(ctx)).resolves.toBe(true);
+
+    expect(sessions.verifyAccessToken).toHaveBeenCalledWith('good-token');
+    expect(request[REQUEST_AUTH_KEY]).toEqual(principal({ authenticatedAt: expect.any(Number) }));
+    expect(sessions.touchSession).toHaveBeenCalledWith(SESSION_ID);
+  });
+
+  it('reads the scheme case-insensitively and tolerates extra spaces', async () => {
+    const sessions = fakeSessions();
+
+    await guardWith(sessions).canActivate(context({ authorization: '  bearer   good-token ' }).ctx);
+
+    expect(sessions.verifyAccessToken).toHaveBeenCalledWith('good-token');
+  });
+
+  it('refuses a request without Authorization as ACCESS_TOKEN_MISSING', async () => {
+    const sessions = fakeSessions();
+    const { ctx, request } = context({});
+
+    expect(await rejectionCode(guardWith(sessions).canActivate(ctx))).toBe('ACCESS_TOKEN_MISSING');
+    expect(request[REQUEST_AUTH_KEY]).toBeUndefined();
+    expect(sessions.touchSession).not.toHaveBeenCalled();
+  });
+
+  it.each(['Basic dXNlcjpwYXNz', 'Bearer', 'good-token extra', 'Bearer a b'])(
+    'treats the malformed header %j as an invalid token, not a missing one',
+    async (authorization) => {
+      const sessions = fakeSessions();
+
+      expect(
+        await rejectionCode(guardWith(sessions).canActivate(context({ authorization }).ctx)),
+      ).toBe('ACCESS_TOKEN_INVALID');
+      expect(sessions.verifyAccessToken).toHaveBeenCalledWith(expect.any(String));
+    },
+  );
+
+  it('lets @Public() routes and controllers through without looking at any token', async () => {
+    const sessions = fakeSessions();
+    const guard = guardWith(sessions);
+
+    await expect(guard.canActivate(context({}, Routes.prototype.publicRoute).ctx)).resolves.toBe(
+      true,
+    );
+    await expect(
+      guard.canActivate(context({}, PublicRoutes.prototype.anything, PublicRoutes).ctx),
+    ).resolves.toBe(true);
+    expect(sessions.verifyAccessToken).not.toHaveBeenCalled();
+  });
+
+  describe('@RequireFreshSession()', () => {
+    it('lets a recent sign-in through', async () => {
+      const sessions = fakeSessions(principal({ authenticatedAt: Date.now() - 60_000 }));
+      const { ctx } = context({ authorization: 'Bearer good-token' }, Routes.prototype.sensitive);
+
+      await expect(guardWith(sessions).canActivate(ctx)).resolves.toBe(true);
+    });
+
+    it('refuses an old sign-in with SESSION_NOT_FRESH', async () => {
+      const sessions = fakeSessions(principal({ authenticatedAt: Date.now() - 301_000 }));
+      const { ctx, request } = context(
+        { authorization: 'Bearer good-token' },
+        Routes.prototype.sensitive,
+      );
+
+      expect(await rejectionCode(guardWith(sessions).canActivate(ctx))).toBe('SESSION_NOT_FRESH');
+      expect(request[REQUEST_AUTH_KEY]).toBeUndefined();
+    });
+
+    it('does not apply to routes without it', async () => {
+      const sessions = fakeSessions(principal({ authenticatedAt: 0 }));
+
+      await expect(
+        guardWith(sessions).canActivate(context({ authorization: 'Bearer good-token' }).ctx),
+      ).resolves.toBe(true);
+    });
+  });
+
+  it('does not wait for or fail on the last-activity write', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const sessions = fakeSessions();
+    let finishTouch!: (error: Error) => void;
+    sessions.touchSession.mockImplementation(
+      () => new Promise<undefined>((_, reject) => (finishTouch = reject)),
+    );
+
+    await expect(
+      guardWith(sessions).canActivate(context({ authorization: 'Bearer good-token' }).ctx),
+    ).resolves.toBe(true);
+
+    finishTouch(new Error('database is slow'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('database is slow'));
+  });
+});

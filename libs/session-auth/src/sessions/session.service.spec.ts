@@ -1,0 +1,237 @@
+import { jest } from '@jest/globals';
+import { JwtService } from '@nestjs/jwt';
+import type { DataSource } from 'typeorm';
+import { SessionAuthError } from '../errors/session-auth.error.js';
+import { resolveSessionAuthOptions, type SessionAuthOptions } from '../session-auth.options.js';
+import { FakeSessionCache } from '../testing/fake-session-cache.js';
+import { AccessTokenService } from '../tokens/access-token.service.js';
+import type { SessionEntity } from './session.entity.js';
+import type { SessionRepository } from './session.repository.js';
+import { SessionService } from './session.service.js';
+import { SessionStateService } from './session-state.service.js';
+
+const SECRET = 'session-service-spec-secret-long-enough';
+const USER = 'user-1';
+const SESSION_ID = '0b6f1c1e-3a52-4c1e-9d5e-2b0f3c3a9e11';
+const AUTHENTICATED_AT = new Date('2030-01-01T10:00:00Z');
+
+function row(overrides: Partial<SessionEntity> = {}): SessionEntity {
+  const now = Date.now();
+  return {
+    id: SESSION_ID,
+    userId: USER,
+    deviceId: null,
+    deviceName: 'Laptop',
+    userAgent: null,
+    ip: null,
+    createdAt: AUTHENTICATED_AT,
+    authenticatedAt: AUTHENTICATED_AT,
+    lastActiveAt: new Date(now),
+    idleExpiresAt: new Date(now + 3_600_000),
+    absoluteExpiresAt: new Date(now + 7_200_000),
+    revokedAt: null,
+    revokeReason: null,
+    ...overrides,
+  };
+}
+
+/**
+ * SessionService with its real token and state logic over a fake cache and an in-memory "table";
+ * collaborators these tests do not reach are left out.
+ */
+function setup(extra: SessionAuthOptions = {}) {
+  const options = resolveSessionAuthOptions({ jwtSecret: SECRET, bcryptRounds: 4, ...extra });
+  const cache = new FakeSessionCache();
+  const rows = new Map<string, SessionEntity>();
+  let reads = 0;
+  const dataSource = {
+    getRepository: () => ({
+      findOne: async ({ where }: { where: { id: string } }) => {
+        reads++;
+        return rows.get(where.id) ?? null;
+      },
+    }),
+  } as unknown as DataSource;
+  const touch = jest.fn(async (_sessionId: string) => undefined);
+  const revoke = jest.fn(async () => [] as { id: string; userId: string }[]);
+  const repository = { touch, revoke } as unknown as SessionRepository;
+  const state = new SessionStateService(cache, dataSource);
+  const accessTokens = new AccessTokenService(new JwtService(), options);
+  const service = new SessionService(
+    options,
+    cache,
+    repository,
+    state,
+    {} as never,
+    accessTokens,
+    {} as never,
+    {} as never,
+    {} as never,
+  );
+  return { service, cache, rows, touch, revoke, accessTokens, reads: () => reads };
+}
+
+async function rejectionCode(promise: Promise<unknown>): Promise<string> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(SessionAuthError);
+  return (error as SessionAuthError).code;
+}
+
+describe('SessionService', () => {
+  describe('verifyAccessToken', () => {
+    it('answers the principal for a valid token of a live session', async () => {
+      const { service, rows, accessTokens } = setup();
+      rows.set(SESSION_ID, row());
+      const { token } = accessTokens.sign(USER, SESSION_ID);
+
+      await expect(service.verifyAccessToken(token)).resolves.toEqual({
+        userId: USER,
+        sessionId: SESSION_ID,
+        authenticatedAt: AUTHENTICATED_AT.getTime(),
+        claims: expect.objectContaining({ sub: USER, sid: SESSION_ID }),
+      });
+    });
+
+    it.each([[undefined], ['']])('answers ACCESS_TOKEN_MISSING for %p', async (token) => {
+      expect(await rejectionCode(setup().service.verifyAccessToken(token))).toBe(
+        'ACCESS_TOKEN_MISSING',
+      );
+    });
+
+    it('answers ACCESS_TOKEN_INVALID for a bad token without reading any session', async () => {
+      const { service, reads, cache } = setup();
+
+      expect(await rejectionCode(service.verifyAccessToken('x.y.z'))).toBe('ACCESS_TOKEN_INVALID');
+      expect(reads()).toBe(0);
+      expect(cache.calls).toEqual([]);
+    });
+
+    it.each([
+      ['revoked', { revokedAt: new Date(), revokeReason: 'LOGOUT' as const }],
+      ['idle-expired', { idleExpiresAt: new Date(Date.now() - 1000) }],
+      ['past its absolute lifetime', { absoluteExpiresAt: new Date(Date.now() - 1000) }],
+    ])('answers SESSION_REVOKED for a %s session', async (_, overrides) => {
+      const { service, rows, accessTokens } = setup();
+      rows.set(SESSION_ID, row(overrides));
+
+      expect(
+        await rejectionCode(service.verifyAccessToken(accessTokens.sign(USER, SESSION_ID).token)),
+      ).toBe('SESSION_REVOKED');
+    });
+
+    it('answers SESSION_REVOKED for a session that does not exist', async () => {
+      const { service, accessTokens } = setup();
+
+      expect(
+        await rejectionCode(service.verifyAccessToken(accessTokens.sign(USER, SESSION_ID).token)),
+      ).toBe('SESSION_REVOKED');
+    });
+
+    it('refuses a token whose sub is not the session owner', async () => {
+      const { service, rows, accessTokens } = setup();
+      rows.set(SESSION_ID, row({ userId: 'someone-else' }));
+
+      expect(
+        await rejectionCode(service.verifyAccessToken(accessTokens.sign(USER, SESSION_ID).token)),
+      ).toBe('SESSION_REVOKED');
+    });
+
+    it('refuses a sid that is not a uuid without a lookup', async () => {
+      const { service, accessTokens, reads } = setup();
+
+      expect(
+        await rejectionCode(service.verifyAccessToken(accessTokens.sign(USER, 'not-a-uuid').token)),
+      ).toBe('SESSION_REVOKED');
+      expect(reads()).toBe(0);
+    });
+
+    it('still refuses a revoked session while the cache is down (it reads the database)', async () => {
+      const { service, rows, accessTokens, cache, reads } = setup();
+      rows.set(SESSION_ID, row({ revokedAt: new Date(), revokeReason: 'TERMINATED' }));
+      cache.available = false;
+
+      expect(
+        await rejectionCode(service.verifyAccessToken(accessTokens.sign(USER, SESSION_ID).token)),
+      ).toBe('SESSION_REVOKED');
+      expect(reads()).toBe(1);
+    });
+  });
+
+  describe('touchSession', () => {
+    it('writes last activity at most once per debounce window, through the cache', async () => {
+      const { service, touch, cache } = setup({ touchDebounceSeconds: 60 });
+
+      await service.touchSession(SESSION_ID);
+      await service.touchSession(SESSION_ID);
+      await service.touchSession(SESSION_ID);
+
+      expect(touch).toHaveBeenCalledTimes(1);
+      expect(touch).toHaveBeenCalledWith(SESSION_ID);
+      expect(cache.calls[0]).toEqual(['setIfAbsent', `touch:${SESSION_ID}`, '1', 60_000]);
+    });
+
+    it('debounces per session', async () => {
+      const { service, touch } = setup();
+      const other = '1c7f2d2f-4b63-4d2f-8e6f-3c1f4d4b0f22';
+
+      await service.touchSession(SESSION_ID);
+      await service.touchSession(other);
+
+      expect(touch).toHaveBeenCalledTimes(2);
+    });
+
+    it('debounces in process while the cache is down', async () => {
+      const { service, touch, cache } = setup({ touchDebounceSeconds: 60 });
+      cache.available = false;
+
+      await service.touchSession(SESSION_ID);
+      await service.touchSession(SESSION_ID);
+
+      expect(touch).toHaveBeenCalledTimes(1);
+    });
+
+    it('writes every time with touchDebounceSeconds 0', async () => {
+      jest.useFakeTimers({ now: 0 });
+      try {
+        const { service, touch } = setup({ touchDebounceSeconds: 0 });
+
+        await service.touchSession(SESSION_ID);
+        jest.advanceTimersByTime(1);
+        await service.touchSession(SESSION_ID);
+
+        expect(touch).toHaveBeenCalledTimes(2);
+      } finally {
+        jest.useRealTimers();
+      }
+    });
+  });
+
+  describe('terminateSession', () => {
+    it.each(['not-a-uuid', '', "' OR 1=1 --"])(
+      'answers SESSION_NOT_FOUND for the id %j without touching the database',
+      async (id) => {
+        const { service, revoke } = setup();
+
+        expect(await rejectionCode(service.terminateSession(id, USER))).toBe('SESSION_NOT_FOUND');
+        expect(revoke).not.toHaveBeenCalled();
+      },
+    );
+
+    it('answers SESSION_NOT_FOUND when nothing was revoked (another user or already ended)', async () => {
+      const { service, revoke } = setup();
+
+      expect(await rejectionCode(service.terminateSession(SESSION_ID, USER))).toBe(
+        'SESSION_NOT_FOUND',
+      );
+      expect(revoke).toHaveBeenCalledWith(
+        undefined,
+        USER,
+        { kind: 'one', sessionId: SESSION_ID },
+        'TERMINATED',
+      );
+    });
+  });
+});
