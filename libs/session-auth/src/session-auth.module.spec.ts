@@ -1,4 +1,10 @@
-import { type DynamicModule, Global, type INestApplication, Module, type Type } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Global,
+  type INestApplication,
+  Module,
+  type Type,
+} from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { NestFactory } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
@@ -32,7 +38,10 @@ function optionsProviderOf(module: DynamicModule): { provide: unknown; useValue?
  * Nothing in these tests reaches the database.
  */
 @Global()
-@Module({ providers: [{ provide: getDataSourceToken(), useValue: {} }], exports: [getDataSourceToken()] })
+@Module({
+  providers: [{ provide: getDataSourceToken(), useValue: {} }],
+  exports: [getDataSourceToken()],
+})
 class FakeDataSourceModule {}
 
 describe('SessionAuthModule.forRoot', () => {

@@ -168,9 +168,8 @@ describe('resolveSessionAuthOptions', () => {
           ).message,
         ).toContain('"jwtKeys"');
         expect(
-          optionsError(() =>
-            resolve({ algorithm, jwtKeys: { privateKey: '', publicKey: 'pem' } }),
-          ).message,
+          optionsError(() => resolve({ algorithm, jwtKeys: { privateKey: '', publicKey: 'pem' } }))
+            .message,
         ).toContain('"jwtKeys"');
       }
     });

@@ -26,7 +26,10 @@ function client(url: string, options: RedisOptions = {}): Redis {
 function ready(redis: Redis): Promise<void> {
   if (redis.status === 'ready') return Promise.resolve();
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Redis at ${REDIS_URL} is not reachable`)), 3000);
+    const timer = setTimeout(
+      () => reject(new Error(`Redis at ${REDIS_URL} is not reachable`)),
+      3000,
+    );
     redis.once('ready', () => {
       clearTimeout(timer);
       resolve();
@@ -308,7 +311,9 @@ describe('RedisSessionCache', () => {
 
       await startProxy(port);
       await eventually(async () => cache.isAvailable());
-      await eventually(async () => (await admin.get(`${PREFIX}session:revoked-meanwhile`)) === null);
+      await eventually(
+        async () => (await admin.get(`${PREFIX}session:revoked-meanwhile`)) === null,
+      );
 
       await expect(cache.get('session:revoked-meanwhile')).resolves.toBeNull();
       await expect(cache.set('after', 'v', 60_000)).resolves.toBe(true);

@@ -1,5 +1,6 @@
-import { Logger } from '@nestjs/common';
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
+import { NearCache } from './near-cache.js';
 import type { SessionCache } from './session-cache.interface.js';
 
 const COMPARE_AND_DELETE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
@@ -11,46 +12,76 @@ return { n, redis.call('PTTL', KEYS[1]) }`;
 /** Deletions kept for replay while Redis is away; past this many, the whole prefix is swept instead. */
 const MAX_PENDING_DELETES = 10_000;
 
+/** Keys worth an in-process copy: read on every guarded request, changed rarely. */
+const NEAR_CACHED_PREFIX = 'session:';
+
 /**
  * The Redis adapter. Commands that fail or take longer than `commandTimeoutMs` answer `undefined`
  * so callers fall back to PostgreSQL; the outage is logged once and recovery once. Keys whose delete
  * failed during an outage are deleted when Redis returns, so another instance never reads a stale
  * "active" entry for a session revoked meanwhile.
+ *
+ * `session:*` entries are also kept in process (NearCache), so a guarded request usually makes no
+ * network round trip: every change publishes the key on `<prefix>invalidate`, and each instance
+ * drops its copy on the message. The copy is used only while that subscription is live.
  */
-export class RedisSessionCache implements SessionCache {
+export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
   readonly kind = 'redis' as const;
   private readonly logger = new Logger('SessionAuthCache');
   private state: 'starting' | 'up' | 'down' = 'starting';
   private readonly pendingDeletes = new Set<string>();
   private sweepOnRecovery = false;
+  private readonly near = new NearCache();
+  private readonly channel: string;
+  private readonly subscriber?: Redis | Cluster;
+  private subscribed = false;
 
   constructor(
     private readonly client: Redis | Cluster,
     private readonly prefix: string,
     private readonly commandTimeoutMs = 1000,
   ) {
+    this.channel = `${prefix}invalidate`;
     if (client.status === 'ready') this.state = 'up';
     client.on('ready', () => void this.onReady());
     client.on('error', (error: Error) => this.markDown(error));
     client.on('end', () => this.markDown(new Error('connection closed')));
+    this.subscriber = this.subscribeToInvalidations();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.near.disable();
+    await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
   }
 
   isAvailable(): boolean {
     return this.state === 'up';
   }
 
-  get(key: string): Promise<string | null | undefined> {
-    return this.run(() => this.client.get(this.prefix + key));
+  async get(key: string): Promise<string | null | undefined> {
+    const nearCached = this.nearCached(key);
+    if (nearCached) {
+      const local = this.state === 'up' ? this.near.get(key) : undefined;
+      if (local !== undefined) return local;
+    }
+    const generation = this.near.currentGeneration;
+    const value = await this.run(() => this.client.get(this.prefix + key));
+    if (nearCached && typeof value === 'string') this.near.store(key, value, generation);
+    return value;
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<boolean> {
-    return (await this.run(() => this.client.set(this.prefix + key, value, 'PX', Math.max(1, Math.ceil(ttlMs))))) === 'OK';
+    const result = await this.run(() => this.client.set(this.prefix + key, value, 'PX', Math.max(1, Math.ceil(ttlMs))));
+    await this.invalidateEverywhere(key);
+    return result === 'OK';
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean | undefined> {
+    const generation = this.near.currentGeneration;
     const result = await this.run(() =>
       this.client.set(this.prefix + key, value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'),
     );
+    if (result === 'OK' && this.nearCached(key)) this.near.store(key, value, generation);
     return result === undefined ? undefined : result === 'OK';
   }
 
@@ -61,6 +92,7 @@ export class RedisSessionCache implements SessionCache {
     keys.forEach((key, i) => {
       if (results[i] === undefined) this.rememberDelete(key);
     });
+    await Promise.all(keys.map((key) => this.invalidateEverywhere(key)));
   }
 
   async compareAndDelete(key: string, value: string): Promise<boolean | undefined> {
@@ -105,7 +137,43 @@ export class RedisSessionCache implements SessionCache {
     }
   }
 
+  private nearCached(key: string): boolean {
+    return key.startsWith(NEAR_CACHED_PREFIX);
+  }
+
+  /** Drops the local copy now and tells every other instance to drop theirs. */
+  private async invalidateEverywhere(key: string): Promise<void> {
+    if (!this.nearCached(key)) return;
+    this.near.invalidate(key);
+    await this.run(() => this.client.publish(this.channel, key));
+  }
+
+  /** A dedicated connection for the invalidation feed; the near cache runs only while it is subscribed. */
+  private subscribeToInvalidations(): Redis | Cluster | undefined {
+    if (typeof (this.client as Redis).duplicate !== 'function') return undefined;
+    const subscriber = (this.client as Redis).duplicate({
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+      autoResubscribe: false,
+    });
+    subscriber.on('error', () => undefined); // the main client already reports the outage
+    const lost = () => {
+      this.subscribed = false;
+      this.near.disable();
+    };
+    for (const event of ['close', 'end', 'reconnecting']) subscriber.on(event, lost);
+    subscriber.on('ready', () => {
+      subscriber.subscribe(this.channel).then(() => {
+        this.subscribed = true;
+        if (this.state === 'up') this.near.enable();
+      }, lost);
+    });
+    subscriber.on('message', (_channel: string, key: string) => this.near.invalidate(key));
+    return subscriber;
+  }
+
   private markDown(error: Error): void {
+    this.near.disable();
     if (this.state === 'down') return;
     this.state = 'down';
     this.logger.warn(`Redis unavailable (${error.message}); falling back to PostgreSQL until it returns`);
@@ -116,6 +184,7 @@ export class RedisSessionCache implements SessionCache {
     const recovering = this.state === 'down';
     this.state = 'up';
     this.logger.log(recovering ? 'Redis available again; using the cache' : 'Redis connected');
+    if (this.subscribed) this.near.enable();
     await this.replayDeletes();
   }
 

@@ -1,7 +1,12 @@
 import type { DataSource } from 'typeorm';
 import { FakeSessionCache } from '../testing/fake-session-cache.js';
 import type { SessionEntity } from './session.entity.js';
-import { isLive, type SessionState, SessionStateService, toState } from './session-state.service.js';
+import {
+  isLive,
+  type SessionState,
+  SessionStateService,
+  toState,
+} from './session-state.service.js';
 
 const ID = '0b6f1c1e-3a52-4c1e-9d5e-2b0f3c3a9e11';
 const MINUTE = 60_000;

@@ -42,7 +42,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 @Injectable()
 export class SessionService {
   private readonly logger = new Logger('SessionAuth');
-  /** Debounce of last-activity writes while the shared cache is unavailable. */
+  /** When this instance last recorded each session's activity (bounded; cleared when full). */
   private readonly localTouches = new Map<string, number>();
 
   constructor(
@@ -130,12 +130,15 @@ export class SessionService {
     return revoked.length;
   }
 
-  /** Records activity, at most once per `touchDebounceSeconds` per session across instances. */
+  /**
+   * Records activity, at most once per `touchDebounceSeconds` per session across instances. The
+   * local check comes first, so a busy session costs one cache round trip per window, not per request.
+   */
   async touchSession(sessionId: string): Promise<void> {
     const debounceMs = this.options.touchDebounceSeconds * 1000;
-    let due = await this.cache.setIfAbsent(`touch:${sessionId}`, '1', Math.max(1, debounceMs));
-    if (due === undefined) due = this.localTouchDue(sessionId, debounceMs);
-    if (due) await this.repository.touch(sessionId);
+    if (!this.localTouchDue(sessionId, debounceMs)) return;
+    const due = await this.cache.setIfAbsent(`touch:${sessionId}`, '1', Math.max(1, debounceMs));
+    if (due !== false) await this.repository.touch(sessionId);
   }
 
   /** bcrypt hash at the configured cost; VALIDATION_FAILED over 72 bytes. */

@@ -24,7 +24,11 @@ function decodePart(token: string, index: 0 | 1): Record<string, unknown> {
 }
 
 /** An HS256 JWT signed by hand, so the tests do not depend on the library's own signing. */
-function hs256(payload: object, key: string | Buffer, header: object = { alg: 'HS256', typ: 'JWT' }) {
+function hs256(
+  payload: object,
+  key: string | Buffer,
+  header: object = { alg: 'HS256', typ: 'JWT' },
+) {
   const input = `${b64url(header)}.${b64url(payload)}`;
   return `${input}.${createHmac('sha256', key).update(input).digest('base64url')}`;
 }
