@@ -7,11 +7,15 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { SessionAuthModule, SessionCache } from '#session-auth';
 import type { DataSourceOptions } from 'typeorm';
+import { AccountController } from './account/account.controller.js';
 import { AuthController } from './auth/auth.controller.js';
 import { BenchModule } from './bench/bench.module.js';
 import type { DemoConfig } from './config/demo-config.js';
 import { HealthController } from './health/health.controller.js';
+import { ShutdownState } from './lifecycle/shutdown-state.js';
+import { DemoLoggingModule } from './logging/logging.module.js';
 import { MeController } from './me/me.controller.js';
+import { MetricsController } from './metrics/metrics.controller.js';
 import { CacheThrottlerStorage } from './throttle/cache-throttler.storage.js';
 import { DemoThrottlerGuard } from './throttle/demo-throttler.guard.js';
 import { UsersService } from './users/users.service.js';
@@ -24,6 +28,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
+        DemoLoggingModule,
         TypeOrmModule.forRoot({ ...database, retryAttempts: 2, retryDelay: 1000 }),
         EventEmitterModule.forRoot(),
         ScheduleModule.forRoot(),
@@ -42,6 +47,7 @@ export class AppModule {
           cookieSecure: config.cookieSecure,
           cleanupCron: config.cleanupCron,
           cleanupLockTtl: config.cleanupLockTtl,
+          metrics: config.metrics,
         }),
         ThrottlerModule.forRootAsync({
           inject: [SessionCache],
@@ -56,8 +62,14 @@ export class AppModule {
         TerminusModule,
         ...(config.benchRoutes ? [BenchModule.register(config.jwtSecret)] : []),
       ],
-      controllers: [AuthController, MeController, HealthController],
-      providers: [UsersService, { provide: APP_GUARD, useClass: DemoThrottlerGuard }],
+      controllers: [
+        AuthController,
+        MeController,
+        AccountController,
+        HealthController,
+        ...(config.metrics ? [MetricsController] : []),
+      ],
+      providers: [UsersService, ShutdownState, { provide: APP_GUARD, useClass: DemoThrottlerGuard }],
     };
   }
 }

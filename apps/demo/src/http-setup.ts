@@ -4,6 +4,7 @@ import { SessionAuthError, SessionAuthExceptionFilter, toErrorBody } from '#sess
 import type { ValidationError } from 'class-validator';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
+import { ShutdownState } from './lifecycle/shutdown-state.js';
 
 /** JSON bodies above this are refused with 413 PAYLOAD_TOO_LARGE before any work is done. */
 export const BODY_LIMIT = '100kb';
@@ -19,6 +20,11 @@ export function configureHttp(app: NestExpressApplication): INestApplication {
   // Behind the load balancer of docker-compose the client address is in X-Forwarded-For.
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.use(helmet());
+  const shutdown = app.get(ShutdownState);
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    if (shutdown.draining) res.setHeader('Connection', 'close');
+    next();
+  });
   app.use(express.json({ limit: BODY_LIMIT }));
   app.use((req: Request, res: Response, next: NextFunction) => {
     // A JSON array or scalar is never a valid request body here.

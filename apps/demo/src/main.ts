@@ -3,12 +3,15 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SessionIoAdapter } from '#session-auth';
+import { Logger as PinoLogger } from 'nestjs-pino';
+import { collectDefaultMetrics } from 'prom-client';
 import { AppModule } from './app.module.js';
 import { DEVELOPMENT_JWT_SECRET, loadDemoConfig } from './config/demo-config.js';
 import { dataSourceOptions } from './database/data-source-options.js';
 import { startEmbeddedPostgres } from './database/embedded-postgres.js';
 import { migrate } from './database/migrate.js';
 import { configureHttp } from './http-setup.js';
+import { ShutdownState } from './lifecycle/shutdown-state.js';
 
 /** Host and port only: a URL's credentials never reach the log. */
 function describeUrl(url: string): string {
@@ -29,12 +32,20 @@ async function bootstrap(): Promise<void> {
 
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, database), {
     bodyParser: false,
+    bufferLogs: true,
   });
+  app.useLogger(app.get(PinoLogger));
+  if (config.metrics) collectDefaultMetrics();
   configureHttp(app);
   app.useWebSocketAdapter(new SessionIoAdapter(app));
 
+  // Graceful: report not-ready and close keep-alive connections for a moment, then stop accepting,
+  // finish in-flight requests, stop the cron (waiting for a running cleanup to release its lock),
+  // close sockets and the connections the app opened.
   const stop = async (signal: string) => {
-    logger.log(`${signal}: shutting down`);
+    logger.log(`${signal}: draining for ${config.shutdownDrainMs} ms, then shutting down`);
+    app.get(ShutdownState).draining = true;
+    await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs));
     await app.close();
     await embedded?.stop();
     process.exit(0);

@@ -37,6 +37,7 @@ export { SessionAuthController } from './http/session-auth.controller.js';
 export { RefreshTokenTransport, type IssuedSessionBody } from './http/refresh-token-transport.js';
 export { sessionContextOf } from './http/request-context.js';
 
+export { SessionMetrics } from './metrics/session-metrics.js';
 export { SessionCache } from './cache/session-cache.interface.js';
 export { MemorySessionCache } from './cache/memory-session-cache.js';
 export { RedisSessionCache } from './cache/redis-session-cache.js';

@@ -8,6 +8,7 @@ import { CleanupScheduler } from './cleanup/cleanup.scheduler.js';
 import { CleanupService } from './cleanup/cleanup.service.js';
 import { SessionAuthGuard } from './guards/session-auth.guard.js';
 import { RefreshTokenTransport } from './http/refresh-token-transport.js';
+import { SessionMetrics } from './metrics/session-metrics.js';
 import { PasswordService } from './passwords/password.service.js';
 import { ConfigurableSessionAuthModule, SESSION_AUTH_OPTIONS } from './session-auth.module-definition.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from './session-auth.internal-tokens.js';
@@ -34,6 +35,7 @@ import { RefreshRotationService } from './tokens/refresh-rotation.service.js';
     },
     RedisConnection,
     sessionCacheProvider,
+    SessionMetrics,
     AccessTokenService,
     PasswordService,
     SessionRepository,
@@ -53,6 +55,7 @@ import { RefreshRotationService } from './tokens/refresh-rotation.service.js';
     RefreshTokenTransport,
     SessionCache,
     RedisConnection,
+    SessionMetrics,
   ],
 })
 export class SessionAuthModule extends ConfigurableSessionAuthModule {}

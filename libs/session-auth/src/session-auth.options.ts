@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import { parseDurationSeconds } from './utils/duration.js';
 
 /** How the refresh token travels between client and server. */
@@ -55,6 +56,8 @@ export interface SessionAuthOptions {
   cleanupLockTtl?: number | string;
   /** How long spent tokens and ended sessions are kept before the cleanup deletes them. Default `'7d'`. */
   cleanupRetention?: number | string;
+  /** Prometheus metrics on prom-client's default registry (or `{ registry }`); `false` turns them off. Default `true`. */
+  metrics?: boolean | { registry?: Registry };
 }
 
 /** Extras given to forRoot / forRootAsync directly (not through the async factory). */
@@ -95,6 +98,7 @@ export interface ResolvedSessionAuthOptions {
   cleanupCron: string | false;
   cleanupLockTtl: number;
   cleanupRetention: number;
+  metrics: false | { registry?: Registry };
 }
 
 /** The one place defaults live. */
@@ -174,6 +178,7 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
     absoluteTtl,
     cleanupRetention: duration('cleanupRetention', o.cleanupRetention),
     cleanupLockTtl: duration('cleanupLockTtl', o.cleanupLockTtl),
+    metrics: o.metrics === false ? false : o.metrics === true || o.metrics === undefined ? {} : o.metrics,
     reuseGraceSeconds: integerInRange('reuseGraceSeconds', o.reuseGraceSeconds, 0, 300),
     bcryptRounds: integerInRange('bcryptRounds', o.bcryptRounds, 4, 31),
     touchDebounceSeconds: integerInRange('touchDebounceSeconds', o.touchDebounceSeconds, 0, 86_400),

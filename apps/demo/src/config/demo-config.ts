@@ -18,6 +18,10 @@ export interface DemoConfig {
   refreshTransport: 'cookie' | 'body' | 'both';
   rateLimitLogin: number;
   rateLimitRefresh: number;
+  /** Serve Prometheus metrics at /metrics. */
+  metrics: boolean;
+  /** How long to keep serving (readiness 503, Connection: close) after SIGTERM before closing. */
+  shutdownDrainMs: number;
   /** Mount the /bench routes used by `npm run bench`. */
   benchRoutes: boolean;
   /** Where the embedded PostgreSQL keeps its files when no DATABASE_URL is set. */
@@ -77,5 +81,7 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
     rateLimitRefresh: integer(env, 'RATE_LIMIT_REFRESH', 300, 1),
     embeddedDataDir: env.EMBEDDED_DATA_DIR || '.data/pglite',
     benchRoutes: flag(env, 'BENCH_ROUTES', false),
+    metrics: flag(env, 'METRICS', true),
+    shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_MS', 1000, 0),
   };
 }

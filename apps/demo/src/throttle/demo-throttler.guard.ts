@@ -5,7 +5,8 @@ import type { Request } from 'express';
 /** Which throttler, if any, governs a request: sign-in attempts and refreshes are limited. */
 function throttlerFor(req: Request): 'login' | 'refresh' | undefined {
   if (req.method !== 'POST') return undefined;
-  if (req.path === '/auth/login' || req.path === '/auth/register') return 'login';
+  // Changing the password re-checks the current one: as guessable as a sign-in.
+  if (['/auth/login', '/auth/register', '/auth/password'].includes(req.path)) return 'login';
   if (req.path === '/auth/refresh') return 'refresh';
   return undefined;
 }

@@ -47,6 +47,20 @@ export class UsersService {
     return toView(user);
   }
 
+  /** Replaces the password after checking the current one (INVALID_CREDENTIALS if wrong). */
+  async changePassword(userId: string, currentPassword: string, newPassword: string): Promise<void> {
+    const repository = this.dataSource.getRepository(UserEntity);
+    const user = await repository.findOne({ where: { id: userId } });
+    if (!user || !(await this.sessions.verifyPassword(currentPassword, user.passwordHash))) {
+      throw new SessionAuthError('INVALID_CREDENTIALS');
+    }
+    await repository.update({ id: userId }, { passwordHash: await this.sessions.hashPassword(newPassword) });
+  }
+
+  async delete(userId: string): Promise<void> {
+    await this.dataSource.getRepository(UserEntity).delete({ id: userId });
+  }
+
   async findById(id: string): Promise<UserView | undefined> {
     const user = await this.dataSource.getRepository(UserEntity).findOne({ where: { id } });
     return user ? toView(user) : undefined;

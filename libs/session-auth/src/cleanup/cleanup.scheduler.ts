@@ -10,6 +10,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
+import { SessionMetrics } from '../metrics/session-metrics.js';
 import { CleanupService } from './cleanup.service.js';
 
 const JOB_NAME = 'session-auth-cleanup';
@@ -26,6 +27,7 @@ export class CleanupScheduler implements OnApplicationBootstrap, OnApplicationSh
   constructor(
     @Inject(SESSION_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedSessionAuthOptions,
     private readonly cleanup: CleanupService,
+    private readonly metrics: SessionMetrics,
     @Optional() private readonly registry?: SchedulerRegistry,
   ) {}
 
@@ -51,6 +53,7 @@ export class CleanupScheduler implements OnApplicationBootstrap, OnApplicationSh
     try {
       await this.cleanup.run();
     } catch (error) {
+      this.metrics.cleanupRuns.inc({ outcome: 'failed' });
       this.logger.error(`cleanup run failed: ${(error as Error).message}`);
     }
   }

@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
+import { SessionMetrics } from '../metrics/session-metrics.js';
 import { SessionNotifier } from '../sessions/session-notifier.js';
 import { SessionRepository } from '../sessions/session.repository.js';
 import { CleanupLock } from './cleanup-lock.js';
@@ -25,7 +26,7 @@ const BATCH = 1000;
 
 /** Ends expired sessions and deletes old rows, batch by batch, on one instance at a time. */
 @Injectable()
-export class CleanupService {
+export class CleanupService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('SessionAuthCleanup');
   readonly instance = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private running?: Promise<CleanupResult>;
@@ -35,7 +36,15 @@ export class CleanupService {
     private readonly repository: SessionRepository,
     private readonly notifier: SessionNotifier,
     private readonly lock: CleanupLock,
+    private readonly metrics: SessionMetrics,
   ) {}
+
+  /** On shutdown, let a running cleanup finish (up to 10 s) so it releases its lock itself. */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!this.running) return;
+    const limit = new Promise((resolve) => setTimeout(resolve, 10_000).unref());
+    await Promise.race([this.running.catch(() => undefined), limit]);
+  }
 
   /** Runs the cleanup unless it is already running here or on another instance. */
   run(): Promise<CleanupResult> {
@@ -47,6 +56,7 @@ export class CleanupService {
     const startedAt = Date.now();
     const held = await this.lock.tryAcquire(this.options.cleanupLockTtl * 1000);
     if (!held) {
+      this.metrics.cleanupRuns.inc({ outcome: 'skipped' });
       return { ran: false, instance: this.instance, lock: null, ended: 0, deleted: 0, startedAt, durationMs: 0 };
     }
     try {
@@ -62,6 +72,10 @@ export class CleanupService {
         startedAt,
         durationMs: Date.now() - startedAt,
       };
+      this.metrics.cleanupRuns.inc({ outcome: 'ran' });
+      this.metrics.cleanupRows.inc({ action: 'ended' }, ended);
+      this.metrics.cleanupRows.inc({ action: 'deleted' }, deleted);
+      this.metrics.cleanupDuration.observe({}, result.durationMs / 1000);
       // One line per run; start and finish let an operator (and the tests) see that runs never overlap.
       this.logger.log(
         `cleanup run instance=${result.instance} lock=${result.lock} ended=${ended} deleted=${deleted} ` +

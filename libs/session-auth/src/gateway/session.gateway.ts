@@ -1,6 +1,12 @@
 import { Logger, type OnModuleDestroy } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { type OnGatewayConnection, type OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
+import {
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+  WebSocketGateway,
+  WebSocketServer,
+} from '@nestjs/websockets';
 import type { Namespace, Socket } from 'socket.io';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import {
@@ -9,6 +15,7 @@ import {
   type SessionReuseDetectedEvent,
   type SessionTerminatedEvent,
 } from '../events/session-events.js';
+import { SessionMetrics } from '../metrics/session-metrics.js';
 import { type AuthenticatedSession, SessionService } from '../sessions/session.service.js';
 import { isLive, SessionStateService } from '../sessions/session-state.service.js';
 import {
@@ -32,7 +39,7 @@ const sessionRoom = (sessionId: string) => `session:${sessionId}`;
  * long as its session, not its access token. Rooms are derived from the verified token only.
  */
 @WebSocketGateway({ namespace: SESSIONS_NAMESPACE })
-export class SessionGateway implements OnGatewayInit, OnGatewayConnection, OnModuleDestroy {
+export class SessionGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy {
   @WebSocketServer() private readonly server!: SessionNamespace;
   private readonly logger = new Logger('SessionGateway');
   private sweep?: NodeJS.Timeout;
@@ -40,6 +47,7 @@ export class SessionGateway implements OnGatewayInit, OnGatewayConnection, OnMod
   constructor(
     private readonly sessions: SessionService,
     private readonly state: SessionStateService,
+    private readonly metrics: SessionMetrics,
   ) {}
 
   afterInit(namespace: SessionNamespace): void {
@@ -62,7 +70,12 @@ export class SessionGateway implements OnGatewayInit, OnGatewayConnection, OnMod
 
   async handleConnection(socket: SessionSocket): Promise<void> {
     const { userId, sessionId } = socket.data.auth;
+    this.metrics.socketsConnected.inc();
     await socket.join([userRoom(userId), sessionRoom(sessionId)]);
+  }
+
+  handleDisconnect(): void {
+    this.metrics.socketsConnected.dec();
   }
 
   onModuleDestroy(): void {

@@ -1,6 +1,7 @@
 import { type CanActivate, type ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { SessionAuthError } from '../errors/session-auth.error.js';
+import { SessionMetrics } from '../metrics/session-metrics.js';
 import { FRESH_SESSION_KEY, IS_PUBLIC_KEY, REQUEST_AUTH_KEY } from '../session-auth.constants.js';
 import { SessionService } from '../sessions/session.service.js';
 
@@ -20,21 +21,36 @@ export class SessionAuthGuard implements CanActivate {
   constructor(
     protected readonly sessions: SessionService,
     protected readonly reflector: Reflector,
+    protected readonly metrics: SessionMetrics,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets)) return true;
-    const request = context.switchToHttp().getRequest<GuardedRequest>();
-    const auth = await this.sessions.verifyAccessToken(this.getToken(request));
-    const freshSeconds = this.reflector.getAllAndOverride<number | undefined>(FRESH_SESSION_KEY, targets);
-    if (freshSeconds !== undefined && Date.now() - auth.authenticatedAt > freshSeconds * 1000) {
-      throw new SessionAuthError('SESSION_NOT_FRESH');
+    const started = performance.now();
+    let result = 'allowed';
+    try {
+      const request = context.switchToHttp().getRequest<GuardedRequest>();
+      const auth = await this.sessions.verifyAccessToken(this.getToken(request));
+      const freshSeconds = this.reflector.getAllAndOverride<number | undefined>(FRESH_SESSION_KEY, targets);
+      if (freshSeconds !== undefined && Date.now() - auth.authenticatedAt > freshSeconds * 1000) {
+        throw new SessionAuthError('SESSION_NOT_FRESH');
+      }
+      request[REQUEST_AUTH_KEY] = auth;
+      this.touch(auth.sessionId);
+      return true;
+    } catch (error) {
+      result = error instanceof SessionAuthError ? error.code : 'error';
+      throw error;
+    } finally {
+      this.metrics.guardDecisions.inc({ result });
+      this.metrics.guardDuration.observe({ result }, (performance.now() - started) / 1000);
     }
-    request[REQUEST_AUTH_KEY] = auth;
+  }
+
+  private touch(sessionId: string): void {
     // Last-activity is bookkeeping: never make the request wait for it or fail because of it.
-    this.sessions.touchSession(auth.sessionId).catch((error: Error) => this.logger.warn(`touch failed: ${error.message}`));
-    return true;
+    this.sessions.touchSession(sessionId).catch((error: Error) => this.logger.warn(`touch failed: ${error.message}`));
   }
 
   /** Where the token comes from; override to read it elsewhere. */

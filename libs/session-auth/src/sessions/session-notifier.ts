@@ -1,6 +1,7 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { SessionEvents, type SessionTerminatedEvent } from '../events/session-events.js';
+import { SessionMetrics } from '../metrics/session-metrics.js';
 import type { RevokedSession } from './session.repository.js';
 import type { RevokeReason } from './session.entity.js';
 import { SessionStateService } from './session-state.service.js';
@@ -14,12 +15,14 @@ import { SessionStateService } from './session-state.service.js';
 export class SessionNotifier {
   constructor(
     private readonly state: SessionStateService,
+    private readonly metrics: SessionMetrics,
     @Optional() private readonly events?: EventEmitter2,
   ) {}
 
   async revoked(sessions: RevokedSession[], reason: RevokeReason): Promise<void> {
     if (sessions.length === 0) return;
     await this.state.markRevoked(sessions);
+    this.metrics.terminations.inc({ reason }, sessions.length);
     const byUser = new Map<string, string[]>();
     for (const { id, userId } of sessions) byUser.set(userId, [...(byUser.get(userId) ?? []), id]);
     for (const [userId, sessionIds] of byUser) {

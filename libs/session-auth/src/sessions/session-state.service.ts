@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { SessionCache } from '../cache/session-cache.interface.js';
+import { SessionMetrics } from '../metrics/session-metrics.js';
 import { SessionEntity } from './session.entity.js';
 
 /** What the guard needs to know about a session, cached under `session:<id>`. */
@@ -28,11 +29,13 @@ export class SessionStateService {
   constructor(
     @Inject(SessionCache) private readonly cache: SessionCache,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly metrics: SessionMetrics,
   ) {}
 
   /** The session's state, or `undefined` when no such session exists. */
   async get(sessionId: string): Promise<SessionState | undefined> {
     const cached = await this.cache.get(key(sessionId));
+    this.metrics.cacheLookups.inc({ result: cached ? 'hit' : cached === null ? 'miss' : 'error' });
     if (cached) return JSON.parse(cached) as SessionState;
     const row = await this.dataSource.getRepository(SessionEntity).findOne({ where: { id: sessionId } });
     if (!row) return undefined;

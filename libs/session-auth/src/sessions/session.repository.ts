@@ -115,6 +115,17 @@ export class SessionRepository {
     return rows.map((row) => row.id);
   }
 
+  /** Records a fresh password sign-in on a live session of the user; false if there is none. */
+  async markAuthenticated(sessionId: string, userId: string): Promise<boolean> {
+    const result = await this.dataSource
+      .createQueryBuilder()
+      .update(SessionEntity)
+      .set({ authenticatedAt: () => 'now()' })
+      .where('id = :sessionId AND user_id = :userId AND revoked_at IS NULL', { sessionId, userId })
+      .execute();
+    return (result.affected ?? 0) > 0;
+  }
+
   /** Records activity without extending any lifetime. */
   async touch(sessionId: string): Promise<void> {
     await this.dataSource

@@ -3,6 +3,7 @@ import { SessionCache } from '../cache/session-cache.interface.js';
 import { CleanupService, type CleanupResult } from '../cleanup/cleanup.service.js';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { SessionEvents, type SessionCreatedEvent } from '../events/session-events.js';
+import { SessionMetrics } from '../metrics/session-metrics.js';
 import { PasswordService } from '../passwords/password.service.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
@@ -55,6 +56,7 @@ export class SessionService {
     private readonly rotation: RefreshRotationService,
     private readonly passwords: PasswordService,
     private readonly cleanup: CleanupService,
+    private readonly metrics: SessionMetrics,
   ) {}
 
   /** Starts a session after the app has checked the user's credentials. */
@@ -76,6 +78,7 @@ export class SessionService {
       const beyond = max ? await this.repository.findBeyondLimit(m, userId, max) : [];
       return { session: created, evicted: await this.repository.revokeByIds(m, beyond, 'SESSION_LIMIT') };
     });
+    this.metrics.sessionsCreated.inc();
     await this.notifier.revoked(evicted, 'SESSION_LIMIT');
     const issued = this.issue(session, refreshToken);
     this.notifier.emit(SessionEvents.CREATED, {
@@ -127,6 +130,24 @@ export class SessionService {
   async terminateAllSessions(userId: string, reason: RevokeReason = 'TERMINATED_ALL'): Promise<number> {
     const revoked = await this.repository.revoke(undefined, userId, { kind: 'all' }, reason);
     await this.notifier.revoked(revoked, reason);
+    return revoked.length;
+  }
+
+  /**
+   * Call after the user changed their password: ends every other session (reason
+   * `PASSWORD_CHANGED`) unless `keepOtherSessions`, and marks the current one freshly signed in.
+   * Returns how many sessions ended.
+   */
+  async passwordChanged(
+    userId: string,
+    currentSessionId: string,
+    { keepOtherSessions = false }: { keepOtherSessions?: boolean } = {},
+  ): Promise<number> {
+    if (await this.repository.markAuthenticated(currentSessionId, userId)) await this.state.forget(currentSessionId);
+    if (keepOtherSessions) return 0;
+    const scope = { kind: 'all-but', sessionId: currentSessionId } as const;
+    const revoked = await this.repository.revoke(undefined, userId, scope, 'PASSWORD_CHANGED');
+    await this.notifier.revoked(revoked, 'PASSWORD_CHANGED');
     return revoked.length;
   }
 

@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import type { SessionAuthErrorCode } from '../errors/error-codes.js';
 import { SessionEvents, type SessionReuseDetectedEvent } from '../events/session-events.js';
+import { SessionMetrics } from '../metrics/session-metrics.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
 import { RefreshTokenEntity } from '../sessions/refresh-token.entity.js';
@@ -48,6 +49,7 @@ export class RefreshRotationService {
     private readonly repository: SessionRepository,
     private readonly state: SessionStateService,
     private readonly notifier: SessionNotifier,
+    private readonly metrics: SessionMetrics,
   ) {}
 
   async rotate(raw: unknown, context: SessionContext): Promise<Rotation> {
@@ -56,16 +58,19 @@ export class RefreshRotationService {
     const outcome = await this.repository.dataSource.transaction((m) => this.decide(m, raw, context));
     switch (outcome.kind) {
       case 'rotated':
+        this.metrics.rotations.inc();
         await this.state.forget(outcome.session.id);
         this.notifier.emit(SessionEvents.ROTATED, { userId: outcome.session.userId, sessionId: outcome.session.id });
         return { session: outcome.session, refreshToken: outcome.refreshToken, retried: false };
       case 'retried':
+        this.metrics.graceRetries.inc();
         return { session: outcome.session, refreshToken: outcome.refreshToken, retried: true };
       case 'expired':
         await this.notifier.revoked(outcome.revoked, 'EXPIRED');
         throw new SessionAuthError('REFRESH_TOKEN_EXPIRED');
       case 'reused':
-        await this.notifier.revoked(outcome.revoked, 'REUSE_DETECTED');
+        this.metrics.reuseDetections.inc();
+        // The alert goes out first, so the device whose session ends also hears why.
         this.notifier.emit(SessionEvents.REUSE_DETECTED, {
           userId: outcome.session.userId,
           sessionId: outcome.session.id,
@@ -73,6 +78,7 @@ export class RefreshRotationService {
           ip: context.ip,
           userAgent: context.userAgent,
         } satisfies SessionReuseDetectedEvent);
+        await this.notifier.revoked(outcome.revoked, 'REUSE_DETECTED');
         throw new SessionAuthError('REFRESH_TOKEN_REUSED');
       case 'refused':
         throw new SessionAuthError(outcome.code);

@@ -1,0 +1,39 @@
+import { Body, Controller, Delete, HttpCode, Post, UseGuards } from '@nestjs/common';
+import {
+  type AuthenticatedSession,
+  CurrentSession,
+  RequireFreshSession,
+  SessionAuthGuard,
+  SessionService,
+} from '#session-auth';
+import { UsersService } from '../users/users.service.js';
+import { ChangePasswordDto } from './change-password.dto.js';
+
+/** Deleting the account needs a password sign-in at most this many seconds old. */
+export const ACCOUNT_DELETION_FRESHNESS_SECONDS = 300;
+
+@Controller()
+@UseGuards(SessionAuthGuard)
+export class AccountController {
+  constructor(
+    private readonly users: UsersService,
+    private readonly sessions: SessionService,
+  ) {}
+
+  /** Changes the password (the current one is re-checked) and signs out every other device unless asked not to. */
+  @Post('auth/password')
+  @HttpCode(204)
+  async changePassword(@CurrentSession() auth: AuthenticatedSession, @Body() body: ChangePasswordDto): Promise<void> {
+    await this.users.changePassword(auth.userId, body.currentPassword, body.newPassword);
+    await this.sessions.passwordChanged(auth.userId, auth.sessionId, { keepOtherSessions: body.keepOtherSessions });
+  }
+
+  /** Deletes the account and ends all its sessions; a sensitive action, so it needs a fresh sign-in. */
+  @Delete('me')
+  @HttpCode(204)
+  @RequireFreshSession(ACCOUNT_DELETION_FRESHNESS_SECONDS)
+  async deleteAccount(@CurrentSession() auth: AuthenticatedSession): Promise<void> {
+    await this.users.delete(auth.userId);
+    await this.sessions.terminateAllSessions(auth.userId, 'TERMINATED_ALL');
+  }
+}

@@ -1,0 +1,21 @@
+import { MAX_PASSWORD_BYTES } from '#session-auth';
+import { IsBoolean, IsOptional, IsString, Length } from 'class-validator';
+import { MaxBytes } from '../auth/dto/max-bytes.validator.js';
+
+/** POST /auth/password */
+export class ChangePasswordDto {
+  @IsString()
+  @Length(1, 200)
+  @MaxBytes(MAX_PASSWORD_BYTES, { message: `currentPassword must be at most ${MAX_PASSWORD_BYTES} bytes` })
+  currentPassword: string;
+
+  @IsString()
+  @Length(8, 200, { message: 'newPassword must be at least 8 characters' })
+  @MaxBytes(MAX_PASSWORD_BYTES, { message: `newPassword must be at most ${MAX_PASSWORD_BYTES} bytes` })
+  newPassword: string;
+
+  /** Keep the other devices signed in (default: they are signed out). */
+  @IsOptional()
+  @IsBoolean()
+  keepOtherSessions?: boolean;
+}
