@@ -19,6 +19,7 @@ import { MetricsController } from './metrics/metrics.controller.js';
 import { CacheThrottlerStorage } from './throttle/cache-throttler.storage.js';
 import { DemoThrottlerGuard } from './throttle/demo-throttler.guard.js';
 import { UsersService } from './users/users.service.js';
+import { WebModule } from './web/web.module.js';
 
 const MINUTE_MS = 60_000;
 
@@ -60,6 +61,7 @@ export class AppModule {
           }),
         }),
         TerminusModule,
+        WebModule.forRoot(),
         ...(config.benchRoutes ? [BenchModule.register(config.jwtSecret)] : []),
       ],
       controllers: [

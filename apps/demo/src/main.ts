@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SessionIoAdapter } from '#session-auth';
 import { Logger as PinoLogger } from 'nestjs-pino';
@@ -37,6 +38,13 @@ async function bootstrap(): Promise<void> {
   app.useLogger(app.get(PinoLogger));
   if (config.metrics) collectDefaultMetrics();
   configureHttp(app);
+  const openApi = new DocumentBuilder()
+    .setTitle('session-auth demo')
+    .setDescription('Device-aware sessions. Every error is `{ statusCode, code, message }`.')
+    .addBearerAuth()
+    .addCookieAuth('refresh_token')
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi));
   app.useWebSocketAdapter(new SessionIoAdapter(app));
 
   // Graceful: report not-ready and close keep-alive connections for a moment, then stop accepting,

@@ -36,6 +36,7 @@ export { RequireFreshSession } from './decorators/require-fresh-session.decorato
 export { SessionAuthController } from './http/session-auth.controller.js';
 export { RefreshTokenTransport, type IssuedSessionBody } from './http/refresh-token-transport.js';
 export { sessionContextOf } from './http/request-context.js';
+export { ApiErrors, ErrorResponseDoc, IssuedSessionDoc, SessionViewDoc } from './http/api-docs.js';
 
 export { SessionMetrics } from './metrics/session-metrics.js';
 export { SessionCache } from './cache/session-cache.interface.js';

@@ -1,17 +1,21 @@
 import { Body, Controller, Delete, HttpCode, Post, UseGuards } from '@nestjs/common';
 import {
   type AuthenticatedSession,
+  ApiErrors,
   CurrentSession,
   RequireFreshSession,
   SessionAuthGuard,
   SessionService,
 } from '#session-auth';
+import { ApiBearerAuth, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
 import { UsersService } from '../users/users.service.js';
 import { ChangePasswordDto } from './change-password.dto.js';
 
 /** Deleting the account needs a password sign-in at most this many seconds old. */
 export const ACCOUNT_DELETION_FRESHNESS_SECONDS = 300;
 
+@ApiTags('account')
+@ApiBearerAuth()
 @Controller()
 @UseGuards(SessionAuthGuard)
 export class AccountController {
@@ -23,6 +27,8 @@ export class AccountController {
   /** Changes the password (the current one is re-checked) and signs out every other device unless asked not to. */
   @Post('auth/password')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Password changed; other sessions ended unless keepOtherSessions' })
+  @ApiErrors('VALIDATION_FAILED', 'INVALID_CREDENTIALS', 'SESSION_REVOKED', 'RATE_LIMITED')
   async changePassword(@CurrentSession() auth: AuthenticatedSession, @Body() body: ChangePasswordDto): Promise<void> {
     await this.users.changePassword(auth.userId, body.currentPassword, body.newPassword);
     await this.sessions.passwordChanged(auth.userId, auth.sessionId, { keepOtherSessions: body.keepOtherSessions });
@@ -31,6 +37,8 @@ export class AccountController {
   /** Deletes the account and ends all its sessions; a sensitive action, so it needs a fresh sign-in. */
   @Delete('me')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Account deleted, every session ended' })
+  @ApiErrors('SESSION_NOT_FRESH', 'SESSION_REVOKED')
   @RequireFreshSession(ACCOUNT_DELETION_FRESHNESS_SECONDS)
   async deleteAccount(@CurrentSession() auth: AuthenticatedSession): Promise<void> {
     await this.users.delete(auth.userId);

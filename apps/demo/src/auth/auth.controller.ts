@@ -1,5 +1,13 @@
 import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { type IssuedSessionBody, RefreshTokenTransport, SessionService, sessionContextOf } from '#session-auth';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiErrors,
+  IssuedSessionDoc,
+  type IssuedSessionBody,
+  RefreshTokenTransport,
+  SessionService,
+  sessionContextOf,
+} from '#session-auth';
 import type { Request, Response } from 'express';
 import { type UserView, UsersService } from '../users/users.service.js';
 import { LoginDto, RegisterDto } from './dto/credentials.dto.js';
@@ -7,6 +15,7 @@ import { LoginDto, RegisterDto } from './dto/credentials.dto.js';
 type SignedIn = IssuedSessionBody & { user: UserView };
 
 /** Sign-up and sign-in; the library's controller serves the other /auth routes. */
+@ApiTags('auth')
 @Controller('auth')
 export class AuthController {
   constructor(
@@ -16,6 +25,8 @@ export class AuthController {
   ) {}
 
   @Post('register')
+  @ApiCreatedResponse({ type: IssuedSessionDoc, description: 'Signed in; sets the refresh cookie; also carries `user`' })
+  @ApiErrors('VALIDATION_FAILED', 'EMAIL_TAKEN', 'RATE_LIMITED')
   async register(@Body() body: RegisterDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SignedIn> {
     const user = await this.users.register(body.email, body.password, body.name);
     return this.signIn(user, body.deviceName, req, res);
@@ -23,6 +34,8 @@ export class AuthController {
 
   @Post('login')
   @HttpCode(200)
+  @ApiOkResponse({ type: IssuedSessionDoc, description: 'Signed in; sets the refresh cookie; also carries `user`' })
+  @ApiErrors('VALIDATION_FAILED', 'INVALID_CREDENTIALS', 'RATE_LIMITED')
   async login(@Body() body: LoginDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SignedIn> {
     const user = await this.users.authenticate(body.email, body.password);
     return this.signIn(user, body.deviceName, req, res);

@@ -1,4 +1,5 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { SessionCache } from '#session-auth';
 import type { Response } from 'express';
@@ -13,6 +14,7 @@ export interface HealthBody {
   redis: { status: Status; backend: 'redis' | 'memory' };
 }
 
+@ApiTags('health')
 @Controller('health')
 export class HealthController {
   constructor(

@@ -1,7 +1,16 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
-import { type AuthenticatedSession, CurrentSession, SessionAuthError, SessionAuthGuard } from '#session-auth';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiErrors,
+  type AuthenticatedSession,
+  CurrentSession,
+  SessionAuthError,
+  SessionAuthGuard,
+} from '#session-auth';
 import { UsersService } from '../users/users.service.js';
 
+@ApiTags('account')
+@ApiBearerAuth()
 @Controller('me')
 @UseGuards(SessionAuthGuard)
 export class MeController {
@@ -9,6 +18,8 @@ export class MeController {
 
   /** The signed-in user and the session this request belongs to. */
   @Get()
+  @ApiOkResponse({ description: '`{ id, email, name, sessionId }`' })
+  @ApiErrors('ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'ACCESS_TOKEN_EXPIRED', 'SESSION_REVOKED')
   async me(@CurrentSession() auth: AuthenticatedSession) {
     const user = await this.users.findById(auth.userId);
     // A deleted account's tokens die with it.

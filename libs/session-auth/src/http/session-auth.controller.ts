@@ -1,14 +1,26 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiCookieAuth,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiParam,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentSession } from '../decorators/current-session.decorator.js';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { SessionAuthGuard } from '../guards/session-auth.guard.js';
 import { type AuthenticatedSession, SessionService } from '../sessions/session.service.js';
 import type { SessionView } from '../sessions/session-view.js';
+import { ApiErrors, IssuedSessionDoc, SessionViewDoc } from './api-docs.js';
 import { type IssuedSessionBody, RefreshTokenTransport } from './refresh-token-transport.js';
 import { sessionContextOf } from './request-context.js';
 
 /** The session routes: refresh, logout, list and terminate. Mounted at `routePath` (default `auth`). */
+@ApiTags('sessions')
 @Controller('auth')
 export class SessionAuthController {
   constructor(
@@ -19,6 +31,19 @@ export class SessionAuthController {
   /** Rotates the refresh token (cookie or body) and issues a fresh access token. */
   @Post('refresh')
   @HttpCode(200)
+  @ApiCookieAuth('refresh_token')
+  @ApiBody({ required: false, schema: { properties: { refreshToken: { type: 'string' } } } })
+  @ApiOkResponse({ type: IssuedSessionDoc, description: 'Sets a new refresh cookie' })
+  @ApiErrors(
+    'REFRESH_TOKEN_MISSING',
+    'REFRESH_TOKEN_INVALID',
+    'REFRESH_TOKEN_EXPIRED',
+    'REFRESH_TOKEN_REUSED',
+    'SESSION_REVOKED',
+    'DEVICE_MISMATCH',
+    'RATE_LIMITED',
+    'DATABASE_UNAVAILABLE',
+  )
   async refresh(@Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<IssuedSessionBody> {
     const issued = await this.sessions.rotateRefreshToken(this.transport.read(request), sessionContextOf(request));
     return this.transport.write(response, issued);
@@ -28,6 +53,9 @@ export class SessionAuthController {
   @Post('logout')
   @HttpCode(204)
   @UseGuards(SessionAuthGuard)
+  @ApiBearerAuth()
+  @ApiNoContentResponse({ description: 'Session ended, cookie cleared' })
+  @ApiErrors('ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'ACCESS_TOKEN_EXPIRED', 'SESSION_REVOKED')
   async logout(@CurrentSession() auth: AuthenticatedSession, @Res({ passthrough: true }) response: Response): Promise<void> {
     await this.sessions.terminateSession(auth.sessionId, auth.userId, 'LOGOUT');
     this.transport.clear(response);
@@ -36,6 +64,9 @@ export class SessionAuthController {
   /** The caller's live sessions; `current` marks this one. */
   @Get('sessions')
   @UseGuards(SessionAuthGuard)
+  @ApiBearerAuth()
+  @ApiOkResponse({ type: [SessionViewDoc] })
+  @ApiErrors('ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'ACCESS_TOKEN_EXPIRED', 'SESSION_REVOKED')
   list(@CurrentSession() auth: AuthenticatedSession): Promise<SessionView[]> {
     return this.sessions.getActiveSessions(auth.userId, auth.sessionId);
   }
@@ -44,6 +75,10 @@ export class SessionAuthController {
   @Delete('sessions/:id')
   @HttpCode(204)
   @UseGuards(SessionAuthGuard)
+  @ApiBearerAuth()
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiNoContentResponse({ description: 'Session ended; its sockets are told and disconnected' })
+  @ApiErrors('ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'SESSION_REVOKED', 'SESSION_NOT_FOUND')
   async terminate(@CurrentSession() auth: AuthenticatedSession, @Param('id') id: string): Promise<void> {
     const reason = id === auth.sessionId ? 'LOGOUT' : 'TERMINATED';
     await this.sessions.terminateSession(id, auth.userId, reason);
@@ -53,6 +88,10 @@ export class SessionAuthController {
   @Delete('sessions')
   @HttpCode(204)
   @UseGuards(SessionAuthGuard)
+  @ApiBearerAuth()
+  @ApiQuery({ name: 'scope', enum: ['others', 'all'] })
+  @ApiNoContentResponse({ description: 'Sessions ended' })
+  @ApiErrors('VALIDATION_FAILED', 'ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'SESSION_REVOKED')
   async terminateMany(@CurrentSession() auth: AuthenticatedSession, @Query('scope') scope: unknown): Promise<void> {
     if (scope === 'others') await this.sessions.terminateOtherSessions(auth.userId, auth.sessionId);
     else if (scope === 'all') await this.sessions.terminateAllSessions(auth.userId);
