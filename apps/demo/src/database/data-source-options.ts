@@ -15,7 +15,10 @@ export function dataSourceOptions(url: string, embedded: boolean): DataSourceOpt
     extra: {
       // PGlite serves one connection; a real server gets a pool that fails fast when it is away.
       max: embedded ? 1 : 20,
-      connectionTimeoutMillis: 3000,
+      // Fail fast when PostgreSQL is away, so requests get 503 DATABASE_UNAVAILABLE in seconds.
+      connectionTimeoutMillis: 2000,
+      query_timeout: 5000,
+      keepAlive: true,
     },
   };
 }
