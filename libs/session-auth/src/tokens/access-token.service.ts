@@ -15,9 +15,17 @@ export interface AccessTokenClaims {
   exp: number;
 }
 
+/** Verified tokens remembered, so a client's repeated requests skip the signature check. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 /** Signs and verifies access JWTs with a pinned algorithm. */
 @Injectable()
 export class AccessTokenService {
+  /**
+   * Token string → its verified claims. Keyed by the whole token (signature included), so an entry
+   * can only ever answer for the exact bytes that passed verification; expiry is re-checked on use.
+   */
+  private readonly verified = new Map<string, AccessTokenClaims>();
   private readonly signingKey: KeyObject;
   private readonly verifyingKey: KeyObject;
   private readonly algorithms: Algorithm[];
@@ -55,6 +63,19 @@ export class AccessTokenService {
 
   /** Verifies signature, algorithm, expiry, iss and aud; throws ACCESS_TOKEN_INVALID or _EXPIRED. */
   verify(token: string): AccessTokenClaims {
+    const known = this.verified.get(token);
+    if (known) {
+      if (known.exp * 1000 > Date.now()) return known;
+      this.verified.delete(token);
+      throw new SessionAuthError('ACCESS_TOKEN_EXPIRED');
+    }
+    const claims = this.verifySignature(token);
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, claims);
+    return claims;
+  }
+
+  private verifySignature(token: string): AccessTokenClaims {
     let claims: Partial<AccessTokenClaims>;
     try {
       claims = this.jwt.verify(token, {
