@@ -1,7 +1,13 @@
-import { me, refreshCookieOf, refreshWithBody, register } from '../support/auth.js';
+import {
+  me,
+  refreshCookieOf,
+  refreshWithBody,
+  refreshWithCookie,
+  register,
+} from '../support/auth.js';
 import { unspentRefreshTokenCount } from '../support/database.js';
 import { type DemoProcess, startDemos, stopDemos } from '../support/demo-process.js';
-import { ApiClient } from '../support/http-client.js';
+import { ApiClient, type ApiResponse } from '../support/http-client.js';
 import { expectStatus } from '../support/expect-http.js';
 
 // Fifty requests race to rotate one refresh token (many tabs, a retrying mobile client). Exactly one
@@ -20,16 +26,36 @@ afterAll(async () => {
   await stopDemos(...replicas);
 });
 
-async function race(token: string, targets: DemoProcess[]) {
-  const clients = Array.from(
-    { length: RACERS },
-    (_, i) => new ApiClient(targets[i % targets.length].baseUrl),
+/** Fires RACERS refreshes of `token` at once, spread over `targets`, as cookie or body. */
+async function race(
+  token: string,
+  targets: DemoProcess[],
+  transport: 'cookie' | 'body',
+): Promise<ApiResponse[]> {
+  const clients = Array.from({ length: RACERS }, (_, i) => {
+    const client = new ApiClient(targets[i % targets.length].baseUrl);
+    client.refreshToken = token;
+    return client;
+  });
+  return Promise.all(
+    clients.map((client) =>
+      transport === 'cookie' ? refreshWithCookie(client) : refreshWithBody(client, token),
+    ),
   );
-  return Promise.all(clients.map((client) => refreshWithBody(client, token)));
 }
 
-async function expectOneSuccessor(responses: Awaited<ReturnType<typeof race>>, sessionId: string) {
-  expect(responses.map((r) => r.status)).toEqual(Array(RACERS).fill(200));
+function countOutcomes(responses: ApiResponse[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of responses) {
+    const outcome = r.status === 200 ? '200' : `${r.status} ${r.body?.code ?? ''}`;
+    counts[outcome] = (counts[outcome] ?? 0) + 1;
+  }
+  return counts;
+}
+
+async function expectOneSuccessor(responses: ApiResponse[], sessionId: string) {
+  // Counted by outcome, so a failure reads like { '200': 1, '401 REFRESH_TOKEN_REUSED': 49 }.
+  expect(countOutcomes(responses)).toEqual({ '200': RACERS });
   const successors = new Set(responses.map((r) => refreshCookieOf(r)));
   expect(successors.size).toBe(1);
   expect(new Set(responses.map((r) => r.body.session.id))).toEqual(new Set([sessionId]));
@@ -37,26 +63,26 @@ async function expectOneSuccessor(responses: Awaited<ReturnType<typeof race>>, s
   return [...successors][0];
 }
 
-it(`${RACERS} concurrent refreshes of one token on one instance all get the same successor`, async () => {
+it(`${RACERS} concurrent cookie refreshes of one token on one instance get the same successor`, async () => {
   const device = await register(replicas[0].baseUrl);
 
-  const responses = await race(device.refreshToken, [replicas[0]]);
+  const responses = await race(device.refreshToken, [replicas[0]], 'cookie');
 
   const successor = await expectOneSuccessor(responses, device.session.id);
   expect(successor).not.toBe(device.refreshToken);
   // Every response carries a working access token.
   const checks = await Promise.all(responses.map((r) => me(device.client, r.body.accessToken)));
-  expect(checks.map((r) => r.status)).toEqual(Array(RACERS).fill(200));
+  expect(countOutcomes(checks)).toEqual({ '200': RACERS });
   // The one successor is the live token.
   const next = await refreshWithBody(device.client, successor);
   expectStatus(next, 200);
   expect(await unspentRefreshTokenCount(device.session.id)).toBe(1);
 });
 
-it(`${RACERS} concurrent refreshes split across two instances spend the token once`, async () => {
+it(`${RACERS} concurrent body refreshes split across two instances spend the token once`, async () => {
   const device = await register(replicas[0].baseUrl);
 
-  const responses = await race(device.refreshToken, replicas);
+  const responses = await race(device.refreshToken, replicas, 'body');
 
   const successor = await expectOneSuccessor(responses, device.session.id);
   const next = await refreshWithBody(new ApiClient(replicas[1].baseUrl), successor);

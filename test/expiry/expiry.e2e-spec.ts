@@ -1,4 +1,4 @@
-import { me, refreshCookieOf, refreshWithCookie, register } from '../support/auth.js';
+import { me, refreshWithCookie, register } from '../support/auth.js';
 import { absoluteExpiry } from '../support/database.js';
 import { type DemoProcess, startDemos, stopDemos } from '../support/demo-process.js';
 import { expectError, expectStatus } from '../support/expect-http.js';

@@ -6,7 +6,7 @@ import {
   register,
   type SignedIn,
 } from '../support/auth.js';
-import { type DemoProcess, startDemo } from '../support/demo-process.js';
+import { type DemoProcess, startDemos, stopDemos } from '../support/demo-process.js';
 import { expectError, expectNoServerError, expectStatus } from '../support/expect-http.js';
 import { scanKeys, withRedis } from '../support/global-setup.js';
 import { type ApiResponse, ApiClient } from '../support/http-client.js';
@@ -17,18 +17,25 @@ import { eventually } from '../support/timing.js';
 // revoked session stays revoked), /health says so, and it comes back to Redis by itself.
 
 let redis: TestRedisServer;
+// Two replicas on the test's own Redis: a revocation made on one must reach the other without it.
 let demo: DemoProcess;
+let replica: DemoProcess;
 let client: ApiClient;
+let replicaClient: ApiClient;
 const responses: ApiResponse[] = [];
 
 beforeAll(async () => {
   redis = await startRedisServer();
-  demo = await startDemo({ name: 'redis-outage', env: { REDIS_URL: redis.url } });
+  [demo, replica] = await startDemos(
+    { name: 'redis-outage', env: { REDIS_URL: redis.url } },
+    { name: 'redis-outage', env: { REDIS_URL: redis.url } },
+  );
   client = new ApiClient(demo.baseUrl);
+  replicaClient = new ApiClient(replica.baseUrl);
 });
 
 afterAll(async () => {
-  await demo?.stop();
+  await stopDemos(demo, replica);
   await redis?.stop();
 });
 
@@ -60,8 +67,10 @@ it('keeps serving on PostgreSQL while Redis is down and recovers when it returns
     deviceName: 'Alice phone',
   });
   const bob = await register(demo.baseUrl, { deviceName: 'Bob laptop' });
-  for (const device of [alice, alicePhone, bob])
+  for (const device of [alice, alicePhone, bob]) {
     expectStatus(await me(device.client, device.accessToken), 200);
+    expectStatus(await me(replicaClient, device.accessToken), 200);
+  }
   await expectHealth('up');
   expect(await withRedis(redis.url, (r) => scanKeys(r, prefix))).not.toEqual([]);
 
@@ -98,7 +107,16 @@ it('keeps serving on PostgreSQL while Redis is down and recovers when it returns
     }),
   );
   expectStatus(terminated, 204);
-  await eventually(async () => expectRevoked(alicePhone), { timeoutMs: 1000 });
+  // "Refused everywhere within 1 second", on the replica too, although no message can travel
+  // through Redis now.
+  await eventually(
+    async () => {
+      await expectRevoked(alicePhone, client);
+      await expectRevoked(alicePhone, replicaClient);
+    },
+    { timeoutMs: 1000 },
+  );
+  expectStatus(await track(me(replicaClient, bob.accessToken)), 200);
   expectError(
     await track(refreshWithBody(alicePhone.client, alicePhone.refreshToken)),
     401,
@@ -111,7 +129,8 @@ it('keeps serving on PostgreSQL while Redis is down and recovers when it returns
   await redis.restart();
 
   await eventually(() => expectHealth('up'), { timeoutMs: 10_000, intervalMs: 250 });
-  await expectRevoked(alicePhone);
+  await expectRevoked(alicePhone, client);
+  await expectRevoked(alicePhone, replicaClient);
   // The restarted Redis is empty; using a live session fills the cache under the prefix again.
   await eventually(
     async () => {
@@ -122,11 +141,23 @@ it('keeps serving on PostgreSQL while Redis is down and recovers when it returns
   );
   expectStatus(await track(refreshWithBody(bob.client, bob.refreshToken)), 200);
 
+  // Fan-out between the replicas works again: a sign-out on one is refused on the other in time.
+  const tablet = bobTablet.body.accessToken as string;
+  expectStatus(await track(me(replicaClient, tablet)), 200);
+  const signOut = await track(
+    bob.client.delete(`/auth/sessions/${bobTablet.body.session.id}`, { token: bob.accessToken }),
+  );
+  expectStatus(signOut, 204);
+  await eventually(
+    async () => expectError(await track(me(replicaClient, tablet)), 401, 'SESSION_REVOKED'),
+    { timeoutMs: 1000 },
+  );
+
   expect(responses.filter((r) => r.status >= 500).map((r) => `${r.request} ${r.status}`)).toEqual(
     [],
   );
 });
 
-async function expectRevoked(device: SignedIn): Promise<void> {
-  expectError(await track(me(device.client, device.accessToken)), 401, 'SESSION_REVOKED');
+async function expectRevoked(device: SignedIn, via: ApiClient): Promise<void> {
+  expectError(await track(me(via, device.accessToken)), 401, 'SESSION_REVOKED');
 }

@@ -1,7 +1,8 @@
 // Runs before `npm test` (pretest): fails fast, with a hint, when PostgreSQL or Redis is not there,
 // instead of letting every e2e suite time out one after the other.
-import pg from 'pg';
+import { URL } from 'node:url';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testEnv } from './env.js';
+import { trackChildProcess } from './global-setup.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEMO_ENTRY = path.join(REPO_ROOT, 'dist/apps/demo/src/main.js');
@@ -30,6 +31,7 @@ export interface DemoOptions {
 export interface DemoProcess {
   readonly baseUrl: string;
   readonly port: number;
+  readonly pid: number;
   /** The configuration it was started with. */
   readonly env: Readonly<Record<string, string>>;
   /** Everything it printed so far, stdout and stderr interleaved. */
@@ -58,12 +60,10 @@ export function defaultDemoEnv(name: string): Record<string, string> {
     RATE_LIMIT_REFRESH: '10000',
     // Once a year: the cleanup job must not change rows under a running test.
     CLEANUP_CRON: '0 0 1 1 *',
+    // No drain pause on SIGTERM: nothing is behind a load balancer here, and suites stop faster.
+    SHUTDOWN_DRAIN_MS: '0',
   };
 }
-
-const running = new Set<ChildProcess>();
-// Last resort when the test runner exits without stopping an instance: never leave one behind.
-process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
 
 /** Starts `node dist/apps/demo/src/main.js` and resolves once it says it is listening. */
 export async function startDemo(options: DemoOptions): Promise<DemoProcess> {
@@ -78,7 +78,8 @@ export async function startDemo(options: DemoOptions): Promise<DemoProcess> {
     env: { ...pickHostEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  running.add(child);
+  // The global teardown kills it if a suite fails to stop it.
+  trackChildProcess(child);
 
   let output = '';
   const append = (chunk: Buffer): void => {
@@ -88,7 +89,6 @@ export async function startDemo(options: DemoOptions): Promise<DemoProcess> {
   child.stdout!.on('data', append);
   child.stderr!.on('data', append);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  exited.then(() => running.delete(child));
 
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -108,6 +108,7 @@ export async function startDemo(options: DemoOptions): Promise<DemoProcess> {
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     port,
+    pid: child.pid!,
     env,
     output: () => output,
     stop,

@@ -1,4 +1,8 @@
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
@@ -17,6 +21,8 @@ export const TEST_ENV_KEYS = {
   redisUrl: 'TEST_REDIS_URL',
   redisPrefix: 'TEST_REDIS_PREFIX',
   jwtSecret: 'TEST_JWT_SECRET',
+  /** A temporary folder where test helpers record the child processes they start. */
+  runDir: 'TEST_RUN_DIR',
 } as const;
 
 const CLEANUP = Symbol.for('session-auth.e2e.cleanup');
@@ -29,6 +35,7 @@ const CLEANUP = Symbol.for('session-auth.e2e.cleanup');
 export default async function globalSetup(): Promise<void> {
   const databaseName = `session_auth_test_${Date.now()}_${randomBytes(4).toString('hex')}`;
   const redisPrefix = `sa-test-${randomBytes(6).toString('hex')}:`;
+  const runDir = mkdtempSync(path.join(tmpdir(), 'session-auth-e2e-'));
 
   await withAdmin((admin) => admin.query(`CREATE DATABASE "${databaseName}"`));
 
@@ -37,13 +44,62 @@ export default async function globalSetup(): Promise<void> {
   process.env[TEST_ENV_KEYS.redisUrl] = DEFAULT_REDIS_URL;
   process.env[TEST_ENV_KEYS.redisPrefix] = redisPrefix;
   process.env[TEST_ENV_KEYS.jwtSecret] = randomBytes(48).toString('base64url');
+  process.env[TEST_ENV_KEYS.runDir] = runDir;
 
   (globalThis as Record<symbol, unknown>)[CLEANUP] = () =>
-    cleanUp(databaseName, DEFAULT_REDIS_URL, redisPrefix);
+    cleanUp(databaseName, DEFAULT_REDIS_URL, redisPrefix, runDir);
 }
 
-/** Drops the database and deletes the Redis keys; tries both even when one fails. */
-async function cleanUp(databaseName: string, redisUrl: string, redisPrefix: string): Promise<void> {
+/**
+ * Records a child process (a demo instance, a redis-server) until it exits, so the teardown can
+ * kill what a failed suite did not stop. (A `process.on('exit')` hook inside a test file never
+ * runs: jest gives test files their own `process` object.)
+ */
+export function trackChildProcess(child: ChildProcess): void {
+  const runDir = process.env[TEST_ENV_KEYS.runDir];
+  if (!runDir || child.pid === undefined) return;
+  const file = path.join(runDir, `child-${child.pid}`);
+  writeFileSync(file, '');
+  child.once('exit', () => rmSync(file, { force: true }));
+}
+
+/** Kills the recorded child processes that are still running; returns their pids. */
+async function killStrayChildren(runDir: string): Promise<number[]> {
+  const pids = readdirSync(runDir)
+    .filter((name) => name.startsWith('child-'))
+    .map((name) => Number(name.slice('child-'.length)))
+    .filter((pid) => signal(pid, 'SIGKILL'));
+  const deadline = Date.now() + 5000;
+  while (pids.some((pid) => signal(pid, 0)) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return pids;
+}
+
+function signal(pid: number, name: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(pid, name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stops stray children first (so nothing writes while we clean), then drops the database and
+ * deletes the Redis keys, trying both even when one fails.
+ */
+async function cleanUp(
+  databaseName: string,
+  redisUrl: string,
+  redisPrefix: string,
+  runDir: string,
+): Promise<void> {
+  const strays = await killStrayChildren(runDir);
+  rmSync(runDir, { recursive: true, force: true });
+  if (strays.length > 0) {
+    console.warn(`e2e teardown: killed ${strays.length} child process(es) a suite left running`);
+  }
   const results = await Promise.allSettled([
     // FORCE ends the connections a crashed demo instance may have left open.
     withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`)),

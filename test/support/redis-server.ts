@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { trackChildProcess } from './global-setup.js';
 
 const READY_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 5_000;
@@ -31,18 +32,15 @@ export async function startRedisServer(): Promise<TestRedisServer> {
       'redis-server',
       // `--save ''` and `--appendonly no`: nothing on disk, so a restart comes back empty and the
       // test leaves no files; --dir keeps redis away from the repository all the same.
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'].concat([
-        '--daemonize',
-        'no',
-        '--dir',
-        tmpdir(),
-      ]),
+      [
+        ...['--port', String(port), '--bind', '127.0.0.1', '--daemonize', 'no'],
+        ...['--save', '', '--appendonly', 'no', '--dir', tmpdir()],
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child = current;
-    running.add(current);
+    trackChildProcess(current);
     exited = new Promise((resolve) => current.once('exit', () => resolve()));
-    exited.then(() => running.delete(current));
     current.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     current.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     await waitUntilAnswering(port, current, () => output);
@@ -71,11 +69,8 @@ export async function startRedisServer(): Promise<TestRedisServer> {
   };
 }
 
-const running = new Set<ChildProcess>();
-process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
-
 async function waitUntilAnswering(
-  url: string,
+  port: number,
   child: ChildProcess,
   output: () => string,
 ): Promise<void> {
@@ -88,7 +83,7 @@ async function waitUntilAnswering(
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(
-        `redis-server did not answer on ${url} within ${READY_TIMEOUT_MS} ms:\n${output()}`,
+        `redis-server did not answer on port ${port} within ${READY_TIMEOUT_MS} ms:\n${output()}`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -11,7 +11,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
  * Where `npm run build:web` writes the device page: `dist/web`. Seen from the compiled module
  * (dist/apps/demo/src/web) or from its source (apps/demo/src/web, e.g. under jest).
  */
-const CANDIDATE_ROOTS = [path.resolve(here, '../../../../web'), path.resolve(here, '../../../../dist/web')];
+const CANDIDATE_ROOTS = [
+  path.resolve(here, '../../../../web'),
+  path.resolve(here, '../../../../dist/web'),
+];
 
 /**
  * Serves the device page (apps/demo/web, built by Vite) at `/`.
@@ -25,7 +28,9 @@ export class WebModule {
   static forRoot(): DynamicModule {
     const rootPath = CANDIDATE_ROOTS.find((root) => existsSync(path.join(root, 'index.html')));
     if (!rootPath) {
-      new Logger('WebModule').warn('the device page is not built (npm run build:web): / is not served');
+      new Logger('WebModule').warn(
+        'the device page is not built (npm run build:web): / is not served',
+      );
       return { module: WebModule };
     }
     return {
@@ -41,7 +46,10 @@ export class WebModule {
             setHeaders: (res: Response, file: string) => {
               // Vite fingerprints everything under assets/; the page itself must always be fresh.
               const fingerprinted = file.startsWith(path.join(rootPath, 'assets') + path.sep);
-              res.setHeader('Cache-Control', fingerprinted ? 'public, max-age=31536000, immutable' : 'no-cache');
+              res.setHeader(
+                'Cache-Control',
+                fingerprinted ? 'public, max-age=31536000, immutable' : 'no-cache',
+              );
             },
           },
         }),

@@ -42,7 +42,11 @@ interface RequestOptions {
   token?: string;
 }
 
-export async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+export async function request<T>(
+  method: string,
+  path: string,
+  options: RequestOptions = {},
+): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
   if (options.token) headers.Authorization = `Bearer ${options.token}`;
@@ -58,7 +62,11 @@ export async function request<T>(method: string, path: string, options: RequestO
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
   } catch {
-    throw new ApiError(0, 'NETWORK_ERROR', 'Could not reach the server. Check your connection and try again.');
+    throw new ApiError(
+      0,
+      'NETWORK_ERROR',
+      'Could not reach the server. Check your connection and try again.',
+    );
   }
   if (response.status === 204) return undefined as T;
   const body: unknown = await response.json().catch(() => undefined);
@@ -70,7 +78,8 @@ function toApiError(response: Response, body: unknown): ApiError {
   const { code, message } = (body ?? {}) as { code?: unknown; message?: unknown };
   let retryAfter: number | undefined;
   response.headers.forEach((value, name) => {
-    if (name.startsWith('retry-after') && Number.isFinite(Number(value))) retryAfter = Number(value);
+    if (name.startsWith('retry-after') && Number.isFinite(Number(value)))
+      retryAfter = Number(value);
   });
   return new ApiError(
     response.status,

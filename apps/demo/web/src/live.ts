@@ -21,7 +21,11 @@ export interface LiveHandlers extends SessionServerToClientEvents {
 }
 
 /** Handshake refusals after which a refreshed token gets in. */
-const TOKEN_ERRORS = new Set(['ACCESS_TOKEN_EXPIRED', 'ACCESS_TOKEN_INVALID', 'ACCESS_TOKEN_MISSING']);
+const TOKEN_ERRORS = new Set([
+  'ACCESS_TOKEN_EXPIRED',
+  'ACCESS_TOKEN_INVALID',
+  'ACCESS_TOKEN_MISSING',
+]);
 const RETRY_AFTER_REFUSAL_MS = 5_000;
 
 /**
@@ -77,9 +81,19 @@ export function connectLive(keeper: SessionKeeper, handlers: LiveHandlers): () =
   socket.on('SESSION_TERMINATED', (payload) => handlers.SESSION_TERMINATED(payload));
   socket.on('SESSION_REUSE_DETECTED', (payload) => handlers.SESSION_REUSE_DETECTED(payload));
 
+  // Back online: try at once instead of waiting out socket.io's backoff.
+  const onOnline = (): void => {
+    if (closed || socket.connected) return;
+    // connect() alone would wait for the pending backoff timer; a fresh start tries now.
+    socket.disconnect();
+    socket.connect();
+  };
+  window.addEventListener('online', onOnline);
+
   handlers.onStatus('connecting');
   return () => {
     closed = true;
+    window.removeEventListener('online', onOnline);
     socket.disconnect();
   };
 }

@@ -15,6 +15,9 @@ type Notice = { kind: 'alert' | 'status'; text: string };
 type AuthMode = 'sign-in' | 'sign-up';
 
 const app = document.getElementById('app')!;
+/** How often the device list is re-read (and relative times move on) while the tab is visible. */
+const RESYNC_MS = 30_000;
+const CONFIRMATION_MS = 8_000;
 const thisBrowser = describeThisBrowser();
 
 /** Whatever the current view needs to release when another one replaces it. */
@@ -48,7 +51,11 @@ function showAuth(mode: AuthMode, notice?: Notice): void {
     mode === 'sign-in'
       ? [
           field('email', 'Email', { type: 'email', autocomplete: 'username', required: true }),
-          field('password', 'Password', { type: 'password', autocomplete: 'current-password', required: true }),
+          field('password', 'Password', {
+            type: 'password',
+            autocomplete: 'current-password',
+            required: true,
+          }),
         ]
       : [
           field('name', 'Name', { type: 'text', autocomplete: 'name', maxlength: 100 }),
@@ -68,12 +75,33 @@ function showAuth(mode: AuthMode, notice?: Notice): void {
     placeholder: thisBrowser,
     hint: `How this device appears in your list. Leave empty for “${thisBrowser}”.`,
   });
-  const submit = h('button', { type: 'submit', class: 'primary' }, mode === 'sign-in' ? 'Sign in' : 'Create account');
+  const submit = h(
+    'button',
+    { type: 'submit', class: 'primary' },
+    mode === 'sign-in' ? 'Sign in' : 'Create account',
+  );
   const form = h('form', { novalidate: true, class: 'card' }, ...fields, device, submit);
   const other =
     mode === 'sign-in'
-      ? h('p', {}, 'New here? ', h('button', { type: 'button', class: 'link', onclick: () => showAuth('sign-up') }, 'Create an account'))
-      : h('p', {}, h('button', { type: 'button', class: 'link', onclick: () => showAuth('sign-in') }, 'I already have an account'));
+      ? h(
+          'p',
+          {},
+          'New here? ',
+          h(
+            'button',
+            { type: 'button', class: 'link', onclick: () => showAuth('sign-up') },
+            'Create an account',
+          ),
+        )
+      : h(
+          'p',
+          {},
+          h(
+            'button',
+            { type: 'button', class: 'link', onclick: () => showAuth('sign-in') },
+            'I already have an account',
+          ),
+        );
 
   let busy = false;
   form.addEventListener('submit', (event) => {
@@ -93,7 +121,10 @@ function showAuth(mode: AuthMode, notice?: Notice): void {
       deviceName: text('deviceName') || thisBrowser,
     };
     keeper
-      .signIn<IssuedAccess & { user: UserView }>(mode === 'sign-in' ? '/auth/login' : '/auth/register', body)
+      .signIn<IssuedAccess & { user: UserView }>(
+        mode === 'sign-in' ? '/auth/login' : '/auth/register',
+        body,
+      )
       .catch((error: unknown) => {
         show(status, '');
         show(alert, messageOf(error));
@@ -105,7 +136,17 @@ function showAuth(mode: AuthMode, notice?: Notice): void {
   });
 
   if (notice) show(notice.kind === 'alert' ? alert : status, notice.text);
-  app.replaceChildren(h('section', { class: 'auth', 'aria-labelledby': 'view-title' }, heading, alert, status, form, other));
+  app.replaceChildren(
+    h(
+      'section',
+      { class: 'auth', 'aria-labelledby': 'view-title' },
+      heading,
+      alert,
+      status,
+      form,
+      other,
+    ),
+  );
   heading.id = 'view-title';
   // On page load straight to the first field; after a change of view to the heading, so screen
   // readers announce where the user now is.
@@ -116,7 +157,10 @@ function showAuth(mode: AuthMode, notice?: Notice): void {
 function field(
   name: string,
   label: string,
-  options: { type: string; hint?: string; required?: boolean } & Record<string, string | number | boolean | undefined>,
+  options: { type: string; hint?: string; required?: boolean } & Record<
+    string,
+    string | number | boolean | undefined
+  >,
 ): HTMLElement {
   const { hint, ...attributes } = options;
   const id = `field-${name}`;
@@ -149,12 +193,29 @@ function showDevices(): void {
   const heading = h('h1', { id: 'view-title', tabindex: '-1' }, 'Your devices');
   const who = h('p', { class: 'who' }, ' ');
   const liveText = h('span', {}, 'Connecting…');
-  const liveIndicator = h('p', { class: 'live', 'data-status': 'connecting' }, h('span', { class: 'dot', 'aria-hidden': 'true' }), liveText);
+  const liveIndicator = h(
+    'p',
+    { class: 'live', 'data-status': 'connecting' },
+    h('span', { class: 'dot', 'aria-hidden': 'true' }),
+    liveText,
+  );
   const alert = message('alert');
   const status = message('status');
   const list = h('ul', { class: 'devices', 'aria-labelledby': 'view-title', 'aria-busy': 'true' });
-  const othersButton = h('button', { type: 'button', class: 'secondary' }, 'Sign out all other devices');
+  const othersButton = h(
+    'button',
+    { type: 'button', class: 'secondary' },
+    'Sign out all other devices',
+  );
   const thisButton = h('button', { type: 'button', class: 'danger' }, 'Sign out of this device');
+
+  // Confirmations go away by themselves; they would soon be out of date.
+  let statusTimer: ReturnType<typeof setTimeout> | undefined;
+  const confirmDone = (text: string): void => {
+    show(status, text);
+    clearTimeout(statusTimer);
+    statusTimer = setTimeout(() => show(status, ''), CONFIRMATION_MS);
+  };
 
   const items = new Map<string, DeviceItem>();
   let sessions: SessionView[] = [];
@@ -182,7 +243,8 @@ function showDevices(): void {
       return item.element;
     });
     // Re-inserting nodes would drop keyboard focus: only reorder when the order changed.
-    if (ordered.some((element, index) => list.children[index] !== element)) list.replaceChildren(...ordered);
+    if (ordered.some((element, index) => list.children[index] !== element))
+      list.replaceChildren(...ordered);
     list.removeAttribute('aria-busy');
   };
 
@@ -208,7 +270,7 @@ function showDevices(): void {
     try {
       await keeper.call('DELETE', `/auth/sessions/${encodeURIComponent(session.id)}`);
       render(sessions.filter((s) => s.id !== session.id));
-      show(status, `Signed out ${deviceLabel(session)}.`);
+      confirmDone(`Signed out ${deviceLabel(session)}.`);
     } catch (error) {
       if (error instanceof ApiError && error.code === 'SESSION_NOT_FOUND') {
         render(sessions.filter((s) => s.id !== session.id));
@@ -226,7 +288,7 @@ function showDevices(): void {
     try {
       await keeper.call('DELETE', '/auth/sessions?scope=others');
       render(sessions.filter((s) => s.id === keeper.sessionId));
-      show(status, others ? 'Signed out all other devices.' : 'No other devices were signed in.');
+      confirmDone(others ? 'Signed out all other devices.' : 'No other devices were signed in.');
     } catch (error) {
       if (keeper.signedIn) show(alert, messageOf(error));
     }
@@ -242,9 +304,14 @@ function showDevices(): void {
     onConnected: () => void load(),
     onStatus: (state: LiveStatus) => {
       liveIndicator.dataset.status = state;
-      liveText.textContent = { connecting: 'Connecting…', live: 'Live updates on', reconnecting: 'Reconnecting…' }[state];
+      liveText.textContent = {
+        connecting: 'Connecting…',
+        live: 'Live updates on',
+        reconnecting: 'Reconnecting…',
+      }[state];
     },
     SESSION_NEW: ({ session }) => {
+      show(status, ''); // "Signed out <name>" is out of date once a device signs in again
       if (!sessions.some((s) => s.id === session.id)) render([...sessions, session]);
     },
     SESSIONS_UPDATED: ({ sessions: next }) => render(next),
@@ -262,23 +329,35 @@ function showDevices(): void {
       }
       show(
         alert,
-        `Suspicious activity: a sign-in of “${nameOf(sessionId)}” was used twice, so that device was ` +
+        `Suspicious activity: the sign-in token of “${nameOf(sessionId)}” was used twice, so that device was ` +
           'signed out for safety. If that was not you, change your password.',
       );
       render(sessions.filter((s) => s.id !== sessionId));
     },
   });
 
-  // "Last active 5 minutes ago" has to move on by itself.
-  const ticker = setInterval(() => items.forEach((item, id) => item.update(sessions.find((s) => s.id === id)!)), 30_000);
+  // "Last active 5 minutes ago" has to move on by itself. The list is also re-read now and then
+  // and whenever the tab comes back into view: a pushed event can be missed (e.g. while Redis is
+  // down, instances only reach their own sockets).
+  const ticker = setInterval(() => {
+    items.forEach((item, id) => item.update(sessions.find((s) => s.id === id)!));
+    if (document.visibilityState === 'visible') void load();
+  }, RESYNC_MS);
+  const onVisible = () => document.visibilityState === 'visible' && void load();
+  document.addEventListener('visibilitychange', onVisible);
   teardown = () => {
     closeLive();
     clearInterval(ticker);
+    clearTimeout(statusTimer);
+    document.removeEventListener('visibilitychange', onVisible);
   };
 
   void keeper
     .call<UserView>('GET', '/me')
-    .then((user) => (who.textContent = `Signed in as ${user.name ? `${user.name} (${user.email})` : user.email}`))
+    .then(
+      (user) =>
+        (who.textContent = `Signed in as ${user.name ? `${user.name} (${user.email})` : user.email}`),
+    )
     .catch(() => undefined);
   void load();
 
@@ -313,11 +392,17 @@ function deviceItem(
     signedIn: h('time'),
     lastActive: h('time'),
   };
-  const fact = (term: string, value: HTMLElement) => h('div', {}, h('dt', {}, term), value.tagName === 'DD' ? value : h('dd', {}, value));
+  const fact = (term: string, value: HTMLElement) =>
+    h('div', {}, h('dt', {}, term), value.tagName === 'DD' ? value : h('dd', {}, value));
   const element = h(
     'li',
     { class: current ? 'device current' : 'device' },
-    h('div', { class: 'device-title' }, name, current && h('span', { class: 'badge' }, 'This device')),
+    h(
+      'div',
+      { class: 'device-title' },
+      name,
+      current && h('span', { class: 'badge' }, 'This device'),
+    ),
     h(
       'dl',
       { class: 'facts' },
@@ -370,7 +455,11 @@ function replaceView(next: (() => void) | undefined): void {
 
 /** An alert (errors, warnings) or status (confirmations) region, hidden while empty. */
 function message(kind: 'alert' | 'status'): HTMLElement {
-  return h('div', { class: kind === 'alert' ? 'message alert' : 'message status', role: kind, hidden: true });
+  return h('div', {
+    class: kind === 'alert' ? 'message alert' : 'message status',
+    role: kind,
+    hidden: true,
+  });
 }
 
 function show(region: HTMLElement, text: string): void {
@@ -403,7 +492,9 @@ function noticeFor(reason: EndReason): Notice | undefined {
     case 'EXPIRED':
       return alert('Your session has expired. Please sign in again.');
     case 'SESSION_LIMIT':
-      return alert('This device was signed out because your account is signed in on too many devices.');
+      return alert(
+        'This device was signed out because your account is signed in on too many devices.',
+      );
     case 'PASSWORD_CHANGED':
       return alert('This device was signed out because your password was changed.');
     case 'REVOKED':

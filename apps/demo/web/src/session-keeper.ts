@@ -52,6 +52,7 @@ const LOCK_NAME = 'session-refresh';
 const CHANNEL_NAME = 'session-auth-demo';
 /** A tab never waits longer than this for another tab's refresh; then it refreshes on its own. */
 const LOCK_WAIT_MS = 20_000;
+const HANDOVER_MS = 50;
 const RETRY_MIN_MS = 1_000;
 const RETRY_MAX_MS = 30_000;
 
@@ -69,12 +70,17 @@ export class SessionKeeper {
       this.channel = new BroadcastChannel(CHANNEL_NAME);
       this.channel.onmessage = (event: MessageEvent<TabMessage>) => this.onTabMessage(event.data);
     }
-    document.addEventListener('visibilitychange', () => {
-      // Background tabs' timers are throttled: catch up as soon as the tab is seen again.
-      if (document.visibilityState === 'visible' && this.access && this.isDue(this.access)) {
+    const catchUp = (): void => {
+      if (this.access && this.isDue(this.access))
         void this.refresh(this.access.token).catch(() => undefined);
-      }
-    });
+    };
+    // Background tabs' timers are throttled, and retries back off while offline: catch up as soon
+    // as the tab is seen again or the network returns.
+    document.addEventListener(
+      'visibilitychange',
+      () => document.visibilityState === 'visible' && catchUp(),
+    );
+    window.addEventListener('online', catchUp);
   }
 
   get signedIn(): boolean {
@@ -91,7 +97,10 @@ export class SessionKeeper {
   }
 
   /** POST /auth/login or /auth/register; the refresh token in the body (transport `both`) is dropped. */
-  async signIn<T extends IssuedAccess>(path: '/auth/login' | '/auth/register', body: object): Promise<T> {
+  async signIn<T extends IssuedAccess>(
+    path: '/auth/login' | '/auth/register',
+    body: object,
+  ): Promise<T> {
     const epoch = this.epoch;
     const answer = await request<T>('POST', path, { body });
     if (epoch === this.epoch) this.adopt(toIssuedAccess(answer), true);
@@ -168,7 +177,11 @@ export class SessionKeeper {
       if (current && current.token !== staleToken && !this.isDue(current)) return current;
       const answer = await request<IssuedAccess>('POST', '/auth/refresh');
       if (epoch !== this.epoch) throw new ApiError(401, 'SIGNED_OUT', 'You are signed out.');
-      return this.adopt(toIssuedAccess(answer), true);
+      const access = this.adopt(toIssuedAccess(answer), true);
+      // Hold the lock a moment longer, so the token reaches the other tabs before the next one
+      // is granted the lock (and need not refresh again).
+      await new Promise((resolve) => setTimeout(resolve, HANDOVER_MS));
+      return access;
     };
     try {
       const access = await this.withRefreshLock(run);
@@ -188,10 +201,17 @@ export class SessionKeeper {
   private async withRefreshLock<T>(run: () => Promise<T>): Promise<T> {
     if (!navigator.locks) return run();
     try {
-      return await navigator.locks.request(LOCK_NAME, { signal: AbortSignal.timeout(LOCK_WAIT_MS) }, run);
+      return await navigator.locks.request(
+        LOCK_NAME,
+        { signal: AbortSignal.timeout(LOCK_WAIT_MS) },
+        run,
+      );
     } catch (error) {
       // Only a lock that was never granted lands here as a DOMException; errors of `run` pass on.
-      if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+      if (
+        error instanceof DOMException &&
+        (error.name === 'TimeoutError' || error.name === 'AbortError')
+      ) {
         return run();
       }
       throw error;
@@ -214,14 +234,20 @@ export class SessionKeeper {
   private take(access: Access): void {
     const previous = this.access;
     this.access = access;
-    this.schedule(Math.max(0, this.dueAt(access) - Date.now()));
+    // A little jitter, so the tabs' timers do not all fire at once: the first one refreshes and
+    // the others receive its token before theirs fire.
+    const jitter = Math.random() * Math.min(access.lifetimeMs / 20, 2_000);
+    this.schedule(Math.max(0, this.dueAt(access) - Date.now()) + jitter);
     if (previous?.sessionId !== access.sessionId) this.events.onSignedIn(access);
   }
 
   private onTabMessage(message: TabMessage): void {
     if (message.type === 'access') {
       const current = this.access;
-      const newer = !current || current.sessionId !== message.access.sessionId || this.expiresAt(message.access) > this.expiresAt(current);
+      const newer =
+        !current ||
+        current.sessionId !== message.access.sessionId ||
+        this.expiresAt(message.access) > this.expiresAt(current);
       if (newer) this.take(message.access);
     } else if (message.type === 'signed-out' && message.sessionId === this.access?.sessionId) {
       this.end('OTHER_TAB_LOGOUT');

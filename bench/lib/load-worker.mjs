@@ -1,0 +1,228 @@
+// Child process: runs autocannon (programmatic API) against one route and reports back over IPC.
+// It runs in its own process so the load generator never shares an event loop with the demo or
+// with the runner's latency probes.
+//
+// Modes (functions cannot cross the IPC boundary, so the request logic lives here):
+//   plain          the same request every time
+//   bearer-pool    GET with `Authorization: Bearer <token>`, tokens taken round robin
+//   refresh-queue  POST /auth/refresh {refreshToken}: every request takes a different live token
+//                  from a FIFO queue and puts the successor from the 200 response back at its end
+//   login-pool     POST /auth/login, users taken round robin
+import autocannon from 'autocannon';
+import { summarize } from './stats.mjs';
+
+let current;
+let stopRequested = false;
+
+process.on('message', (message) => {
+  if (message.type === 'start') {
+    run(message.config).then(
+      (result) => process.send({ type: 'result', result }, () => process.exit(0)),
+      (error) => process.send({ type: 'error', message: error.stack }, () => process.exit(1)),
+    );
+  } else if (message.type === 'stop') {
+    stopRequested = true;
+    current?.stop();
+  }
+});
+
+async function run(config) {
+  const state = makeState(config);
+  if (config.warmup > 0) {
+    await cannon(config, state, config.warmup, false);
+    state.resetCounters();
+  }
+  if (stopRequested) return { stoppedDuringWarmup: true };
+  return cannon(config, state, config.duration, true);
+}
+
+function makeState(config) {
+  const counters = () => ({ statuses: {}, errorCodes: {}, starved: 0 });
+  const state = {
+    ...counters(),
+    queue: config.mode === 'refresh-queue' ? new TokenQueue(config.tokens) : undefined,
+    next: 0,
+    resetCounters() {
+      Object.assign(state, counters());
+    },
+  };
+  return state;
+}
+
+/** A FIFO of refresh tokens with O(1) take and put. */
+class TokenQueue {
+  constructor(tokens) {
+    this.items = [...tokens];
+    this.head = 0;
+  }
+  take() {
+    if (this.head >= this.items.length) return undefined;
+    const token = this.items[this.head++];
+    if (this.head > 10_000 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return token;
+  }
+  put(token) {
+    this.items.push(token);
+  }
+  get size() {
+    return this.items.length - this.head;
+  }
+}
+
+function noteError(state, status, body) {
+  let code;
+  try {
+    code = JSON.parse(body).code ?? '';
+  } catch {
+    code = String(body).slice(0, 60);
+  }
+  const key = `${status} ${code}`.trim();
+  state.errorCodes[key] = (state.errorCodes[key] ?? 0) + 1;
+}
+
+function buildRequest(config, state) {
+  const json = { 'content-type': 'application/json' };
+  const onError = (status, body) => {
+    if (status < 200 || status >= 300) noteError(state, status, body);
+  };
+  switch (config.mode) {
+    case 'plain':
+      return {
+        method: config.method ?? 'GET',
+        path: config.path,
+        headers: config.headers ?? {},
+        onResponse: onError,
+      };
+    case 'bearer-pool':
+      return {
+        method: 'GET',
+        path: config.path,
+        setupRequest: (req) => {
+          const token = config.tokens[state.next++ % config.tokens.length];
+          req.headers = { ...req.headers, authorization: `Bearer ${token}` };
+          return req;
+        },
+        onResponse: onError,
+      };
+    case 'refresh-queue':
+      return {
+        method: 'POST',
+        path: config.path,
+        setupRequest: (req) => {
+          let token = state.queue.take();
+          if (token === undefined) {
+            // Every live token is in flight: this request is bound to fail, and is counted.
+            state.starved++;
+            token = 'starved';
+          }
+          req.headers = { ...req.headers, ...json };
+          req.body = JSON.stringify({ refreshToken: token });
+          return req;
+        },
+        onResponse: (status, body) => {
+          if (status === 200) {
+            const successor = JSON.parse(body).refreshToken;
+            if (typeof successor === 'string') state.queue.put(successor);
+            else noteError(state, status, 'NO_REFRESH_TOKEN_IN_BODY');
+          } else {
+            onError(status, body);
+          }
+        },
+      };
+    case 'login-pool':
+      return {
+        method: 'POST',
+        path: config.path,
+        setupRequest: (req) => {
+          const email = config.users[state.next++ % config.users.length];
+          req.headers = { ...req.headers, ...json };
+          req.body = JSON.stringify({ email, password: config.password, deviceName: 'bench' });
+          return req;
+        },
+        onResponse: onError,
+      };
+    default:
+      throw new Error(`unknown mode ${config.mode}`);
+  }
+}
+
+function cannon(config, state, duration, measure) {
+  const latencies2xx = [];
+  const latenciesAll = [];
+  const perSecond = [];
+  const samples = config.record ? { t: [], latency: [], status: [] } : undefined;
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: config.url,
+        connections: config.connections,
+        duration,
+        overallRate: config.overallRate,
+        timeout: config.timeout ?? 10,
+        requests: [buildRequest(config, state)],
+      },
+      (error, result) => {
+        current = undefined;
+        if (error) return reject(error);
+        if (!measure) return resolve(undefined);
+        const seconds = (Date.now() - started) / 1000;
+        // Only whole seconds count; the last, partial one would drag the median down.
+        const fullSeconds = perSecond.slice(0, Math.floor(seconds)).map((n) => n ?? 0);
+        resolve({
+          connections: config.connections,
+          overallRate: config.overallRate,
+          durationSeconds: Math.round(seconds * 100) / 100,
+          responses: latenciesAll.length,
+          ok: latencies2xx.length,
+          non2xx: result.non2xx,
+          errors: result.errors,
+          timeouts: result.timeouts,
+          statuses: state.statuses,
+          errorCodes: state.errorCodes,
+          starved: state.starved,
+          tokensLeft: state.queue?.size,
+          // The live tokens after the run, so a later run can go on with the same sessions.
+          tokens: config.returnTokens ? state.queue?.items.slice(state.queue.head) : undefined,
+          // 2xx responses per whole second: their median, and the mean over the run.
+          perSecond: fullSeconds,
+          rpsMedian: median(fullSeconds),
+          rpsMean: Math.round((latencies2xx.length / seconds) * 10) / 10,
+          latency: summarize(latencies2xx),
+          latencyAll: summarize(latenciesAll),
+          latencies: config.raw ? latencies2xx.map((v) => Math.round(v * 1000) / 1000) : undefined,
+          samples,
+        });
+      },
+    );
+    current = instance;
+    // Float milliseconds per response (autocannon's own histogram keeps whole milliseconds only).
+    instance.on('response', (_client, status, _bytes, responseTime) => {
+      if (!measure) return;
+      const now = Date.now();
+      latenciesAll.push(responseTime);
+      if (status >= 200 && status < 300) {
+        latencies2xx.push(responseTime);
+        const second = Math.floor((now - started) / 1000);
+        perSecond[second] = (perSecond[second] ?? 0) + 1;
+      }
+      state.statuses[status] = (state.statuses[status] ?? 0) + 1;
+      if (samples) {
+        samples.t.push(now);
+        samples.latency.push(Math.round(responseTime * 100) / 100);
+        samples.status.push(status);
+      }
+    });
+    if (stopRequested) instance.stop();
+  });
+}
+
+function median(values) {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}

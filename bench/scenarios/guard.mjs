@@ -1,0 +1,250 @@
+// Scenarios 1 and 5: SessionAuthGuard against the unguarded route and a stock passport-jwt guard
+// (same app, same run), and, during the guarded run, how fast a session terminated through
+// instance A is refused on instance B.
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startDemo } from '../lib/demo.mjs';
+import { expectStatus, request } from '../lib/http.mjs';
+import { runInterleaved } from '../lib/load.mjs';
+import { atLeast, atMost, row } from '../lib/report.mjs';
+import { seedSessions, seedUsers } from '../lib/seed.mjs';
+import { ratio, summarize } from '../lib/stats.mjs';
+
+const ROUTES = {
+  unguarded: '/bench/unguarded',
+  sessionGuard: '/bench/session-guard',
+  passportJwt: '/bench/passport-jwt',
+};
+const REFUSAL_TIMEOUT_MS = 2000;
+
+export default {
+  id: 'guard',
+  aliases: ['1', '5', 'revocation'],
+  order: 1,
+  async run({ ctx, settings }) {
+    const [a, b] = await Promise.all([
+      startDemo('guard-A', ctx.env()),
+      startDemo('guard-B', ctx.env()),
+    ]);
+    try {
+      return await measure(ctx, settings, a, b);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  },
+};
+
+async function measure(ctx, settings, a, b) {
+  const problems = [];
+  const revocationProblems = [];
+  const usersCount = 10;
+  const perUser = Math.max(1, Math.round(settings.guardSessions / usersCount));
+  const users = await seedUsers(ctx, usersCount, 'guard');
+  const pool = await seedSessions(
+    ctx,
+    users.map((u) => u.id),
+    perUser,
+  );
+  const tokens = pool.map((s) => s.token);
+  const [revoker] = await seedUsers(ctx, 1, 'revoker');
+  const [admin, ...targets] = await seedSessions(ctx, [revoker.id], settings.revocationTrials + 1);
+
+  // Every route answers 200 to a seeded token before anything is timed.
+  for (const path of Object.values(ROUTES)) {
+    await expectStatus(200, b.baseUrl, 'GET', path, { token: tokens[0] });
+  }
+
+  const load = (path) => ({
+    url: b.baseUrl,
+    path,
+    mode: 'bearer-pool',
+    tokens,
+    connections: settings.connections,
+  });
+  // The revocation trials run beside the guarded load, half in each round by default.
+  const trials = [];
+  const perRound = Math.ceil(targets.length / settings.rounds);
+  const revocationBesideGuard = async (round, run) => {
+    // Start once the load is past its warm-up (and the worker's start-up).
+    await sleep((run.warmup + 1) * 1000);
+    const loadEndsAt = Date.now() + Math.max(0, run.duration - 1.5) * 1000;
+    for (const target of targets.slice(round * perRound, (round + 1) * perRound)) {
+      trials.push(await revocationTrial(a, b, admin, target, loadEndsAt));
+      await sleep(20);
+    }
+  };
+  const { unguarded, sessionGuard, passportJwt } = await runInterleaved(
+    {
+      unguarded: load(ROUTES.unguarded),
+      sessionGuard: load(ROUTES.sessionGuard),
+      passportJwt: load(ROUTES.passportJwt),
+    },
+    {
+      rounds: settings.rounds,
+      duration: settings.duration,
+      warmup: settings.warmup,
+      during: { sessionGuard: revocationBesideGuard },
+    },
+  );
+
+  const runs = { unguarded, sessionGuard, passportJwt };
+  for (const [name, result] of Object.entries(runs)) {
+    if (result.non2xx || result.errors || result.timeouts) {
+      problems.push(
+        `${name}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts ` +
+          `(${JSON.stringify(result.errorCodes)})`,
+      );
+    }
+  }
+
+  const refused = trials.filter((t) => t.refusedAfterSentMs !== undefined);
+  const underLoad = trials.filter((t) => t.underLoad).length;
+  for (const t of trials) {
+    if (t.problem) revocationProblems.push(t.problem);
+  }
+  if (refused.length < trials.length) {
+    revocationProblems.push(
+      `${trials.length - refused.length} of ${trials.length} terminated sessions were still accepted on B after ${REFUSAL_TIMEOUT_MS} ms`,
+    );
+  }
+  const codes = {};
+  for (const t of refused) codes[t.refusal] = (codes[t.refusal] ?? 0) + 1;
+  const afterSent = summarize(refused.map((t) => t.refusedAfterSentMs));
+  const afterAck = summarize(refused.map((t) => t.refusedAfterAckMs));
+  const deleteMs = summarize(trials.filter((t) => t.deleteMs !== undefined).map((t) => t.deleteMs));
+  // A trial that never saw a refusal counts as the timeout, so p99 cannot hide it.
+  const afterSentWithMisses = summarize(
+    trials.map((t) => t.refusedAfterSentMs ?? Number.POSITIVE_INFINITY),
+  );
+
+  const rps = (r) => r.rpsMedian;
+  const guardVsUnguarded = ratio(rps(sessionGuard), rps(unguarded));
+  const guardVsPassport = ratio(rps(sessionGuard), rps(passportJwt));
+  const routeRows = (label, r) => [
+    row(`${label}: req/s (median of 1 s samples)`, r.rpsMedian, 'req/s'),
+    row(`${label}: latency p50 / p99`, `${r.latency.p50} / ${r.latency.p99}`, 'ms'),
+  ];
+
+  const guardResult = {
+    number: '1',
+    title: 'Guarded GET: SessionAuthGuard vs unguarded vs stock passport-jwt',
+    description:
+      `Instance B of two demo instances; GET ${ROUTES.unguarded}, ${ROUTES.sessionGuard} (SessionAuthGuard) and ` +
+      `${ROUTES.passportJwt} (stock @nestjs/passport + passport-jwt, string secret), ${settings.connections} connections, ` +
+      `${settings.duration} s each in ${settings.rounds} interleaved rounds (U G P U G P ...; ${settings.warmup} s of warm-up before each route's first round), ` +
+      `autocannon in a separate process. Every request carries one of ${tokens.length} access tokens ` +
+      `(${usersCount} users x ${perUser} sessions inserted into the database, tokens signed with the run's secret), ` +
+      `taken round robin, so the guard checks many distinct sessions. Ratios use the median req/s.`,
+    rows: [
+      ...routeRows('unguarded', unguarded),
+      ...routeRows('SessionAuthGuard', sessionGuard),
+      ...routeRows('passport-jwt', passportJwt),
+      row(
+        'SessionAuthGuard / unguarded',
+        guardVsUnguarded,
+        'x',
+        '>= 0.9x',
+        atLeast(guardVsUnguarded, 0.9),
+      ),
+      row(
+        'SessionAuthGuard / passport-jwt',
+        guardVsPassport,
+        'x',
+        '>= 4x',
+        atLeast(guardVsPassport, 4),
+      ),
+    ],
+    problems,
+    notes: [],
+    raw: { routes: ROUTES, sessions: tokens.length, runs: stripLatencies(runs) },
+  };
+
+  const revocationResult = {
+    number: '5',
+    title: 'Revocation propagation: terminated through A, refused on B',
+    description:
+      `${trials.length} trials during the SessionAuthGuard run of scenario 1 (${underLoad} of them while B was still under that load). ` +
+      `Each trial: one accepted request on B with the target session's token (so B has seen it live), then ` +
+      `DELETE /auth/sessions/:id on A and, from the same moment, back-to-back GET ${ROUTES.sessionGuard} on B ` +
+      `with that token until one is refused. The target is judged on the time from sending the DELETE to ` +
+      `receiving B's first refusal, which includes the DELETE itself and one response time of the loaded B.`,
+    rows: [
+      row('refused on B, from DELETE sent: p50', afterSent.p50, 'ms'),
+      row(
+        'refused on B, from DELETE sent: p99',
+        afterSentWithMisses.p99 === Number.POSITIVE_INFINITY
+          ? `> ${REFUSAL_TIMEOUT_MS}`
+          : afterSentWithMisses.p99,
+        'ms',
+        '<= 50 ms',
+        afterSentWithMisses.p99 === Number.POSITIVE_INFINITY ? false : atMost(afterSent.p99, 50),
+      ),
+      row(
+        'refused on B, after A answered 204: p50 / p99',
+        `${afterAck.p50} / ${afterAck.p99}`,
+        'ms',
+      ),
+      row('DELETE on A: p50 / p99', `${deleteMs.p50} / ${deleteMs.p99}`, 'ms'),
+      row('trials refused / run', `${refused.length} / ${trials.length}`),
+    ],
+    problems: revocationProblems,
+    notes: [`Refusals seen on B: ${JSON.stringify(codes)}.`],
+    raw: { afterSent, afterAck, deleteMs, trials },
+  };
+  return [guardResult, revocationResult];
+}
+
+/**
+ * Terminates `target` through A (authenticated as `admin`, another session of the same user) and
+ * polls B with the target's token until B refuses it. Times are from performance.now().
+ */
+async function revocationTrial(a, b, admin, target, loadEndsAt) {
+  const trial = { underLoad: Date.now() < loadEndsAt };
+  const path = ROUTES.sessionGuard;
+  const warm = await request(b.baseUrl, 'GET', path, { token: target.token });
+  if (warm.status !== 200) {
+    return {
+      ...trial,
+      problem: `a live session was refused on B before its DELETE: ${warm.status}`,
+    };
+  }
+  const started = performance.now();
+  const deletion = request(a.baseUrl, 'DELETE', `/auth/sessions/${target.sessionId}`, {
+    token: admin.token,
+  }).then((res) => {
+    trial.deleteStatus = res.status;
+    trial.deleteMs = res.receivedAt - started;
+    return res;
+  });
+  let refusal;
+  let polls = 0;
+  while (performance.now() - started < REFUSAL_TIMEOUT_MS) {
+    const res = await request(b.baseUrl, 'GET', path, { token: target.token });
+    polls++;
+    if (res.status !== 200) {
+      refusal = res;
+      break;
+    }
+  }
+  const deleted = await deletion;
+  trial.polls = polls;
+  if (deleted.status !== 204) {
+    trial.problem = `DELETE /auth/sessions/:id on A answered ${deleted.status} ${JSON.stringify(deleted.body)}`;
+  }
+  if (!refusal) return trial;
+  trial.refusal = `${refusal.status} ${refusal.body?.code ?? ''}`.trim();
+  trial.refusedAfterSentMs = refusal.receivedAt - started;
+  trial.refusedAfterAckMs = Math.max(0, refusal.receivedAt - deleted.receivedAt);
+  // Once refused, always refused: a stale cache entry must never bring the session back.
+  const again = await request(b.baseUrl, 'GET', path, { token: target.token });
+  if (again.status === 200) {
+    trial.problem = 'a terminated session was accepted again on B after it had been refused';
+  }
+  return trial;
+}
+
+function stripLatencies(runs) {
+  return Object.fromEntries(
+    Object.entries(runs).map(([name, r]) => [name, { ...r, tokens: undefined }]),
+  );
+}
