@@ -53,8 +53,9 @@ export class CleanupService implements BeforeApplicationShutdown {
   }
 
   private async runExclusive(): Promise<CleanupResult> {
-    const startedAt = Date.now();
     const held = await this.lock.tryAcquire(this.options.cleanupLockTtl * 1000);
+    // Timed from the moment the lock is held, so runs' [started, finished] never overlap.
+    const startedAt = Date.now();
     if (!held) {
       this.metrics.cleanupRuns.inc({ outcome: 'skipped' });
       return { ran: false, instance: this.instance, lock: null, ended: 0, deleted: 0, startedAt, durationMs: 0 };

@@ -72,7 +72,7 @@ export class SessionRepository {
       .where('user_id = :userId AND revoked_at IS NULL', { userId });
     if (scope.kind === 'one') query.andWhere('id = :sessionId', { sessionId: scope.sessionId });
     if (scope.kind === 'all-but') query.andWhere('id <> :sessionId', { sessionId: scope.sessionId });
-    const result = await query.returning(['id', 'user_id']).execute();
+    const result = await query.returning('id, user_id').execute();
     return toRevoked(result.raw);
   }
 
@@ -84,7 +84,7 @@ export class SessionRepository {
       .update(SessionEntity)
       .set({ revokedAt: () => 'now()', revokeReason: reason })
       .where('id IN (:...ids) AND revoked_at IS NULL', { ids })
-      .returning(['id', 'user_id'])
+      .returning('id, user_id')
       .execute();
     return toRevoked(result.raw);
   }
