@@ -31,7 +31,7 @@ import {
 let demo: DemoProcess;
 let client: ApiClient;
 let victim: SignedIn;
-/** The victim's real claims and header. */
+/** The claims of the victim’s real access token. */
 let claims: Record<string, unknown>;
 /** A server the attacker controls, announced in jku/x5u headers: it records what it is asked. */
 let attackerServer: Server;

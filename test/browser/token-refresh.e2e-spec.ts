@@ -179,6 +179,9 @@ it('after a network loss longer than a token lifetime, the socket reconnects wit
 });
 
 it('tabs follow each other: sign out in one, the other follows; sign in again, both are back', async () => {
+  // The user switches to the first tab (a background tab gets no animation frames, which slows
+  // down playwright's actionability checks, not the page).
+  await tab1.bringToFront();
   await tab1.getByRole('button', { name: 'Sign out of this device', exact: true }).click();
   await tab1.getByRole('status').filter({ hasText: 'You signed out of this device.' }).waitFor();
   await tab2

@@ -177,9 +177,9 @@ describe('cleanup across three instances', () => {
     expect(await database.query('SELECT id FROM sessions WHERE revoked_at IS NULL')).toEqual([]);
     const blocker = new pg.Client({ connectionString: database.url });
     await blocker.connect();
-    let killedAt = 0;
-    let lockTtlAtKill = 0;
-    let holder: DemoProcess | undefined;
+    let killedAt: number;
+    let lockTtlAtKill: number;
+    let holder: DemoProcess;
     try {
       // The next run ends nothing and then waits for this table lock at its DELETE of old refresh
       // tokens, holding the cleanup lock (and renewing it) on whichever instance won it.

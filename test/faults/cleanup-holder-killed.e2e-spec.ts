@@ -144,11 +144,15 @@ it('after kill -9 of the lock holder, another instance completes cleanup once th
   expect(takeover.finished - killedAt).toBeLessThanOrEqual(LOCK_TTL_S * 1000 + 5000);
 
   // No two runs overlap, whichever instance ran them (sorted by start).
-  const overlaps = runs.slice(1).flatMap((run, i) =>
-    run.started < runs[i].finished ? [{ previous: runs[i], next: run }] : [],
-  );
-  expect(overlaps.map(({ previous, next }) => ({
-    previous: [previous.instance, previous.started, previous.finished],
-    next: [next.instance, next.started, next.finished],
-  }))).toEqual([]);
+  const overlaps = runs
+    .slice(1)
+    .flatMap((run, i) =>
+      run.started < runs[i].finished ? [{ previous: runs[i], next: run }] : [],
+    );
+  expect(
+    overlaps.map(({ previous, next }) => ({
+      previous: [previous.instance, previous.started, previous.finished],
+      next: [next.instance, next.started, next.finished],
+    })),
+  ).toEqual([]);
 }, 60_000);

@@ -47,7 +47,10 @@ async function timed(label: string, request: () => Promise<ApiResponse>): Promis
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const ceiling = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${REQUEST_CEILING_MS} ms`)), REQUEST_CEILING_MS);
+    timer = setTimeout(
+      () => reject(new Error(`no answer within ${REQUEST_CEILING_MS} ms`)),
+      REQUEST_CEILING_MS,
+    );
   });
   try {
     const response = await Promise.race([request(), ceiling]);
@@ -104,9 +107,13 @@ async function routesNeedingPostgres(used: SignedIn, unused: SignedIn[]): Promis
 async function expectRecovered(used: SignedIn): Promise<number> {
   const started = Date.now();
   await eventually(
-    async () => expectStatus(await client.post('/auth/login', {
-      json: { email: used.email, password: used.password },
-    }), 200),
+    async () =>
+      expectStatus(
+        await client.post('/auth/login', {
+          json: { email: used.email, password: used.password },
+        }),
+        200,
+      ),
     { timeoutMs: 10_000, intervalMs: 250 },
   );
   const recoveredMs = Date.now() - started;
@@ -128,9 +135,7 @@ it('connections cut and refused: 503 DATABASE_UNAVAILABLE within seconds, /healt
   const health = await timed('GET /health', () => client.get('/health'));
   const ready = await timed('GET /health/ready', () => client.get('/health/ready'));
   const live = await timed('GET /health/live', () => client.get('/health/live'));
-  console.log(
-    `postgres-down (cut): ${JSON.stringify(summary([...results, health, ready, live]))}`,
-  );
+  console.log(`postgres-down (cut): ${JSON.stringify(summary([...results, health, ready, live]))}`);
 
   for (const result of results) {
     expect({ label: result.label, error: result.error }).toEqual({ label: result.label });
@@ -179,5 +184,7 @@ it('connections stalled (a black hole, nothing answers): 503 DATABASE_UNAVAILABL
 
   await proxy.restore();
   const recoveredMs = await expectRecovered(used);
-  console.log(`postgres-down (stall): login worked again ${recoveredMs} ms after the path came back`);
+  console.log(
+    `postgres-down (stall): login worked again ${recoveredMs} ms after the path came back`,
+  );
 }, 60_000);

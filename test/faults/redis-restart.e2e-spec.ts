@@ -1,5 +1,6 @@
 import { register, type SignedIn } from '../support/auth.js';
 import { type DemoProcess, startDemos, stopDemos } from '../support/demo-process.js';
+import { logLines } from '../support/demo-logs.js';
 import { startOwnedRedis } from '../support/fault-redis.js';
 import { ApiClient } from '../support/http-client.js';
 import { brief, type RecordedRequest, RequestLog, startLoad } from '../support/load.js';
@@ -97,7 +98,9 @@ it('stop and restart Redis under load: no 5xx, refreshes rotate, no revoked sess
     } else if (refreshed.status === 401) {
       // Told why (a documented code, checked below): sign in again and carry on.
       const again = await log.send('POST /auth/login', name(demo), () =>
-        on(demo).post('/auth/login', { json: { email: session.email, password: session.password } }),
+        on(demo).post('/auth/login', {
+          json: { email: session.email, password: session.password },
+        }),
       );
       if (again.status === 200) {
         session.accessToken = again.response!.body.accessToken;
@@ -117,7 +120,9 @@ it('stop and restart Redis under load: no 5xx, refreshes rotate, no revoked sess
     if (signedIn.status !== 200) return;
     const victim = signedIn.response!.body;
     // Used once on the other instance, so its "active" state is cached there.
-    await log.send('GET /me (live)', name(y), () => on(y).get('/me', { token: victim.accessToken }));
+    await log.send('GET /me (live)', name(y), () =>
+      on(y).get('/me', { token: victim.accessToken }),
+    );
     const deleted = await log.send('DELETE /auth/sessions/:id', name(x), () =>
       on(x).delete(`/auth/sessions/${victim.session.id}`, { token: owner.accessToken }),
     );
@@ -136,13 +141,21 @@ it('stop and restart Redis under load: no 5xx, refreshes rotate, no revoked sess
       );
     }
     await log.send('POST /auth/refresh (revoked)', name(y), () =>
-      on(y).post('/auth/refresh', { json: { refreshToken: victim.refreshToken }, withCookie: false }),
+      on(y).post('/auth/refresh', {
+        json: { refreshToken: victim.refreshToken },
+        withCookie: false,
+      }),
     );
   };
 
   const loadStarted = Date.now();
   const load = startLoad(
-    { workers: STEADY_WORKERS + REVOKING_WORKERS, maxDurationMs: 25_000, maxIterationsPerWorker: 400, pauseMs: 10 },
+    {
+      workers: STEADY_WORKERS + REVOKING_WORKERS,
+      maxDurationMs: 25_000,
+      maxIterationsPerWorker: 400,
+      pauseMs: 10,
+    },
     (w, i) => (w < STEADY_WORKERS ? steady(w, i) : revoking(w, i)),
   );
 
@@ -210,6 +223,32 @@ it('stop and restart Redis under load: no 5xx, refreshes rotate, no revoked sess
       `  longest time a revoked session stayed accepted after its 204: ${longestAcceptedMs} ms ` +
         `(${acceptedAfterRevocation.length} such requests)`,
       `  outcomes: ${JSON.stringify(log.tally())}`,
+      // Where the time line matters: what each instance logged about Redis, and every revocation
+      // that was still accepted, relative to the moment Redis was stopped.
+      ...(acceptedAfterRevocation.length === 0
+        ? []
+        : [
+            `  Redis restarted (answering PING) at +${outageEnded - outageStarted} ms`,
+            ...demos.flatMap((demo) =>
+              logLines(demo.output())
+                .filter((line) => /Redis (unavailable|available again)/.test(String(line.msg)))
+                .map(
+                  (line) =>
+                    `  ${name(demo)} logged at +${line.time! - outageStarted} ms: ${line.msg}`,
+                ),
+            ),
+            ...revocations.flatMap((revoked) => {
+              const accepted = acceptedAfterRevocation.filter(
+                (e) => e.response?.body?.sessionId === revoked.sessionId,
+              );
+              if (accepted.length === 0) return [];
+              return [
+                `  session ${revoked.sessionId} revoked on ${revoked.on} at +${revoked.revokedAt - outageStarted} ms, ` +
+                  `then accepted ${accepted.length} times on ${[...new Set(accepted.map((e) => e.instance))].join('+')}, ` +
+                  `the last ${Math.max(...accepted.map((e) => e.afterMs))} ms after the 204`,
+              ];
+            }),
+          ]),
     ].join('\n'),
   );
 
@@ -222,9 +261,15 @@ it('stop and restart Redis under load: no 5xx, refreshes rotate, no revoked sess
   expect([...serverErrors, ...networkErrors].map(brief)).toEqual([]);
   // No revoked session accepted by any request that started after its 204.
   expect(acceptedAfterRevocation.map(brief)).toEqual([]);
-  expect(revokedProbes.filter((e) => e.status !== 401 || e.code !== 'SESSION_REVOKED').map(brief)).toEqual([]);
+  expect(
+    revokedProbes.filter((e) => e.status !== 401 || e.code !== 'SESSION_REVOKED').map(brief),
+  ).toEqual([]);
   // Live sessions stayed accepted throughout.
-  expect(byKind('GET /me (live)').filter((e) => e.status !== 200).map(brief)).toEqual([]);
+  expect(
+    byKind('GET /me (live)')
+      .filter((e) => e.status !== 200)
+      .map(brief),
+  ).toEqual([]);
   // Every refresh is a 200 with a successor, or a documented 401; a revoked one says SESSION_REVOKED.
   const undocumented = refreshes.filter(
     (e) =>
@@ -233,9 +278,19 @@ it('stop and restart Redis under load: no 5xx, refreshes rotate, no revoked sess
   );
   expect(undocumented.map(brief)).toEqual([]);
   expect(
-    byKind('POST /auth/refresh (revoked)').filter((e) => e.code !== 'SESSION_REVOKED').map(brief),
+    byKind('POST /auth/refresh (revoked)')
+      .filter((e) => e.code !== 'SESSION_REVOKED')
+      .map(brief),
   ).toEqual([]);
   // Sign-ins and terminations worked throughout as well.
-  expect(byKind('POST /auth/login').filter((e) => e.status !== 200).map(brief)).toEqual([]);
-  expect(byKind('DELETE /auth/sessions/:id').filter((e) => e.status !== 204).map(brief)).toEqual([]);
+  expect(
+    byKind('POST /auth/login')
+      .filter((e) => e.status !== 200)
+      .map(brief),
+  ).toEqual([]);
+  expect(
+    byKind('DELETE /auth/sessions/:id')
+      .filter((e) => e.status !== 204)
+      .map(brief),
+  ).toEqual([]);
 }, 90_000);

@@ -45,7 +45,10 @@ describe('health', () => {
 
 describe('metrics', () => {
   /** `name{labels} value` samples of the Prometheus text format, summed over label sets. */
-  async function scrape(): Promise<{ text: string; value: (name: string, labels?: string) => number }> {
+  async function scrape(): Promise<{
+    text: string;
+    value: (name: string, labels?: string) => number;
+  }> {
     const response = await client.get('/metrics');
     expectStatus(response, 200);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
@@ -82,10 +85,15 @@ describe('metrics', () => {
       sessionsCreated: moved('session_auth_sessions_created_total'),
       rotations: moved('session_auth_refresh_rotations_total'),
       guardAllowed: moved('session_auth_guard_duration_seconds_count', 'result="allowed"'),
-      guardRefused: moved('session_auth_guard_duration_seconds_count', 'result="ACCESS_TOKEN_INVALID"'),
+      guardRefused: moved(
+        'session_auth_guard_duration_seconds_count',
+        'result="ACCESS_TOKEN_INVALID"',
+      ),
     }).toEqual({ sessionsCreated: 1, rotations: 1, guardAllowed: 1, guardRefused: 1 });
     // The histogram has its buckets, and the sum grew by the time the guard took.
-    expect(after.text).toMatch(/session_auth_guard_duration_seconds_bucket\{le="0\.001",result="allowed"\}/);
+    expect(after.text).toMatch(
+      /session_auth_guard_duration_seconds_bucket\{le="0\.001",result="allowed"\}/,
+    );
     expect(moved('session_auth_guard_duration_seconds_sum', 'result="allowed"')).toBeGreaterThan(0);
   });
 

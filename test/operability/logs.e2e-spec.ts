@@ -70,7 +70,6 @@ it('a register / login / refresh / me / password change / logout cycle leaves no
     json: { email, password, name: 'Log Test', deviceName: 'laptop' },
   });
   expectStatus(registered, 201);
-  let accessToken: string = registered.body.accessToken;
 
   expectError(
     await send('POST', '/auth/login', { json: { email, password: `${password}-wrong` } }),
@@ -97,7 +96,6 @@ it('a register / login / refresh / me / password change / logout cycle leaves no
 
   const loggedIn = await send('POST', '/auth/login', { json: { email, password } });
   expectStatus(loggedIn, 200);
-  accessToken = loggedIn.body.accessToken;
 
   // Refresh the browser way (cookie) and the app way (body).
   const byCookie = await send('POST', '/auth/refresh');
@@ -107,7 +105,7 @@ it('a register / login / refresh / me / password change / logout cycle leaves no
     withCookie: false,
   });
   expectStatus(byBody, 200);
-  accessToken = byBody.body.accessToken;
+  const accessToken: string = byBody.body.accessToken;
   client.refreshToken = refreshCookieOf(byBody);
 
   expectStatus(await send('GET', '/me', { token: accessToken }), 200);
@@ -120,7 +118,11 @@ it('a register / login / refresh / me / password change / logout cycle leaves no
   });
   expectStatus(changed, 204);
   // The registration's session ended with the password change: its token and refresh token fail.
-  expectError(await send('GET', '/me', { token: registered.body.accessToken }), 401, 'SESSION_REVOKED');
+  expectError(
+    await send('GET', '/me', { token: registered.body.accessToken }),
+    401,
+    'SESSION_REVOKED',
+  );
 
   expectStatus(await send('POST', '/auth/logout', { token: accessToken }), 204);
   expectError(await send('POST', '/auth/refresh'), 401, 'REFRESH_TOKEN_MISSING');
@@ -157,7 +159,12 @@ it('a register / login / refresh / me / password change / logout cycle leaves no
   expect(requestLines.filter((line) => typeof line.req?.id !== 'string')).toEqual([]);
   const ours = requestLines.filter((line) => requestIds.includes(line.req!.id!));
   expect(ours.map((line) => `${line.req!.method} ${line.req!.path}`)).toEqual(
-    expect.arrayContaining(['POST /auth/register', 'POST /auth/refresh', 'GET /me', 'POST /auth/logout']),
+    expect.arrayContaining([
+      'POST /auth/register',
+      'POST /auth/refresh',
+      'GET /me',
+      'POST /auth/logout',
+    ]),
   );
 
   console.log(
@@ -178,7 +185,11 @@ it('a request the body parser refuses (malformed JSON, too large) still gets its
   const sent: { id: string; status: number; code: string; echoed: string | null }[] = [];
   for (const [body, status, code] of [
     ['{"email":"a@example.com","password":', 400, 'VALIDATION_FAILED'],
-    [JSON.stringify({ email: 'a@example.com', password: 'x'.repeat(150_000) }), 413, 'PAYLOAD_TOO_LARGE'],
+    [
+      JSON.stringify({ email: 'a@example.com', password: 'x'.repeat(150_000) }),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    ],
   ] as const) {
     const id = `parser-${status}-${randomBytes(6).toString('hex')}`;
     const response = await client.post('/auth/login', { body, headers: { 'x-request-id': id } });

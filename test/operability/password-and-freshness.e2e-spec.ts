@@ -67,7 +67,8 @@ describe('POST /auth/password', () => {
       await login(demo.baseUrl, laptop.email, laptop.password, { deviceName: 'tablet' }),
     ];
     // Every session used once, so their "active" state sits in the guard's caches.
-    for (const device of [laptop, ...others]) expectStatus(await me(device.client, device.accessToken), 200);
+    for (const device of [laptop, ...others])
+      expectStatus(await me(device.client, device.accessToken), 200);
 
     const changed = await changePassword(laptop, {
       currentPassword: DEFAULT_PASSWORD,
@@ -139,7 +140,11 @@ describe('DELETE /me (@RequireFreshSession(300))', () => {
 
     for (const device of [laptop, phone]) {
       expectError(await me(device.client, device.accessToken), 401, 'SESSION_REVOKED');
-      expectError(await refreshWithBody(device.client, device.refreshToken), 401, 'SESSION_REVOKED');
+      expectError(
+        await refreshWithBody(device.client, device.refreshToken),
+        401,
+        'SESSION_REVOKED',
+      );
     }
     expectError(
       await new ApiClient(demo.baseUrl).post('/auth/login', {
@@ -162,7 +167,11 @@ describe('DELETE /me (@RequireFreshSession(300))', () => {
       [old.session.id],
     );
 
-    expectError(await old.client.delete('/me', { token: old.accessToken }), 401, 'SESSION_NOT_FRESH');
+    expectError(
+      await old.client.delete('/me', { token: old.accessToken }),
+      401,
+      'SESSION_NOT_FRESH',
+    );
     // Only the sensitive route asks for freshness; the account is still there.
     expectStatus(await me(old.client, old.accessToken), 200);
     expectStatus(await me(user.client, user.accessToken), 200);
@@ -180,11 +189,14 @@ describe('DELETE /me (@RequireFreshSession(300))', () => {
   it('re-entering the password (POST /auth/password) makes a stale session fresh again', async () => {
     const user = await register(demo.baseUrl);
     const old = await login(demo.baseUrl, user.email, user.password, { deviceName: 'old sign-in' });
-    await query(
-      `UPDATE sessions SET authenticated_at = now() - interval '1 hour' WHERE id = $1`,
-      [old.session.id],
+    await query(`UPDATE sessions SET authenticated_at = now() - interval '1 hour' WHERE id = $1`, [
+      old.session.id,
+    ]);
+    expectError(
+      await old.client.delete('/me', { token: old.accessToken }),
+      401,
+      'SESSION_NOT_FRESH',
     );
-    expectError(await old.client.delete('/me', { token: old.accessToken }), 401, 'SESSION_NOT_FRESH');
 
     expectStatus(
       await changePassword(old, {

@@ -1,5 +1,5 @@
 import { register, type SignedIn } from '../support/auth.js';
-import { startDemoChild, type DemoChild } from '../support/demo-child.js';
+import { type DemoChild, type DemoExit, startDemoChild } from '../support/demo-child.js';
 import { logLines } from '../support/demo-logs.js';
 import { type KeepAliveResult, KeepAliveClient } from '../support/keepalive-client.js';
 import { closeAllSessionSockets, connectSessionSocket } from '../support/sockets.js';
@@ -47,7 +47,11 @@ it('SIGTERM under keep-alive traffic: drains with readiness 503, resets no reque
   let stopAll = false;
   const deadline = Date.now() + 30_000;
   /** Loops until the port is closed (a refused connection) or the process is gone. */
-  const loop = async (label: string, next: (client: KeepAliveClient, i: number) => Promise<KeepAliveResult>, pauseMs: number) => {
+  const loop = async (
+    label: string,
+    next: (client: KeepAliveClient, i: number) => Promise<KeepAliveResult>,
+    pauseMs: number,
+  ) => {
     const client = new KeepAliveClient(demo.baseUrl);
     clients.push(client);
     for (let i = 0; !stopAll && Date.now() < deadline; i++) {
@@ -60,11 +64,14 @@ it('SIGTERM under keep-alive traffic: drains with readiness 503, resets no reque
   };
   const traffic = [
     ...users.map((user, u) =>
-      loop(`client ${u}`, (client, i) =>
-        i % 3 === 2
-          ? client.request('GET', '/auth/sessions', { token: user.accessToken })
-          : client.request('GET', '/me', { token: user.accessToken }),
-      10),
+      loop(
+        `client ${u}`,
+        (client, i) =>
+          i % 3 === 2
+            ? client.request('GET', '/auth/sessions', { token: user.accessToken })
+            : client.request('GET', '/me', { token: user.accessToken }),
+        10,
+      ),
     ),
     loop('readiness', (client) => client.request('GET', '/health/ready'), 50),
   ];
@@ -73,13 +80,13 @@ it('SIGTERM under keep-alive traffic: drains with readiness 503, resets no reque
   await sleep(800);
   const sigtermAt = Date.now();
   demo.signal('SIGTERM');
-  let exit;
+  let exit: DemoExit | undefined;
   try {
     let timer: NodeJS.Timeout | undefined;
     exit = await Promise.race([
       demo.exited,
       new Promise<undefined>((resolve) => {
-        timer = setTimeout(resolve, DRAIN_MS + CLOSE_WITHIN_MS + 3000);
+        timer = setTimeout(() => resolve(undefined), DRAIN_MS + CLOSE_WITHIN_MS + 3000);
       }),
     ]);
     clearTimeout(timer);
@@ -92,9 +99,7 @@ it('SIGTERM under keep-alive traffic: drains with readiness 503, resets no reque
 
   const after = (r: KeepAliveResult) => r.startedAt >= sigtermAt;
   const readiness = results.filter((r) => r.client === 'readiness');
-  const drainingAnswers = readiness.filter(
-    (r) => r.status === 503 && r.body?.draining === true,
-  );
+  const drainingAnswers = readiness.filter((r) => r.status === 503 && r.body?.draining === true);
   const completed = results.filter((r) => r.status !== undefined && !r.error);
   const logged = new Set(logLines(demo.output()).map((line) => line.req?.id));
   const refused = results.filter((r) => r.error?.code === 'ECONNREFUSED');
@@ -144,16 +149,22 @@ it('SIGTERM under keep-alive traffic: drains with readiness 503, resets no reque
   expect(exit!.at - sigtermAt).toBeGreaterThanOrEqual(DRAIN_MS - 100);
   expect(exit!.at - sigtermAt).toBeLessThan(DRAIN_MS + CLOSE_WITHIN_MS);
   // Before the signal readiness said ready; during the drain it says 503 with draining: true.
-  expect(readiness.filter((r) => !after(r)).every((r) => r.status === 200 && r.body?.draining === false)).toBe(true);
+  expect(
+    readiness.filter((r) => !after(r)).every((r) => r.status === 200 && r.body?.draining === false),
+  ).toBe(true);
   expect(drainingAnswers.length).toBeGreaterThan(0);
-  expect(drainingAnswers.every((r) => r.finishedAt - sigtermAt <= DRAIN_MS + CLOSE_WITHIN_MS)).toBe(true);
+  expect(drainingAnswers.every((r) => r.finishedAt - sigtermAt <= DRAIN_MS + CLOSE_WITHIN_MS)).toBe(
+    true,
+  );
   // The instance kept serving during the drain, and told keep-alive clients to let go.
   expect(servedDuringDrain.length).toBeGreaterThan(0);
   const answeredLater = completed.filter((r) => r.startedAt >= sigtermAt + 100);
   expect(answeredLater.filter((r) => r.headers?.connection !== 'close').map(brief)).toEqual([]);
   // No request was reset: each completed with a 2xx/4xx or was refused as a new connection.
   expect(failed.map(brief)).toEqual([]);
-  expect(completed.filter((r) => r.status! >= 500 && r.client !== 'readiness').map(brief)).toEqual([]);
+  expect(completed.filter((r) => r.status! >= 500 && r.client !== 'readiness').map(brief)).toEqual(
+    [],
+  );
   expect(refused.every((r) => !r.reusedSocket)).toBe(true);
   // Every request the app answered during the drain shows up in its log under its X-Request-Id.
   expect(completed.filter((r) => !logged.has(r.requestId)).map(brief)).toEqual([]);

@@ -23,7 +23,16 @@ export async function startOwnedRedis(): Promise<TestRedisServer> {
 
   const start = async (): Promise<void> => {
     // Nothing on disk (`--save ''`, no AOF): a restart comes back empty, and no files are left.
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ];
     const current = spawn('redis-server', [...args, '--daemonize', 'no', '--dir', tmpdir()], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -19,7 +19,9 @@ function validationMessage(errors: ValidationError[]): string {
 export function configureHttp(app: NestExpressApplication): INestApplication {
   // Behind the load balancer of docker-compose the client address is in X-Forwarded-For.
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
-  app.use(helmet());
+  // No upgrade-insecure-requests: on plain http (a LAN address in development) it would break every
+  // request; where TLS terminates in front of the app, the proxy owns that policy.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   const shutdown = app.get(ShutdownState);
   app.use((_req: Request, res: Response, next: NextFunction) => {
     if (shutdown.draining) res.setHeader('Connection', 'close');

@@ -74,7 +74,7 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
     bcryptRounds: integer(env, 'BCRYPT_ROUNDS', 12, 4),
     cleanupCron: env.CLEANUP_CRON || '0 */15 * * * *',
     cleanupLockTtl: duration(env, 'CLEANUP_LOCK_TTL', '60s'),
-    // Secure cookies by default; `npm start` on plain http://localhost turns this off explicitly.
+    // Secure cookies by default; `npm start` (plain http://127.0.0.1) passes COOKIE_SECURE=false.
     cookieSecure: flag(env, 'COOKIE_SECURE', true),
     refreshTransport: transport as DemoConfig['refreshTransport'],
     rateLimitLogin: integer(env, 'RATE_LIMIT_LOGIN', 10, 1),

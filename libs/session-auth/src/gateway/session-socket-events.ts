@@ -2,7 +2,7 @@
  * The socket contract of the `/sessions` namespace, as types only: browser code and any app can
  * import this file (`import type`) to type a socket.io client without retyping payloads.
  */
-import type { SessionView } from '../sessions/session-view.js';
+import type { SessionView } from '../sessions/session-view.type.js';
 
 export type { SessionView };
 

@@ -1,17 +1,8 @@
 import { UAParser } from 'ua-parser-js';
 import type { SessionEntity } from './session.entity.js';
+import type { SessionView } from './session-view.type.js';
 
-/** A session as clients see it: no token material, no other user's data. */
-export interface SessionView {
-  id: string;
-  deviceName: string | null;
-  browser: string | null;
-  os: string | null;
-  ip: string | null;
-  createdAt: string;
-  lastActiveAt: string;
-  current: boolean;
-}
+export type { SessionView };
 
 /** Maps a row to its client view, parsing browser and OS from the stored user agent. */
 export function toSessionView(session: SessionEntity, currentSessionId?: string): SessionView {

@@ -1,0 +1,13 @@
+// No imports here: browser code type-checks the socket contract through this file.
+
+/** A session as clients see it: no token material, no other user's data. */
+export interface SessionView {
+  id: string;
+  deviceName: string | null;
+  browser: string | null;
+  os: string | null;
+  ip: string | null;
+  createdAt: string;
+  lastActiveAt: string;
+  current: boolean;
+}
