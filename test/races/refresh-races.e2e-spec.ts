@@ -91,7 +91,7 @@ it(
 // the moment another device of the same user ends that session. The contract for POST
 // /auth/logout is 204, or 401 when the session is already over; both requests pass the guard
 // while the session is live, and the one that loses the conditional update must not get a 404.
-const PAIRS = 10;
+const PAIRS = 20;
 
 it(`a logout racing the termination of its session from another device answers 204 or 401 SESSION_REVOKED (${PAIRS} pairs)`, async () => {
   const user = await register(a.baseUrl);

@@ -55,7 +55,8 @@ export class AppModule {
           useFactory: (cache: SessionCache) => ({
             throttlers: [
               { name: 'login', ttl: MINUTE_MS, limit: config.rateLimitLogin },
-              { name: 'refresh', ttl: MINUTE_MS, limit: config.rateLimitRefresh },
+              { name: 'login-ip', ttl: MINUTE_MS, limit: config.rateLimitLoginIp, getTracker: (req) => req.ip },
+              { name: 'refresh', ttl: MINUTE_MS, limit: config.rateLimitRefresh, getTracker: (req) => req.ip },
             ],
             storage: new CacheThrottlerStorage(cache),
           }),

@@ -9,6 +9,21 @@ import { ShutdownState } from './lifecycle/shutdown-state.js';
 /** JSON bodies above this are refused with 413 PAYLOAD_TOO_LARGE before any work is done. */
 export const BODY_LIMIT = '100kb';
 
+/** Deepest nesting a request body may have (the DTOs are flat). */
+export const MAX_BODY_DEPTH = 8;
+
+/** Iterative, so the check itself cannot overflow the stack. */
+function depthExceeds(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 function validationMessage(errors: ValidationError[]): string {
   return errors
     .flatMap((error) => Object.values(error.constraints ?? { [error.property]: `${error.property} is not valid` }))
@@ -16,9 +31,10 @@ function validationMessage(errors: ValidationError[]): string {
 }
 
 /** Everything between the socket and the controllers: headers, body parsing, validation, error shape. */
-export function configureHttp(app: NestExpressApplication): INestApplication {
-  // Behind the load balancer of docker-compose the client address is in X-Forwarded-For.
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+export function configureHttp(app: NestExpressApplication, trustProxy: string | false): INestApplication {
+  // Only a proxy we run may say who the client is: otherwise anyone could pick their IP (and
+  // with it their rate-limit bucket) through X-Forwarded-For. docker-compose sets TRUST_PROXY.
+  app.set('trust proxy', trustProxy);
   // No upgrade-insecure-requests: on plain http (a LAN address in development) it would break every
   // request; where TLS terminates in front of the app, the proxy owns that policy.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
@@ -32,6 +48,11 @@ export function configureHttp(app: NestExpressApplication): INestApplication {
     // A JSON array or scalar is never a valid request body here.
     if (req.body !== undefined && (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body))) {
       next(new SessionAuthError('VALIDATION_FAILED', 'the request body must be a JSON object'));
+      return;
+    }
+    // Deep nesting would overflow the stack of the validator (a 500); no body here nests at all.
+    if (req.body !== undefined && depthExceeds(req.body, MAX_BODY_DEPTH)) {
+      next(new SessionAuthError('VALIDATION_FAILED', `the request body nests deeper than ${MAX_BODY_DEPTH} levels`));
       return;
     }
     next();

@@ -37,7 +37,7 @@ async function bootstrap(): Promise<void> {
   });
   app.useLogger(app.get(PinoLogger));
   if (config.metrics) collectDefaultMetrics();
-  configureHttp(app);
+  configureHttp(app, config.trustProxy);
   const openApi = new DocumentBuilder()
     .setTitle('session-auth demo')
     .setDescription('Device-aware sessions. Every error is `{ statusCode, code, message }`.')

@@ -15,7 +15,11 @@ export {
 export { IS_PUBLIC_KEY, FRESH_SESSION_KEY } from './session-auth.constants.js';
 export { parseDurationSeconds } from './utils/duration.js';
 
-export { SessionService, type AuthenticatedSession, type IssuedSession } from './sessions/session.service.js';
+export {
+  SessionService,
+  type AuthenticatedSession,
+  type IssuedSession,
+} from './sessions/session.service.js';
 export type { SessionContext } from './sessions/session-context.js';
 export type { SessionView } from './sessions/session-view.js';
 export { SessionEntity, type RevokeReason } from './sessions/session.entity.js';
@@ -47,7 +51,11 @@ export { RedisConnection } from './cache/redis-connection.js';
 export { SessionAuthError } from './errors/session-auth.error.js';
 export { ERROR_STATUS, type SessionAuthErrorCode } from './errors/error-codes.js';
 export { ERROR_MESSAGES } from './errors/error-messages.js';
-export { SessionAuthExceptionFilter, toErrorBody, type ErrorBody } from './errors/session-auth-exception.filter.js';
+export {
+  SessionAuthExceptionFilter,
+  toErrorBody,
+  type ErrorBody,
+} from './errors/session-auth-exception.filter.js';
 
 export {
   SessionEvents,

@@ -30,7 +30,13 @@ export const {
   .setExtras<SessionAuthExtras>(EXTRAS, (definition, extras) => ({
     ...definition,
     global: extras.isGlobal ?? EXTRAS.isGlobal,
-    controllers: (extras.controller ?? EXTRAS.controller) ? [mountController(extras.routePath ?? EXTRAS.routePath)] : [],
-    providers: [...(definition.providers ?? []), ...((extras.gateway ?? EXTRAS.gateway) ? [SessionGateway] : [])],
+    controllers:
+      (extras.controller ?? EXTRAS.controller)
+        ? [mountController(extras.routePath ?? EXTRAS.routePath)]
+        : [],
+    providers: [
+      ...(definition.providers ?? []),
+      ...((extras.gateway ?? EXTRAS.gateway) ? [SessionGateway] : []),
+    ],
   }))
   .build();

@@ -10,7 +10,10 @@ import { SessionAuthGuard } from './guards/session-auth.guard.js';
 import { RefreshTokenTransport } from './http/refresh-token-transport.js';
 import { SessionMetrics } from './metrics/session-metrics.js';
 import { PasswordService } from './passwords/password.service.js';
-import { ConfigurableSessionAuthModule, SESSION_AUTH_OPTIONS } from './session-auth.module-definition.js';
+import {
+  ConfigurableSessionAuthModule,
+  SESSION_AUTH_OPTIONS,
+} from './session-auth.module-definition.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from './session-auth.internal-tokens.js';
 import { resolveSessionAuthOptions, type SessionAuthOptions } from './session-auth.options.js';
 import { SessionNotifier } from './sessions/session-notifier.js';

@@ -134,14 +134,20 @@ export class SessionAuthOptionsError extends Error {
 function duration(name: string, value: number | string): number {
   const seconds = parseDurationSeconds(value);
   if (seconds === undefined) {
-    throw new SessionAuthOptionsError(name, `must be a positive duration such as 900 or '15m' (got ${JSON.stringify(value)})`);
+    throw new SessionAuthOptionsError(
+      name,
+      `must be a positive duration such as 900 or '15m' (got ${JSON.stringify(value)})`,
+    );
   }
   return seconds;
 }
 
 function integerInRange(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new SessionAuthOptionsError(name, `must be an integer from ${min} to ${max} (got ${JSON.stringify(value)})`);
+    throw new SessionAuthOptionsError(
+      name,
+      `must be an integer from ${min} to ${max} (got ${JSON.stringify(value)})`,
+    );
   }
   return value;
 }
@@ -150,26 +156,42 @@ function integerInRange(name: string, value: number, min: number, max: number): 
 export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSessionAuthOptions {
   const o = { ...SESSION_AUTH_DEFAULTS, ...stripUndefined(given) };
   if (!['HS256', 'RS256', 'ES256'].includes(o.algorithm)) {
-    throw new SessionAuthOptionsError('algorithm', `must be HS256, RS256 or ES256 (got ${JSON.stringify(o.algorithm)})`);
+    throw new SessionAuthOptionsError(
+      'algorithm',
+      `must be HS256, RS256 or ES256 (got ${JSON.stringify(o.algorithm)})`,
+    );
   }
   if (o.algorithm === 'HS256') {
     if (typeof o.jwtSecret !== 'string' || Buffer.byteLength(o.jwtSecret) < 32) {
-      throw new SessionAuthOptionsError('jwtSecret', 'must be a string of at least 32 bytes for HS256');
+      throw new SessionAuthOptionsError(
+        'jwtSecret',
+        'must be a string of at least 32 bytes for HS256',
+      );
     }
   } else if (!o.jwtKeys?.privateKey || !o.jwtKeys?.publicKey) {
-    throw new SessionAuthOptionsError('jwtKeys', `must hold privateKey and publicKey for ${o.algorithm}`);
+    throw new SessionAuthOptionsError(
+      'jwtKeys',
+      `must hold privateKey and publicKey for ${o.algorithm}`,
+    );
   }
   const absoluteTtl = duration('absoluteTtl', o.absoluteTtl);
   const idleTtl = duration('idleTtl', o.idleTtl);
   if (!['cookie', 'body', 'both'].includes(o.refreshTransport)) {
     throw new SessionAuthOptionsError('refreshTransport', `must be 'cookie', 'body' or 'both'`);
   }
-  if (o.maxSessionsPerUser !== undefined) integerInRange('maxSessionsPerUser', o.maxSessionsPerUser, 1, 10_000);
+  if (o.maxSessionsPerUser !== undefined)
+    integerInRange('maxSessionsPerUser', o.maxSessionsPerUser, 1, 10_000);
   if (typeof o.redisKeyPrefix !== 'string' || o.redisKeyPrefix.length === 0) {
     throw new SessionAuthOptionsError('redisKeyPrefix', 'must be a non-empty string');
   }
-  if (o.cleanupCron !== false && (typeof o.cleanupCron !== 'string' || o.cleanupCron.trim().split(/\s+/).length < 5)) {
-    throw new SessionAuthOptionsError('cleanupCron', `must be a cron expression (got ${JSON.stringify(o.cleanupCron)})`);
+  if (
+    o.cleanupCron !== false &&
+    (typeof o.cleanupCron !== 'string' || o.cleanupCron.trim().split(/\s+/).length < 5)
+  ) {
+    throw new SessionAuthOptionsError(
+      'cleanupCron',
+      `must be a cron expression (got ${JSON.stringify(o.cleanupCron)})`,
+    );
   }
   return {
     ...o,
@@ -178,7 +200,8 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
     absoluteTtl,
     cleanupRetention: duration('cleanupRetention', o.cleanupRetention),
     cleanupLockTtl: duration('cleanupLockTtl', o.cleanupLockTtl),
-    metrics: o.metrics === false ? false : o.metrics === true || o.metrics === undefined ? {} : o.metrics,
+    metrics:
+      o.metrics === false ? false : o.metrics === true || o.metrics === undefined ? {} : o.metrics,
     reuseGraceSeconds: integerInRange('reuseGraceSeconds', o.reuseGraceSeconds, 0, 300),
     bcryptRounds: integerInRange('bcryptRounds', o.bcryptRounds, 4, 31),
     touchDebounceSeconds: integerInRange('touchDebounceSeconds', o.touchDebounceSeconds, 0, 86_400),

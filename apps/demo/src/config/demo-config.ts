@@ -17,6 +17,9 @@ export interface DemoConfig {
   cookieSecure: boolean;
   refreshTransport: 'cookie' | 'body' | 'both';
   rateLimitLogin: number;
+  rateLimitLoginIp: number;
+  /** Express `trust proxy`: which peers may set X-Forwarded-For. Default: none. */
+  trustProxy: string | false;
   rateLimitRefresh: number;
   /** Serve Prometheus metrics at /metrics. */
   metrics: boolean;
@@ -78,6 +81,8 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
     cookieSecure: flag(env, 'COOKIE_SECURE', true),
     refreshTransport: transport as DemoConfig['refreshTransport'],
     rateLimitLogin: integer(env, 'RATE_LIMIT_LOGIN', 10, 1),
+    rateLimitLoginIp: integer(env, 'RATE_LIMIT_LOGIN_IP', 100, 1),
+    trustProxy: env.TRUST_PROXY || false,
     rateLimitRefresh: integer(env, 'RATE_LIMIT_REFRESH', 300, 1),
     embeddedDataDir: env.EMBEDDED_DATA_DIR || '.data/pglite',
     benchRoutes: flag(env, 'BENCH_ROUTES', false),

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server, type Socket, connect } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -12,15 +12,34 @@ import { RedisSessionCache } from './redis-session-cache.js';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `sa-unit-${randomBytes(6).toString('hex')}:`;
 
+/** Every client this file opens, including the adapter's own subscriber connections. */
+const opened: Redis[] = [];
+
 /** A client tuned like the library's own: no offline queue, one retry, fast reconnects. */
 function client(url: string, options: RedisOptions = {}): Redis {
-  return new Redis(url, {
+  const redis = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 500,
     retryStrategy: () => 20,
+    // A socket that does not close after disconnect() is destroyed after this, not after 2 s.
+    disconnectTimeout: 50,
     ...options,
   });
+  redis.on('error', () => undefined);
+  track(redis);
+  return redis;
+}
+
+/** Records the connections the adapter duplicates from `redis`, so none outlives the file. */
+function track(redis: Redis): void {
+  opened.push(redis);
+  const duplicate = redis.duplicate.bind(redis);
+  redis.duplicate = (...args: Parameters<Redis['duplicate']>) => {
+    const copy = duplicate(...args);
+    opened.push(copy);
+    return copy;
+  };
 }
 
 function ready(redis: Redis): Promise<void> {
@@ -37,12 +56,22 @@ function ready(redis: Redis): Promise<void> {
   });
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 async function eventually(check: () => Promise<boolean>, timeoutMs = 3000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
   }
+}
+
+/** The adapter's shutdown hook, bounded so a test cannot hang on it. */
+async function shutdown(cache: RedisSessionCache): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise((resolve) => (timer = setTimeout(resolve, 500)));
+  await Promise.race([cache.onApplicationShutdown(), bound]);
+  clearTimeout(timer);
 }
 
 async function deleteRunKeys(redis: Redis): Promise<void> {
@@ -63,7 +92,7 @@ describe('RedisSessionCache', () => {
 
   afterAll(async () => {
     await deleteRunKeys(admin);
-    await admin.quit();
+    for (const redis of opened) if (redis.status !== 'end') redis.disconnect();
     jest.restoreAllMocks();
   });
 
@@ -78,6 +107,7 @@ describe('RedisSessionCache', () => {
     });
 
     afterAll(async () => {
+      await shutdown(cache);
       await redis.quit();
     });
 
@@ -99,11 +129,12 @@ describe('RedisSessionCache', () => {
 
     it('answers null (not undefined) for a missing key', async () => {
       await expect(cache.get('missing')).resolves.toBeNull();
+      await expect(cache.get('session:missing')).resolves.toBeNull();
     });
 
     it('lets a short TTL expire', async () => {
       await cache.set('short', 'v', 20);
-      await new Promise((resolve) => setTimeout(resolve, 60));
+      await sleep(60);
 
       await expect(cache.get('short')).resolves.toBeNull();
     });
@@ -123,12 +154,13 @@ describe('RedisSessionCache', () => {
 
     it('deletes several keys at once', async () => {
       await cache.set('d1', '1', 60_000);
-      await cache.set('d2', '2', 60_000);
+      await cache.set('session:d2', '2', 60_000);
       await cache.set('d3', '3', 60_000);
 
-      await cache.delete('d1', 'd2', 'never-set');
+      await cache.delete('d1', 'session:d2', 'never-set');
 
-      expect(await admin.exists(`${PREFIX}d1`, `${PREFIX}d2`, `${PREFIX}d3`)).toBe(1);
+      expect(await admin.exists(`${PREFIX}d1`, `${PREFIX}session:d2`, `${PREFIX}d3`)).toBe(1);
+      await expect(cache.get('session:d2')).resolves.toBeNull();
     });
 
     it('compareAndDelete deletes only while the key holds the value', async () => {
@@ -164,10 +196,71 @@ describe('RedisSessionCache', () => {
       expect(second?.ttlMs).toBeGreaterThan(29_000);
       expect(second?.ttlMs).toBeLessThanOrEqual(30_000);
     });
+
+    it('reads keys outside session:* from Redis every time (no in-process copy)', async () => {
+      await cache.set('touch:x', '1', 60_000);
+      await expect(cache.get('touch:x')).resolves.toBe('1');
+
+      await admin.set(`${PREFIX}touch:x`, '2', 'PX', 60_000);
+
+      await expect(cache.get('touch:x')).resolves.toBe('2');
+    });
+  });
+
+  describe('two instances sharing one Redis', () => {
+    let clientA: Redis;
+    let clientB: Redis;
+    let a: RedisSessionCache;
+    let b: RedisSessionCache;
+
+    beforeAll(async () => {
+      clientA = client(REDIS_URL);
+      clientB = client(REDIS_URL);
+      await Promise.all([ready(clientA), ready(clientB)]);
+      a = new RedisSessionCache(clientA, PREFIX);
+      b = new RedisSessionCache(clientB, PREFIX);
+      // Let both subscribe to the invalidation channel, so B really keeps in-process copies.
+      await sleep(100);
+    });
+
+    afterAll(async () => {
+      await Promise.all([shutdown(a), shutdown(b)]);
+      await Promise.all([clientA.quit(), clientB.quit()]);
+    });
+
+    it('shows a revocation written on one instance to the other within a second', async () => {
+      await a.set('session:shared', '{"revoked":false}', 60_000);
+      await expect(b.get('session:shared')).resolves.toBe('{"revoked":false}');
+      await expect(b.get('session:shared')).resolves.toBe('{"revoked":false}');
+
+      const written = Date.now();
+      await a.set('session:shared', '{"revoked":true}', 60_000);
+
+      await eventually(async () => (await b.get('session:shared')) === '{"revoked":true}', 1000);
+      expect(Date.now() - written).toBeLessThan(1000);
+    });
+
+    it('shows a delete on one instance to the other within a second', async () => {
+      await a.set('session:gone', 'active', 60_000);
+      await expect(b.get('session:gone')).resolves.toBe('active');
+
+      await a.delete('session:gone');
+
+      await eventually(async () => (await b.get('session:gone')) === null, 1000);
+    });
+
+    it('never lets a reader put back a value that a concurrent writer replaced', async () => {
+      await a.set('session:race', 'active', 60_000);
+      // B's read and A's write race; afterwards B must agree with Redis.
+      await Promise.all([b.get('session:race'), a.set('session:race', 'revoked', 60_000)]);
+
+      await eventually(async () => (await b.get('session:race')) === 'revoked', 1000);
+    });
   });
 
   describe('with Redis unreachable', () => {
     let redis: Redis;
+    let cache: RedisSessionCache;
 
     beforeAll(() => {
       redis = new Redis('redis://127.0.0.1:1', {
@@ -175,23 +268,23 @@ describe('RedisSessionCache', () => {
         maxRetriesPerRequest: 1,
         lazyConnect: false,
         retryStrategy: () => null,
+        disconnectTimeout: 50,
       });
       redis.on('error', () => undefined);
+      track(redis);
+      cache = new RedisSessionCache(redis, PREFIX);
     });
 
-    afterAll(() => {
-      // After the refused connection the client has ended; disconnecting again would leave a timer.
-      if (redis.status !== 'end') redis.disconnect();
-    });
+    afterAll(() => shutdown(cache));
 
     it('answers every method at once with "could not answer", never throwing', async () => {
-      const cache = new RedisSessionCache(redis, PREFIX);
       const started = Date.now();
 
+      await expect(cache.get('session:k')).resolves.toBeUndefined();
       await expect(cache.get('k')).resolves.toBeUndefined();
       await expect(cache.set('k', 'v', 1000)).resolves.toBe(false);
       await expect(cache.setIfAbsent('k', 'v', 1000)).resolves.toBeUndefined();
-      await expect(cache.delete('k', 'l')).resolves.toBeUndefined();
+      await expect(cache.delete('k', 'session:l')).resolves.toBeUndefined();
       await expect(cache.compareAndDelete('k', 'v')).resolves.toBeUndefined();
       await expect(cache.compareAndExpire('k', 'v', 1000)).resolves.toBeUndefined();
       await expect(cache.increment('k', 1000)).resolves.toBeUndefined();
@@ -201,10 +294,9 @@ describe('RedisSessionCache', () => {
     });
 
     it('stays that way after the connection attempt has failed', async () => {
-      const cache = new RedisSessionCache(redis, PREFIX);
       await eventually(async () => redis.status === 'end' || redis.status === 'close');
 
-      await expect(cache.get('k')).resolves.toBeUndefined();
+      await expect(cache.get('session:k')).resolves.toBeUndefined();
       await expect(cache.increment('k', 1000)).resolves.toBeUndefined();
       expect(cache.isAvailable()).toBe(false);
     });
@@ -214,8 +306,10 @@ describe('RedisSessionCache', () => {
     let server: Server;
     let redis: Redis;
     const sockets = new Set<Socket>();
+    let firstOpened: number;
 
     beforeAll(async () => {
+      firstOpened = opened.length;
       server = createServer((socket) => {
         sockets.add(socket);
         socket.on('close', () => sockets.delete(socket));
@@ -227,12 +321,12 @@ describe('RedisSessionCache', () => {
         enableReadyCheck: false,
         disableClientInfo: true,
       });
-      redis.on('error', () => undefined);
       await ready(redis);
     });
 
     afterAll(async () => {
-      redis.disconnect();
+      // QUIT would never be answered here: drop this block's connections outright.
+      for (const redis of opened.slice(firstOpened)) redis.disconnect();
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
     });
@@ -261,16 +355,16 @@ describe('RedisSessionCache', () => {
       const { hostname, port: redisPort } = new URL(REDIS_URL);
       proxy = createServer((inbound) => {
         const outbound = connect(Number(redisPort || 6379), hostname);
-        for (const [a, b] of [
+        for (const [from, to] of [
           [inbound, outbound],
           [outbound, inbound],
         ]) {
-          links.add(a);
-          a.pipe(b);
-          a.on('error', () => b.destroy());
-          a.on('close', () => {
-            links.delete(a);
-            b.destroy();
+          links.add(from);
+          from.pipe(to);
+          from.on('error', () => to.destroy());
+          from.on('close', () => {
+            links.delete(from);
+            to.destroy();
           });
         }
       });
@@ -286,12 +380,12 @@ describe('RedisSessionCache', () => {
       await startProxy(0);
       port = (proxy.address() as { port: number }).port;
       redis = client(`redis://127.0.0.1:${port}`);
-      redis.on('error', () => undefined);
       await ready(redis);
       cache = new RedisSessionCache(redis, PREFIX);
     });
 
     afterAll(async () => {
+      await shutdown(cache);
       redis.disconnect();
       if (proxy.listening) await cutProxy();
     });

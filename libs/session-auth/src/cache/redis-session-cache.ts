@@ -71,7 +71,9 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<boolean> {
-    const result = await this.run(() => this.client.set(this.prefix + key, value, 'PX', Math.max(1, Math.ceil(ttlMs))));
+    const result = await this.run(() =>
+      this.client.set(this.prefix + key, value, 'PX', Math.max(1, Math.ceil(ttlMs))),
+    );
     await this.invalidateEverywhere(key);
     return result === 'OK';
   }
@@ -88,7 +90,9 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
   async delete(...keys: string[]): Promise<void> {
     if (keys.length === 0) return;
     // One DEL per key keeps this valid on a Cluster, where keys may live in different slots.
-    const results = await Promise.all(keys.map((key) => this.run(() => this.client.del(this.prefix + key))));
+    const results = await Promise.all(
+      keys.map((key) => this.run(() => this.client.del(this.prefix + key))),
+    );
     keys.forEach((key, i) => {
       if (results[i] === undefined) this.rememberDelete(key);
     });
@@ -96,7 +100,9 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
   }
 
   async compareAndDelete(key: string, value: string): Promise<boolean | undefined> {
-    const result = await this.run(() => this.client.eval(COMPARE_AND_DELETE, 1, this.prefix + key, value));
+    const result = await this.run(() =>
+      this.client.eval(COMPARE_AND_DELETE, 1, this.prefix + key, value),
+    );
     return result === undefined ? undefined : Number(result) === 1;
   }
 
@@ -107,7 +113,10 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
     return result === undefined ? undefined : Number(result) === 1;
   }
 
-  async increment(key: string, ttlMs: number): Promise<{ count: number; ttlMs: number } | undefined> {
+  async increment(
+    key: string,
+    ttlMs: number,
+  ): Promise<{ count: number; ttlMs: number } | undefined> {
     const result = (await this.run(() =>
       this.client.eval(INCREMENT, 1, this.prefix + key, String(Math.ceil(ttlMs))),
     )) as [number, number] | undefined;
@@ -124,7 +133,10 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
     let timer: NodeJS.Timeout | undefined;
     try {
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${this.commandTimeoutMs} ms`)), this.commandTimeoutMs);
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${this.commandTimeoutMs} ms`)),
+          this.commandTimeoutMs,
+        );
       });
       const result = await Promise.race([command(), timeout]);
       if (this.state !== 'up') void this.onReady();
@@ -176,7 +188,9 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
     this.near.disable();
     if (this.state === 'down') return;
     this.state = 'down';
-    this.logger.warn(`Redis unavailable (${error.message}); falling back to PostgreSQL until it returns`);
+    this.logger.warn(
+      `Redis unavailable (${error.message}); falling back to PostgreSQL until it returns`,
+    );
   }
 
   private async onReady(): Promise<void> {

@@ -38,11 +38,14 @@ export class CleanupLock {
   }
 
   private redisLock(token: string, ttlMs: number): HeldLock {
-    const renew = setInterval(() => {
-      void this.cache.compareAndExpire(LOCK_KEY, token, ttlMs).then((held) => {
-        if (held === false) this.logger.warn('cleanup lock lost before the run finished');
-      });
-    }, Math.max(50, Math.floor(ttlMs / 3)));
+    const renew = setInterval(
+      () => {
+        void this.cache.compareAndExpire(LOCK_KEY, token, ttlMs).then((held) => {
+          if (held === false) this.logger.warn('cleanup lock lost before the run finished');
+        });
+      },
+      Math.max(50, Math.floor(ttlMs / 3)),
+    );
     renew.unref();
     return {
       via: 'redis',
@@ -57,7 +60,9 @@ export class CleanupLock {
     const runner: QueryRunner = this.dataSource.createQueryRunner();
     try {
       await runner.connect();
-      const [row] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [ADVISORY_KEY])) as { locked: boolean }[];
+      const [row] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [
+        ADVISORY_KEY,
+      ])) as { locked: boolean }[];
       if (!row?.locked) {
         await runner.release();
         return undefined;

@@ -34,7 +34,9 @@ export class CleanupScheduler implements OnApplicationBootstrap, OnApplicationSh
   onApplicationBootstrap(): void {
     if (this.options.cleanupCron === false) return;
     if (!this.registry) {
-      this.logger.warn('ScheduleModule.forRoot() is not imported: the cleanup job is not scheduled');
+      this.logger.warn(
+        'ScheduleModule.forRoot() is not imported: the cleanup job is not scheduled',
+      );
       return;
     }
     const job = CronJob.from({

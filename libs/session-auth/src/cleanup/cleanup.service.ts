@@ -58,7 +58,15 @@ export class CleanupService implements BeforeApplicationShutdown {
     const startedAt = Date.now();
     if (!held) {
       this.metrics.cleanupRuns.inc({ outcome: 'skipped' });
-      return { ran: false, instance: this.instance, lock: null, ended: 0, deleted: 0, startedAt, durationMs: 0 };
+      return {
+        ran: false,
+        instance: this.instance,
+        lock: null,
+        ended: 0,
+        deleted: 0,
+        startedAt,
+        durationMs: 0,
+      };
     }
     try {
       const ended = await this.endExpiredSessions();
@@ -99,7 +107,11 @@ export class CleanupService implements BeforeApplicationShutdown {
            LIMIT $1 FOR UPDATE SKIP LOCKED`,
           [BATCH],
         );
-        return this.repository.revokeByIds(m, rows.map((r) => r.id), 'EXPIRED');
+        return this.repository.revokeByIds(
+          m,
+          rows.map((r) => r.id),
+          'EXPIRED',
+        );
       });
       await this.notifier.revoked(revoked, 'EXPIRED');
       total += revoked.length;
@@ -118,7 +130,10 @@ export class CleanupService implements BeforeApplicationShutdown {
          SELECT id FROM sessions WHERE revoked_at < now() - $1::interval LIMIT ${BATCH})`,
     ]) {
       for (;;) {
-        const [, count] = (await this.repository.dataSource.query(sql, [retention])) as [unknown, number];
+        const [, count] = (await this.repository.dataSource.query(sql, [retention])) as [
+          unknown,
+          number,
+        ];
         total += count;
         if (count < BATCH) break;
       }

@@ -3,15 +3,22 @@ import { REQUEST_AUTH_KEY } from '../session-auth.constants.js';
 import type { AuthenticatedSession } from '../sessions/session.service.js';
 
 function principal(context: ExecutionContext): AuthenticatedSession {
-  const request = context.switchToHttp().getRequest<Record<string, AuthenticatedSession | undefined>>();
+  const request = context
+    .switchToHttp()
+    .getRequest<Record<string, AuthenticatedSession | undefined>>();
   const auth = request[REQUEST_AUTH_KEY];
   // Only reachable when a route uses the decorator without SessionAuthGuard: a programming error.
-  if (!auth) throw new Error('@CurrentSession()/@CurrentUser() used on a route without SessionAuthGuard');
+  if (!auth)
+    throw new Error('@CurrentSession()/@CurrentUser() used on a route without SessionAuthGuard');
   return auth;
 }
 
 /** The verified session of the request: `{ userId, sessionId, authenticatedAt, claims }`. */
-export const CurrentSession = createParamDecorator((_: unknown, context: ExecutionContext) => principal(context));
+export const CurrentSession = createParamDecorator((_: unknown, context: ExecutionContext) =>
+  principal(context),
+);
 
 /** The user id (`sub`) of the request's verified access token. */
-export const CurrentUser = createParamDecorator((_: unknown, context: ExecutionContext) => principal(context).userId);
+export const CurrentUser = createParamDecorator(
+  (_: unknown, context: ExecutionContext) => principal(context).userId,
+);

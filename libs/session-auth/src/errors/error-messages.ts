@@ -12,7 +12,8 @@ export const ERROR_MESSAGES: Record<SessionAuthErrorCode, string> = {
   REFRESH_TOKEN_MISSING: 'A refresh token is required.',
   REFRESH_TOKEN_INVALID: 'The refresh token is not valid.',
   REFRESH_TOKEN_EXPIRED: 'The session has expired; sign in again.',
-  REFRESH_TOKEN_REUSED: 'This refresh token was already used; the session has been ended for safety.',
+  REFRESH_TOKEN_REUSED:
+    'This refresh token was already used; the session has been ended for safety.',
   DEVICE_MISMATCH: 'This refresh token belongs to another device.',
   SESSION_NOT_FOUND: 'No such session.',
   NOT_FOUND: 'No such route.',

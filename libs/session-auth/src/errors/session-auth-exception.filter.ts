@@ -1,4 +1,10 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  Logger,
+} from '@nestjs/common';
 import type { Response } from 'express';
 import { ERROR_STATUS, type SessionAuthErrorCode } from './error-codes.js';
 import { ERROR_MESSAGES } from './error-messages.js';
@@ -32,19 +38,31 @@ export function toErrorBody(error: unknown, logger?: Logger): ErrorBody {
   const { status, type } = (error ?? {}) as { status?: unknown; type?: unknown };
   if (typeof status === 'number' && CODE_FOR_STATUS[status]) {
     const code = CODE_FOR_STATUS[status]!;
-    const message = type === 'entity.parse.failed' ? 'The request body is not valid JSON.' : ERROR_MESSAGES[code];
+    const message =
+      type === 'entity.parse.failed' ? 'The request body is not valid JSON.' : ERROR_MESSAGES[code];
     return { statusCode: status, code, message };
   }
   if (isDatabaseUnavailable(error)) {
-    return { statusCode: 503, code: 'DATABASE_UNAVAILABLE', message: ERROR_MESSAGES.DATABASE_UNAVAILABLE };
+    return {
+      statusCode: 503,
+      code: 'DATABASE_UNAVAILABLE',
+      message: ERROR_MESSAGES.DATABASE_UNAVAILABLE,
+    };
   }
   logger?.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-  return { statusCode: ERROR_STATUS.INTERNAL_ERROR, code: 'INTERNAL_ERROR', message: ERROR_MESSAGES.INTERNAL_ERROR };
+  return {
+    statusCode: ERROR_STATUS.INTERNAL_ERROR,
+    code: 'INTERNAL_ERROR',
+    message: ERROR_MESSAGES.INTERNAL_ERROR,
+  };
 }
 
 function httpExceptionMessage(error: HttpException, code: SessionAuthErrorCode): string {
   const response = error.getResponse();
-  const message = typeof response === 'object' && response ? (response as { message?: unknown }).message : response;
+  const message =
+    typeof response === 'object' && response
+      ? (response as { message?: unknown }).message
+      : response;
   if (code === 'VALIDATION_FAILED' && Array.isArray(message)) return message.join('; ');
   if (code === 'VALIDATION_FAILED' && typeof message === 'string') return message;
   return ERROR_MESSAGES[code];
@@ -54,9 +72,14 @@ function httpExceptionMessage(error: HttpException, code: SessionAuthErrorCode):
 function isDatabaseUnavailable(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown } | null;
   const code = typeof e?.code === 'string' ? e.code : '';
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '53300'].includes(code)) return true;
+  if (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '53300'].includes(code)
+  )
+    return true;
   const message = typeof e?.message === 'string' ? e.message : '';
-  return /Connection terminated|timeout exceeded when trying to connect|Connection refused/i.test(message);
+  return /Connection terminated|timeout exceeded when trying to connect|Connection refused/i.test(
+    message,
+  );
 }
 
 /** Maps every error of an HTTP request to the stable JSON error shape. Register it globally in the app. */

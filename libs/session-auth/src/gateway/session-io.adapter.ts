@@ -30,7 +30,10 @@ export class SessionIoAdapter extends IoAdapter {
     } as ServerOptions) as Server;
     const redis = this.app.get(RedisConnection, { strict: false }).client as Redis | undefined;
     if (!redis) return server;
-    const { redisKeyPrefix } = this.app.get<ResolvedSessionAuthOptions>(SESSION_AUTH_RESOLVED_OPTIONS, { strict: false });
+    const { redisKeyPrefix } = this.app.get<ResolvedSessionAuthOptions>(
+      SESSION_AUTH_RESOLVED_OPTIONS,
+      { strict: false },
+    );
     const pub = redis.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     // Subscriptions wait for a connection instead of failing, and ioredis renews them on reconnect.
     const sub = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
@@ -38,7 +41,9 @@ export class SessionIoAdapter extends IoAdapter {
       client.on('error', () => undefined); // the session cache already logs the outage once
       this.clients.push(client);
     }
-    server.adapter(createAdapter(droppingPublishes(pub), sub, { key: `${redisKeyPrefix}socket.io` }));
+    server.adapter(
+      createAdapter(droppingPublishes(pub), sub, { key: `${redisKeyPrefix}socket.io` }),
+    );
     return server;
   }
 

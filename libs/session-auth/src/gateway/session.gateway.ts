@@ -24,7 +24,12 @@ import {
   type SessionServerToClientEvents,
 } from './session-socket-events.js';
 
-type SessionSocket = Socket<SessionClientToServerEvents, SessionServerToClientEvents, object, { auth: AuthenticatedSession }>;
+type SessionSocket = Socket<
+  SessionClientToServerEvents,
+  SessionServerToClientEvents,
+  object,
+  { auth: AuthenticatedSession }
+>;
 type SessionNamespace = Namespace<SessionClientToServerEvents, SessionServerToClientEvents>;
 
 /** How often local sockets are re-checked against session state (catches events missed during a Redis outage). */
@@ -39,7 +44,9 @@ const sessionRoom = (sessionId: string) => `session:${sessionId}`;
  * long as its session, not its access token. Rooms are derived from the verified token only.
  */
 @WebSocketGateway({ namespace: SESSIONS_NAMESPACE })
-export class SessionGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy {
+export class SessionGateway
+  implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy
+{
   @WebSocketServer() private readonly server!: SessionNamespace;
   private readonly logger = new Logger('SessionGateway');
   private sweep?: NodeJS.Timeout;
@@ -91,7 +98,9 @@ export class SessionGateway implements OnGatewayInit, OnGatewayConnection, OnGat
   @OnEvent(SessionEvents.TERMINATED)
   async onTerminated(event: SessionTerminatedEvent): Promise<void> {
     for (const sessionId of event.sessionIds) {
-      this.server.to(sessionRoom(sessionId)).emit('SESSION_TERMINATED', { sessionId, reason: event.reason });
+      this.server
+        .to(sessionRoom(sessionId))
+        .emit('SESSION_TERMINATED', { sessionId, reason: event.reason });
       // Reaches the session's sockets on every instance through the adapter.
       this.server.in(sessionRoom(sessionId)).disconnectSockets(true);
     }
@@ -100,7 +109,9 @@ export class SessionGateway implements OnGatewayInit, OnGatewayConnection, OnGat
 
   @OnEvent(SessionEvents.REUSE_DETECTED)
   onReuseDetected(event: SessionReuseDetectedEvent): void {
-    this.server.to(userRoom(event.userId)).emit('SESSION_REUSE_DETECTED', { sessionId: event.sessionId });
+    this.server
+      .to(userRoom(event.userId))
+      .emit('SESSION_REUSE_DETECTED', { sessionId: event.sessionId });
   }
 
   /** One SESSIONS_UPDATED per live session, so each device sees itself as `current`. */
@@ -110,7 +121,9 @@ export class SessionGateway implements OnGatewayInit, OnGatewayConnection, OnGat
       for (const { id } of sessions) {
         this.server
           .to(sessionRoom(id))
-          .emit('SESSIONS_UPDATED', { sessions: sessions.map((s) => ({ ...s, current: s.id === id })) });
+          .emit('SESSIONS_UPDATED', {
+            sessions: sessions.map((s) => ({ ...s, current: s.id === id })),
+          });
       }
     } catch (error) {
       this.logger.warn(`could not send the session list: ${(error as Error).message}`);
@@ -124,7 +137,9 @@ export class SessionGateway implements OnGatewayInit, OnGatewayConnection, OnGat
     for (const sessionId of sessionIds) {
       try {
         if (isLive(await this.state.get(sessionId))) continue;
-        this.server.to(sessionRoom(sessionId)).local.emit('SESSION_TERMINATED', { sessionId, reason: 'TERMINATED' });
+        this.server
+          .to(sessionRoom(sessionId))
+          .local.emit('SESSION_TERMINATED', { sessionId, reason: 'TERMINATED' });
         this.server.in(sessionRoom(sessionId)).local.disconnectSockets(true);
       } catch (error) {
         this.logger.warn(`socket sweep failed: ${(error as Error).message}`);

@@ -6,6 +6,7 @@ import { RequireFreshSession } from '../decorators/require-fresh-session.decorat
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { REQUEST_AUTH_KEY } from '../session-auth.constants.js';
 import type { AuthenticatedSession, SessionService } from '../sessions/session.service.js';
+import { disabledMetrics } from '../testing/disabled-metrics.js';
 import { SessionAuthGuard } from './session-auth.guard.js';
 
 class Routes {
@@ -58,7 +59,11 @@ function context(
 }
 
 function guardWith(sessions: ReturnType<typeof fakeSessions>) {
-  return new SessionAuthGuard(sessions as unknown as SessionService, new Reflector());
+  return new SessionAuthGuard(
+    sessions as unknown as SessionService,
+    new Reflector(),
+    disabledMetrics(),
+  );
 }
 
 async function rejectionCode(promise: Promise<unknown>): Promise<string> {

@@ -32,7 +32,10 @@ export class SessionAuthGuard implements CanActivate {
     try {
       const request = context.switchToHttp().getRequest<GuardedRequest>();
       const auth = await this.sessions.verifyAccessToken(this.getToken(request));
-      const freshSeconds = this.reflector.getAllAndOverride<number | undefined>(FRESH_SESSION_KEY, targets);
+      const freshSeconds = this.reflector.getAllAndOverride<number | undefined>(
+        FRESH_SESSION_KEY,
+        targets,
+      );
       if (freshSeconds !== undefined && Date.now() - auth.authenticatedAt > freshSeconds * 1000) {
         throw new SessionAuthError('SESSION_NOT_FRESH');
       }
@@ -50,7 +53,9 @@ export class SessionAuthGuard implements CanActivate {
 
   private touch(sessionId: string): void {
     // Last-activity is bookkeeping: never make the request wait for it or fail because of it.
-    this.sessions.touchSession(sessionId).catch((error: Error) => this.logger.warn(`touch failed: ${error.message}`));
+    this.sessions
+      .touchSession(sessionId)
+      .catch((error: Error) => this.logger.warn(`touch failed: ${error.message}`));
   }
 
   /** Where the token comes from; override to read it elsewhere. */

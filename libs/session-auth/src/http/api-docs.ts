@@ -18,10 +18,15 @@ export class ErrorResponseDoc {
 /** Documents the error codes a route can answer with, grouped by status. */
 export function ApiErrors(...codes: SessionAuthErrorCode[]): MethodDecorator & ClassDecorator {
   const byStatus = new Map<number, SessionAuthErrorCode[]>();
-  for (const code of codes) byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
+  for (const code of codes)
+    byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
   return applyDecorators(
     ...[...byStatus].map(([status, list]) =>
-      ApiResponse({ status, type: ErrorResponseDoc, description: list.map((c) => `\`${c}\``).join(', ') }),
+      ApiResponse({
+        status,
+        type: ErrorResponseDoc,
+        description: list.map((c) => `\`${c}\``).join(', '),
+      }),
     ),
   );
 }

@@ -17,7 +17,9 @@ export interface IssuedSessionBody {
 /** Reads and writes the refresh token per `refreshTransport`: an HttpOnly cookie, the JSON body, or both. */
 @Injectable()
 export class RefreshTokenTransport {
-  constructor(@Inject(SESSION_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedSessionAuthOptions) {}
+  constructor(
+    @Inject(SESSION_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedSessionAuthOptions,
+  ) {}
 
   /** The presented refresh token; the cookie wins when both are allowed and present. */
   read(request: Request): unknown {
@@ -52,7 +54,8 @@ export class RefreshTokenTransport {
 
   /** Clears the cookie (sign-out). */
   clear(response: Response): void {
-    if (this.options.refreshTransport !== 'body') response.clearCookie(this.options.cookieName, this.cookieFlags());
+    if (this.options.refreshTransport !== 'body')
+      response.clearCookie(this.options.cookieName, this.cookieFlags());
   }
 
   private cookieFlags() {

@@ -1,4 +1,15 @@
-import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -44,8 +55,14 @@ export class SessionAuthController {
     'RATE_LIMITED',
     'DATABASE_UNAVAILABLE',
   )
-  async refresh(@Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<IssuedSessionBody> {
-    const issued = await this.sessions.rotateRefreshToken(this.transport.read(request), sessionContextOf(request));
+  async refresh(
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<IssuedSessionBody> {
+    const issued = await this.sessions.rotateRefreshToken(
+      this.transport.read(request),
+      sessionContextOf(request),
+    );
     return this.transport.write(response, issued);
   }
 
@@ -55,9 +72,22 @@ export class SessionAuthController {
   @UseGuards(SessionAuthGuard)
   @ApiBearerAuth()
   @ApiNoContentResponse({ description: 'Session ended, cookie cleared' })
-  @ApiErrors('ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'ACCESS_TOKEN_EXPIRED', 'SESSION_REVOKED')
-  async logout(@CurrentSession() auth: AuthenticatedSession, @Res({ passthrough: true }) response: Response): Promise<void> {
-    await this.sessions.terminateSession(auth.sessionId, auth.userId, 'LOGOUT');
+  @ApiErrors(
+    'ACCESS_TOKEN_MISSING',
+    'ACCESS_TOKEN_INVALID',
+    'ACCESS_TOKEN_EXPIRED',
+    'SESSION_REVOKED',
+  )
+  async logout(
+    @CurrentSession() auth: AuthenticatedSession,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<void> {
+    try {
+      await this.sessions.terminateSession(auth.sessionId, auth.userId, 'LOGOUT');
+    } catch (error) {
+      // Ended by a concurrent request after the guard let this one in: signed out all the same.
+      if (!(error instanceof SessionAuthError && error.code === 'SESSION_NOT_FOUND')) throw error;
+    }
     this.transport.clear(response);
   }
 
@@ -66,7 +96,12 @@ export class SessionAuthController {
   @UseGuards(SessionAuthGuard)
   @ApiBearerAuth()
   @ApiOkResponse({ type: [SessionViewDoc] })
-  @ApiErrors('ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'ACCESS_TOKEN_EXPIRED', 'SESSION_REVOKED')
+  @ApiErrors(
+    'ACCESS_TOKEN_MISSING',
+    'ACCESS_TOKEN_INVALID',
+    'ACCESS_TOKEN_EXPIRED',
+    'SESSION_REVOKED',
+  )
   list(@CurrentSession() auth: AuthenticatedSession): Promise<SessionView[]> {
     return this.sessions.getActiveSessions(auth.userId, auth.sessionId);
   }
@@ -79,7 +114,10 @@ export class SessionAuthController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiNoContentResponse({ description: 'Session ended; its sockets are told and disconnected' })
   @ApiErrors('ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'SESSION_REVOKED', 'SESSION_NOT_FOUND')
-  async terminate(@CurrentSession() auth: AuthenticatedSession, @Param('id') id: string): Promise<void> {
+  async terminate(
+    @CurrentSession() auth: AuthenticatedSession,
+    @Param('id') id: string,
+  ): Promise<void> {
     const reason = id === auth.sessionId ? 'LOGOUT' : 'TERMINATED';
     await this.sessions.terminateSession(id, auth.userId, reason);
   }
@@ -92,7 +130,10 @@ export class SessionAuthController {
   @ApiQuery({ name: 'scope', enum: ['others', 'all'] })
   @ApiNoContentResponse({ description: 'Sessions ended' })
   @ApiErrors('VALIDATION_FAILED', 'ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'SESSION_REVOKED')
-  async terminateMany(@CurrentSession() auth: AuthenticatedSession, @Query('scope') scope: unknown): Promise<void> {
+  async terminateMany(
+    @CurrentSession() auth: AuthenticatedSession,
+    @Query('scope') scope: unknown,
+  ): Promise<void> {
     if (scope === 'others') await this.sessions.terminateOtherSessions(auth.userId, auth.sessionId);
     else if (scope === 'all') await this.sessions.terminateAllSessions(auth.userId);
     else throw new SessionAuthError('VALIDATION_FAILED', 'scope must be "others" or "all"');

@@ -45,36 +45,95 @@ export class SessionMetrics {
     @Inject(SESSION_AUTH_RESOLVED_OPTIONS) options: ResolvedSessionAuthOptions,
     @Inject(SessionCache) cache: SessionCache,
   ) {
-    const registry = options.metrics === false ? undefined : (options.metrics.registry ?? defaultRegistry);
-    const counter = <T extends string>(name: string, help: string, labelNames: T[] = []): CounterLike<T> =>
-      registry ? reuse(registry, name, () => new Counter({ name, help, labelNames, registers: [registry] })) : noop;
-    const gauge = (name: string, help: string, collect?: (this: Gauge) => void): GaugeLike =>
-      registry ? reuse(registry, name, () => new Gauge({ name, help, collect, registers: [registry] })) : noop;
-    const histogram = <T extends string>(name: string, help: string, buckets: number[], labelNames: T[] = []) =>
+    const registry =
+      options.metrics === false ? undefined : (options.metrics.registry ?? defaultRegistry);
+    const counter = <T extends string>(
+      name: string,
+      help: string,
+      labelNames: T[] = [],
+    ): CounterLike<T> =>
       registry
-        ? reuse(registry, name, () => new Histogram({ name, help, buckets, labelNames, registers: [registry] }))
+        ? reuse(
+            registry,
+            name,
+            () => new Counter({ name, help, labelNames, registers: [registry] }),
+          )
+        : noop;
+    const gauge = (name: string, help: string, collect?: (this: Gauge) => void): GaugeLike =>
+      registry
+        ? reuse(registry, name, () => new Gauge({ name, help, collect, registers: [registry] }))
+        : noop;
+    const histogram = <T extends string>(
+      name: string,
+      help: string,
+      buckets: number[],
+      labelNames: T[] = [],
+    ) =>
+      registry
+        ? reuse(
+            registry,
+            name,
+            () => new Histogram({ name, help, buckets, labelNames, registers: [registry] }),
+          )
         : (noop as HistogramLike<T>);
 
     this.sessionsCreated = counter('session_auth_sessions_created_total', 'Sessions started');
     this.rotations = counter('session_auth_refresh_rotations_total', 'Refresh tokens rotated');
-    this.graceRetries = counter('session_auth_refresh_grace_retries_total', 'Spent refresh tokens retried within the grace window');
-    this.reuseDetections = counter('session_auth_refresh_reuse_detected_total', 'Spent refresh tokens presented after the grace window');
-    this.terminations = counter('session_auth_sessions_terminated_total', 'Sessions ended, by reason', ['reason']);
-    this.guardDecisions = counter('session_auth_guard_decisions_total', 'Guard decisions, by result (allowed or an error code)', ['result']);
+    this.graceRetries = counter(
+      'session_auth_refresh_grace_retries_total',
+      'Spent refresh tokens retried within the grace window',
+    );
+    this.reuseDetections = counter(
+      'session_auth_refresh_reuse_detected_total',
+      'Spent refresh tokens presented after the grace window',
+    );
+    this.terminations = counter(
+      'session_auth_sessions_terminated_total',
+      'Sessions ended, by reason',
+      ['reason'],
+    );
+    this.guardDecisions = counter(
+      'session_auth_guard_decisions_total',
+      'Guard decisions, by result (allowed or an error code)',
+      ['result'],
+    );
     this.guardDuration = histogram(
       'session_auth_guard_duration_seconds',
       'Time the guard takes to decide',
       [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
       ['result'],
     );
-    this.cacheLookups = counter('session_auth_cache_lookups_total', 'Session state lookups: hit, miss or error', ['result']);
-    this.redisDegraded = gauge('session_auth_redis_degraded', '1 while Redis is unavailable and PostgreSQL serves alone', function () {
-      this.set(cache.kind === 'redis' && !cache.isAvailable() ? 1 : 0);
-    });
-    this.cleanupRuns = counter('session_auth_cleanup_runs_total', 'Cleanup ticks: ran, skipped (lock held elsewhere) or failed', ['outcome']);
-    this.cleanupRows = counter('session_auth_cleanup_rows_total', 'Rows the cleanup ended or deleted', ['action']);
-    this.cleanupDuration = histogram('session_auth_cleanup_duration_seconds', 'Duration of cleanup runs', [0.01, 0.1, 1, 5, 15, 60, 300]);
-    this.socketsConnected = gauge('session_auth_sockets_connected', 'Sockets connected to this instance');
+    this.cacheLookups = counter(
+      'session_auth_cache_lookups_total',
+      'Session state lookups: hit, miss or error',
+      ['result'],
+    );
+    this.redisDegraded = gauge(
+      'session_auth_redis_degraded',
+      '1 while Redis is unavailable and PostgreSQL serves alone',
+      function () {
+        this.set(cache.kind === 'redis' && !cache.isAvailable() ? 1 : 0);
+      },
+    );
+    this.cleanupRuns = counter(
+      'session_auth_cleanup_runs_total',
+      'Cleanup ticks: ran, skipped (lock held elsewhere) or failed',
+      ['outcome'],
+    );
+    this.cleanupRows = counter(
+      'session_auth_cleanup_rows_total',
+      'Rows the cleanup ended or deleted',
+      ['action'],
+    );
+    this.cleanupDuration = histogram(
+      'session_auth_cleanup_duration_seconds',
+      'Duration of cleanup runs',
+      [0.01, 0.1, 1, 5, 15, 60, 300],
+    );
+    this.socketsConnected = gauge(
+      'session_auth_sockets_connected',
+      'Sockets connected to this instance',
+    );
   }
 }
 

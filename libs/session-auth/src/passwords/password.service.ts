@@ -12,7 +12,9 @@ export const MAX_PASSWORD_BYTES = 72;
 export class PasswordService {
   private dummyHash?: Promise<string>;
 
-  constructor(@Inject(SESSION_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedSessionAuthOptions) {}
+  constructor(
+    @Inject(SESSION_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedSessionAuthOptions,
+  ) {}
 
   /** Hashes at the configured cost (default 12). Throws VALIDATION_FAILED over 72 bytes. */
   async hash(plain: string): Promise<string> {
@@ -45,6 +47,9 @@ export function assertPasswordLength(plain: unknown): asserts plain is string {
     throw new SessionAuthError('VALIDATION_FAILED', 'password must be a non-empty string');
   }
   if (Buffer.byteLength(plain, 'utf8') > MAX_PASSWORD_BYTES) {
-    throw new SessionAuthError('VALIDATION_FAILED', `password must be at most ${MAX_PASSWORD_BYTES} bytes`);
+    throw new SessionAuthError(
+      'VALIDATION_FAILED',
+      `password must be at most ${MAX_PASSWORD_BYTES} bytes`,
+    );
   }
 }

@@ -6,7 +6,10 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
  * window only, so a concurrent retry gets the same successor without Redis.
  */
 @Entity({ name: 'refresh_tokens' })
-@Index('uq_refresh_tokens_one_live_per_session', ['sessionId'], { unique: true, where: 'spent_at IS NULL' })
+@Index('uq_refresh_tokens_one_live_per_session', ['sessionId'], {
+  unique: true,
+  where: 'spent_at IS NULL',
+})
 @Index('idx_refresh_tokens_spent_at', ['spentAt'], { where: 'spent_at IS NOT NULL' })
 @Index('idx_refresh_tokens_session', ['sessionId'])
 export class RefreshTokenEntity {

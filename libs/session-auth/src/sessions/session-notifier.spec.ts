@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import type { EventEmitter2 } from '@nestjs/event-emitter';
 import { SessionEvents } from '../events/session-events.js';
+import { disabledMetrics } from '../testing/disabled-metrics.js';
 import { SessionNotifier } from './session-notifier.js';
 import type { SessionStateService } from './session-state.service.js';
 
@@ -15,6 +16,7 @@ function setup(withEvents = true) {
   });
   const notifier = new SessionNotifier(
     { markRevoked } as unknown as SessionStateService,
+    disabledMetrics(),
     withEvents ? ({ emit } as unknown as EventEmitter2) : undefined,
   );
   return { notifier, markRevoked, emit, order };

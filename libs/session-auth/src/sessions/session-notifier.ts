@@ -26,7 +26,11 @@ export class SessionNotifier {
     const byUser = new Map<string, string[]>();
     for (const { id, userId } of sessions) byUser.set(userId, [...(byUser.get(userId) ?? []), id]);
     for (const [userId, sessionIds] of byUser) {
-      this.emit(SessionEvents.TERMINATED, { userId, sessionIds, reason } satisfies SessionTerminatedEvent);
+      this.emit(SessionEvents.TERMINATED, {
+        userId,
+        sessionIds,
+        reason,
+      } satisfies SessionTerminatedEvent);
     }
   }
 

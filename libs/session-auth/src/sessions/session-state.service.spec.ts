@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { disabledMetrics } from '../testing/disabled-metrics.js';
 import { FakeSessionCache } from '../testing/fake-session-cache.js';
 import type { SessionEntity } from './session.entity.js';
 import {
@@ -53,7 +54,7 @@ class FakeDataSource {
 function setup() {
   const cache = new FakeSessionCache();
   const db = new FakeDataSource();
-  const service = new SessionStateService(cache, db as unknown as DataSource);
+  const service = new SessionStateService(cache, db as unknown as DataSource, disabledMetrics());
   return { cache, db, service };
 }
 

@@ -37,11 +37,15 @@ export class SessionStateService {
     const cached = await this.cache.get(key(sessionId));
     this.metrics.cacheLookups.inc({ result: cached ? 'hit' : cached === null ? 'miss' : 'error' });
     if (cached) return JSON.parse(cached) as SessionState;
-    const row = await this.dataSource.getRepository(SessionEntity).findOne({ where: { id: sessionId } });
+    const row = await this.dataSource
+      .getRepository(SessionEntity)
+      .findOne({ where: { id: sessionId } });
     if (!row) return undefined;
     const state = toState(row);
     if (cached === null) {
-      const ttl = state.revoked ? REVOKED_TTL_MS : Math.min(ACTIVE_TTL_MS, state.expiresAt - Date.now());
+      const ttl = state.revoked
+        ? REVOKED_TTL_MS
+        : Math.min(ACTIVE_TTL_MS, state.expiresAt - Date.now());
       if (ttl > 0) await this.cache.setIfAbsent(key(sessionId), JSON.stringify(state), ttl);
     }
     return state;

@@ -18,9 +18,15 @@ export function toSessionView(session: SessionEntity, currentSessionId?: string)
 }
 
 /** Browser and OS with versions, e.g. `{ browser: 'Chrome 131', os: 'Mac OS 10.15.7' }`. */
-export function describeUserAgent(userAgent: string | null | undefined): { browser: string | null; os: string | null } {
+export function describeUserAgent(userAgent: string | null | undefined): {
+  browser: string | null;
+  os: string | null;
+} {
   const ua = userAgent ? new UAParser(userAgent).getResult() : undefined;
-  return { browser: joinDefined(ua?.browser.name, ua?.browser.major), os: joinDefined(ua?.os.name, ua?.os.version) };
+  return {
+    browser: joinDefined(ua?.browser.name, ua?.browser.major),
+    os: joinDefined(ua?.os.name, ua?.os.version),
+  };
 }
 
 /** A readable default name for a device, e.g. "Chrome on Mac OS". */

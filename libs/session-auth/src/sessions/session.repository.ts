@@ -14,9 +14,7 @@ export interface RevokedSession {
 
 /** Which of a user's live sessions to revoke. */
 export type RevokeScope =
-  | { kind: 'one'; sessionId: string }
-  | { kind: 'all-but'; sessionId: string }
-  | { kind: 'all' };
+  { kind: 'one'; sessionId: string } | { kind: 'all-but'; sessionId: string } | { kind: 'all' };
 
 /** The SQL the library runs against `sessions` and `refresh_tokens`; every query has its index. */
 @Injectable()
@@ -26,7 +24,14 @@ export class SessionRepository {
   /** Inserts a session and its first refresh token (by hash). */
   async insert(
     m: EntityManager,
-    input: { userId: string; context: SessionContext; deviceName: string; tokenHash: string; idleTtl: number; absoluteTtl: number },
+    input: {
+      userId: string;
+      context: SessionContext;
+      deviceName: string;
+      tokenHash: string;
+      idleTtl: number;
+      absoluteTtl: number;
+    },
   ): Promise<SessionEntity> {
     const now = new Date();
     const absoluteExpiresAt = new Date(now.getTime() + input.absoluteTtl * 1000);
@@ -40,7 +45,9 @@ export class SessionRepository {
       createdAt: now,
       authenticatedAt: now,
       lastActiveAt: now,
-      idleExpiresAt: new Date(Math.min(now.getTime() + input.idleTtl * 1000, absoluteExpiresAt.getTime())),
+      idleExpiresAt: new Date(
+        Math.min(now.getTime() + input.idleTtl * 1000, absoluteExpiresAt.getTime()),
+      ),
       absoluteExpiresAt,
       revokedAt: null,
       revokeReason: null,
@@ -71,13 +78,18 @@ export class SessionRepository {
       .set({ revokedAt: () => 'now()', revokeReason: reason })
       .where('user_id = :userId AND revoked_at IS NULL', { userId });
     if (scope.kind === 'one') query.andWhere('id = :sessionId', { sessionId: scope.sessionId });
-    if (scope.kind === 'all-but') query.andWhere('id <> :sessionId', { sessionId: scope.sessionId });
+    if (scope.kind === 'all-but')
+      query.andWhere('id <> :sessionId', { sessionId: scope.sessionId });
     const result = await query.returning('id, user_id').execute();
     return toRevoked(result.raw);
   }
 
   /** Revokes the given sessions (any user) with one reason; used by the cleanup job. */
-  async revokeByIds(m: EntityManager, ids: string[], reason: RevokeReason): Promise<RevokedSession[]> {
+  async revokeByIds(
+    m: EntityManager,
+    ids: string[],
+    reason: RevokeReason,
+  ): Promise<RevokedSession[]> {
     if (ids.length === 0) return [];
     const result = await m
       .createQueryBuilder()
@@ -138,5 +150,8 @@ export class SessionRepository {
 }
 
 function toRevoked(raw: unknown): RevokedSession[] {
-  return (raw as { id: string; user_id: string }[]).map((row) => ({ id: row.id, userId: row.user_id }));
+  return (raw as { id: string; user_id: string }[]).map((row) => ({
+    id: row.id,
+    userId: row.user_id,
+  }));
 }

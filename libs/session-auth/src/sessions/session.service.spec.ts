@@ -3,6 +3,7 @@ import { JwtService } from '@nestjs/jwt';
 import type { DataSource } from 'typeorm';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { resolveSessionAuthOptions, type SessionAuthOptions } from '../session-auth.options.js';
+import { disabledMetrics } from '../testing/disabled-metrics.js';
 import { FakeSessionCache } from '../testing/fake-session-cache.js';
 import { AccessTokenService } from '../tokens/access-token.service.js';
 import type { SessionEntity } from './session.entity.js';
@@ -55,7 +56,8 @@ function setup(extra: SessionAuthOptions = {}) {
   const touch = jest.fn(async (_sessionId: string) => undefined);
   const revoke = jest.fn(async () => [] as { id: string; userId: string }[]);
   const repository = { touch, revoke } as unknown as SessionRepository;
-  const state = new SessionStateService(cache, dataSource);
+  const metrics = disabledMetrics();
+  const state = new SessionStateService(cache, dataSource, metrics);
   const accessTokens = new AccessTokenService(new JwtService(), options);
   const service = new SessionService(
     options,
@@ -67,6 +69,7 @@ function setup(extra: SessionAuthOptions = {}) {
     {} as never,
     {} as never,
     {} as never,
+    metrics,
   );
   return { service, cache, rows, touch, revoke, accessTokens, reads: () => reads };
 }

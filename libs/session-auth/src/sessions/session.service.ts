@@ -66,7 +66,10 @@ export class SessionService {
     const { session, evicted } = await this.repository.dataSource.transaction(async (m) => {
       const max = this.options.maxSessionsPerUser;
       // Serialises sign-ins of one user so two at once cannot both slip under the limit.
-      if (max) await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`session-auth:user:${userId}`]);
+      if (max)
+        await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
+          `session-auth:user:${userId}`,
+        ]);
       const created = await this.repository.insert(m, {
         userId,
         context: ctx,
@@ -76,7 +79,10 @@ export class SessionService {
         absoluteTtl: this.options.absoluteTtl,
       });
       const beyond = max ? await this.repository.findBeyondLimit(m, userId, max) : [];
-      return { session: created, evicted: await this.repository.revokeByIds(m, beyond, 'SESSION_LIMIT') };
+      return {
+        session: created,
+        evicted: await this.repository.revokeByIds(m, beyond, 'SESSION_LIMIT'),
+      };
     });
     this.metrics.sessionsCreated.inc();
     await this.notifier.revoked(evicted, 'SESSION_LIMIT');
@@ -100,8 +106,14 @@ export class SessionService {
     if (!token) throw new SessionAuthError('ACCESS_TOKEN_MISSING');
     const claims = this.accessTokens.verify(token);
     const state = UUID.test(claims.sid) ? await this.state.get(claims.sid) : undefined;
-    if (!isLive(state) || state.userId !== claims.sub) throw new SessionAuthError('SESSION_REVOKED');
-    return { userId: claims.sub, sessionId: claims.sid, authenticatedAt: state.authenticatedAt, claims };
+    if (!isLive(state) || state.userId !== claims.sub)
+      throw new SessionAuthError('SESSION_REVOKED');
+    return {
+      userId: claims.sub,
+      sessionId: claims.sid,
+      authenticatedAt: state.authenticatedAt,
+      claims,
+    };
   }
 
   /** The user's live sessions, most recently active first; `current` marks `currentSessionId`. */
@@ -111,9 +123,19 @@ export class SessionService {
   }
 
   /** Ends one of the user's sessions; SESSION_NOT_FOUND if it is not theirs or already ended. */
-  async terminateSession(sessionId: string, userId: string, reason: RevokeReason = 'TERMINATED'): Promise<void> {
-    if (typeof sessionId !== 'string' || !UUID.test(sessionId)) throw new SessionAuthError('SESSION_NOT_FOUND');
-    const revoked = await this.repository.revoke(undefined, userId, { kind: 'one', sessionId }, reason);
+  async terminateSession(
+    sessionId: string,
+    userId: string,
+    reason: RevokeReason = 'TERMINATED',
+  ): Promise<void> {
+    if (typeof sessionId !== 'string' || !UUID.test(sessionId))
+      throw new SessionAuthError('SESSION_NOT_FOUND');
+    const revoked = await this.repository.revoke(
+      undefined,
+      userId,
+      { kind: 'one', sessionId },
+      reason,
+    );
     if (revoked.length === 0) throw new SessionAuthError('SESSION_NOT_FOUND');
     await this.notifier.revoked(revoked, reason);
   }
@@ -127,7 +149,10 @@ export class SessionService {
   }
 
   /** Ends every session of the user; returns how many ended. */
-  async terminateAllSessions(userId: string, reason: RevokeReason = 'TERMINATED_ALL'): Promise<number> {
+  async terminateAllSessions(
+    userId: string,
+    reason: RevokeReason = 'TERMINATED_ALL',
+  ): Promise<number> {
     const revoked = await this.repository.revoke(undefined, userId, { kind: 'all' }, reason);
     await this.notifier.revoked(revoked, reason);
     return revoked.length;
@@ -143,7 +168,8 @@ export class SessionService {
     currentSessionId: string,
     { keepOtherSessions = false }: { keepOtherSessions?: boolean } = {},
   ): Promise<number> {
-    if (await this.repository.markAuthenticated(currentSessionId, userId)) await this.state.forget(currentSessionId);
+    if (await this.repository.markAuthenticated(currentSessionId, userId))
+      await this.state.forget(currentSessionId);
     if (keepOtherSessions) return 0;
     const scope = { kind: 'all-but', sessionId: currentSessionId } as const;
     const revoked = await this.repository.revoke(undefined, userId, scope, 'PASSWORD_CHANGED');
@@ -185,7 +211,10 @@ export class SessionService {
       accessToken: token,
       accessTokenExpiresAt: expiresAt,
       refreshToken,
-      refreshTokenMaxAge: Math.max(0, Math.ceil((session.absoluteExpiresAt.getTime() - Date.now()) / 1000)),
+      refreshTokenMaxAge: Math.max(
+        0,
+        Math.ceil((session.absoluteExpiresAt.getTime() - Date.now()) / 1000),
+      ),
     };
   }
 

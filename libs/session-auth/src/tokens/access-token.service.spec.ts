@@ -140,6 +140,24 @@ describe('AccessTokenService', () => {
       expect(errorCode(() => tokens.verify(token))).toBe('ACCESS_TOKEN_EXPIRED');
     });
 
+    it('answers ACCESS_TOKEN_EXPIRED for a token it verified earlier, once exp has passed', () => {
+      const { token, expiresAt } = tokens.sign(USER, SESSION);
+      expect(tokens.verify(token).sid).toBe(SESSION);
+      jest.spyOn(Date, 'now').mockReturnValue(expiresAt.getTime() + 1000);
+
+      expect(errorCode(() => tokens.verify(token))).toBe('ACCESS_TOKEN_EXPIRED');
+      expect(errorCode(() => tokens.verify(token))).toBe('ACCESS_TOKEN_EXPIRED');
+    });
+
+    it('refuses a tampered copy of a token it verified earlier', () => {
+      const { token } = tokens.sign(USER, SESSION);
+      expect(tokens.verify(token).sub).toBe(USER);
+      const [header, , signature] = token.split('.');
+      const forged = `${header}.${b64url(validPayload({ sub: 'admin' }))}.${signature}`;
+
+      expect(errorCode(() => tokens.verify(forged))).toBe('ACCESS_TOKEN_INVALID');
+    });
+
     it('still accepts the token just before exp', () => {
       const { token, expiresAt } = tokens.sign(USER, SESSION);
       jest.spyOn(Date, 'now').mockReturnValue(expiresAt.getTime() - 1000);

@@ -1,4 +1,10 @@
-import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject, randomUUID } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  createSecretKey,
+  type KeyObject,
+  randomUUID,
+} from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import type { Algorithm } from 'jsonwebtoken';
@@ -36,7 +42,9 @@ export class AccessTokenService {
   ) {
     // KeyObjects skip jsonwebtoken's per-call key parsing: ~60x faster verification than a string secret.
     if (options.algorithm === 'HS256') {
-      this.signingKey = this.verifyingKey = createSecretKey(Buffer.from(options.jwtSecret!, 'utf8'));
+      this.signingKey = this.verifyingKey = createSecretKey(
+        Buffer.from(options.jwtSecret!, 'utf8'),
+      );
     } else {
       const { privateKey, publicKey } = options.jwtKeys!;
       this.signingKey = typeof privateKey === 'string' ? createPrivateKey(privateKey) : privateKey;
@@ -70,7 +78,8 @@ export class AccessTokenService {
       throw new SessionAuthError('ACCESS_TOKEN_EXPIRED');
     }
     const claims = this.verifySignature(token);
-    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+    if (this.verified.size >= VERIFIED_CACHE_SIZE)
+      this.verified.delete(this.verified.keys().next().value!);
     this.verified.set(token, claims);
     return claims;
   }
@@ -85,10 +94,15 @@ export class AccessTokenService {
         ...(this.options.audience ? { audience: this.options.audience } : {}),
       });
     } catch (error) {
-      if ((error as Error).name === 'TokenExpiredError') throw new SessionAuthError('ACCESS_TOKEN_EXPIRED');
+      if ((error as Error).name === 'TokenExpiredError')
+        throw new SessionAuthError('ACCESS_TOKEN_EXPIRED');
       throw new SessionAuthError('ACCESS_TOKEN_INVALID');
     }
-    if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string' || typeof claims.exp !== 'number') {
+    if (
+      typeof claims.sub !== 'string' ||
+      typeof claims.sid !== 'string' ||
+      typeof claims.exp !== 'number'
+    ) {
       throw new SessionAuthError('ACCESS_TOKEN_INVALID');
     }
     return claims as AccessTokenClaims;

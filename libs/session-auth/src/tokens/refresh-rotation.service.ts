@@ -53,14 +53,20 @@ export class RefreshRotationService {
   ) {}
 
   async rotate(raw: unknown, context: SessionContext): Promise<Rotation> {
-    if (raw === undefined || raw === null || raw === '') throw new SessionAuthError('REFRESH_TOKEN_MISSING');
+    if (raw === undefined || raw === null || raw === '')
+      throw new SessionAuthError('REFRESH_TOKEN_MISSING');
     if (!looksLikeRefreshToken(raw)) throw new SessionAuthError('REFRESH_TOKEN_INVALID');
-    const outcome = await this.repository.dataSource.transaction((m) => this.decide(m, raw, context));
+    const outcome = await this.repository.dataSource.transaction((m) =>
+      this.decide(m, raw, context),
+    );
     switch (outcome.kind) {
       case 'rotated':
         this.metrics.rotations.inc();
         await this.state.forget(outcome.session.id);
-        this.notifier.emit(SessionEvents.ROTATED, { userId: outcome.session.userId, sessionId: outcome.session.id });
+        this.notifier.emit(SessionEvents.ROTATED, {
+          userId: outcome.session.userId,
+          sessionId: outcome.session.id,
+        });
         return { session: outcome.session, refreshToken: outcome.refreshToken, retried: false };
       case 'retried':
         this.metrics.graceRetries.inc();
@@ -86,7 +92,9 @@ export class RefreshRotationService {
   }
 
   private async decide(m: EntityManager, raw: string, context: SessionContext): Promise<Outcome> {
-    const found = await m.findOne(RefreshTokenEntity, { where: { tokenHash: hashRefreshToken(raw) } });
+    const found = await m.findOne(RefreshTokenEntity, {
+      where: { tokenHash: hashRefreshToken(raw) },
+    });
     if (!found) return { kind: 'refused', code: 'REFRESH_TOKEN_INVALID' };
     const session = await m
       .createQueryBuilder(SessionEntity, 's')
@@ -95,11 +103,17 @@ export class RefreshRotationService {
       .getOne();
     if (!session) return { kind: 'refused', code: 'REFRESH_TOKEN_INVALID' };
     if (session.revokedAt) {
-      return { kind: 'refused', code: session.revokeReason === 'EXPIRED' ? 'REFRESH_TOKEN_EXPIRED' : 'SESSION_REVOKED' };
+      return {
+        kind: 'refused',
+        code: session.revokeReason === 'EXPIRED' ? 'REFRESH_TOKEN_EXPIRED' : 'SESSION_REVOKED',
+      };
     }
     const now = new Date();
     if (session.idleExpiresAt <= now || session.absoluteExpiresAt <= now) {
-      return { kind: 'expired', revoked: await this.repository.revokeByIds(m, [session.id], 'EXPIRED') };
+      return {
+        kind: 'expired',
+        revoked: await this.repository.revokeByIds(m, [session.id], 'EXPIRED'),
+      };
     }
     if (this.deviceMismatch(session, context)) return { kind: 'refused', code: 'DEVICE_MISMATCH' };
 
@@ -108,7 +122,11 @@ export class RefreshRotationService {
     if (token.spentAt) return this.spentTokenPresented(m, session, token, raw, now);
 
     const successor = generateRefreshToken();
-    await m.update(RefreshTokenEntity, { id: token.id }, { spentAt: now, sealedSuccessor: sealSuccessor(raw, successor) });
+    await m.update(
+      RefreshTokenEntity,
+      { id: token.id },
+      { spentAt: now, sealedSuccessor: sealSuccessor(raw, successor) },
+    );
     await m.insert(RefreshTokenEntity, {
       id: randomUUID(),
       sessionId: session.id,
@@ -119,7 +137,9 @@ export class RefreshRotationService {
       sealedSuccessor: null,
     });
     session.lastActiveAt = now;
-    session.idleExpiresAt = new Date(Math.min(now.getTime() + this.options.idleTtl * 1000, session.absoluteExpiresAt.getTime()));
+    session.idleExpiresAt = new Date(
+      Math.min(now.getTime() + this.options.idleTtl * 1000, session.absoluteExpiresAt.getTime()),
+    );
     if (context.ip) session.ip = context.ip;
     await m.update(
       SessionEntity,
@@ -137,8 +157,10 @@ export class RefreshRotationService {
     raw: string,
     now: Date,
   ): Promise<Outcome> {
-    const withinGrace = now.getTime() - token.spentAt!.getTime() <= this.options.reuseGraceSeconds * 1000;
-    const successor = withinGrace && token.sealedSuccessor ? openSuccessor(raw, token.sealedSuccessor) : undefined;
+    const withinGrace =
+      now.getTime() - token.spentAt!.getTime() <= this.options.reuseGraceSeconds * 1000;
+    const successor =
+      withinGrace && token.sealedSuccessor ? openSuccessor(raw, token.sealedSuccessor) : undefined;
     if (successor) return { kind: 'retried', session, refreshToken: successor };
     const revoked = this.options.revokeAllOnReuse
       ? await this.repository.revoke(m, session.userId, { kind: 'all' }, 'REUSE_DETECTED')
@@ -147,7 +169,10 @@ export class RefreshRotationService {
   }
 
   private deviceMismatch(session: SessionEntity, context: SessionContext): boolean {
-    if (this.options.bindDevice && session.deviceId && session.deviceId !== context.deviceId) return true;
-    return this.options.bindUserAgent && !!session.userAgent && session.userAgent !== context.userAgent;
+    if (this.options.bindDevice && session.deviceId && session.deviceId !== context.deviceId)
+      return true;
+    return (
+      this.options.bindUserAgent && !!session.userAgent && session.userAgent !== context.userAgent
+    );
   }
 }

@@ -43,7 +43,9 @@ export class CreateSessionTables1763900000000 implements MigrationInterface {
         "spent_at" timestamptz,
         "sealed_successor" bytea
       )`);
-    await queryRunner.query(`CREATE UNIQUE INDEX "uq_refresh_tokens_hash" ON "refresh_tokens" ("token_hash")`);
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX "uq_refresh_tokens_hash" ON "refresh_tokens" ("token_hash")`,
+    );
     // The database itself guarantees at most one live (unspent) token per session.
     await queryRunner.query(
       `CREATE UNIQUE INDEX "uq_refresh_tokens_one_live_per_session" ON "refresh_tokens" ("session_id") WHERE spent_at IS NULL`,
@@ -51,7 +53,9 @@ export class CreateSessionTables1763900000000 implements MigrationInterface {
     await queryRunner.query(
       `CREATE INDEX "idx_refresh_tokens_spent_at" ON "refresh_tokens" ("spent_at") WHERE spent_at IS NOT NULL`,
     );
-    await queryRunner.query(`CREATE INDEX "idx_refresh_tokens_session" ON "refresh_tokens" ("session_id")`);
+    await queryRunner.query(
+      `CREATE INDEX "idx_refresh_tokens_session" ON "refresh_tokens" ("session_id")`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
