@@ -21,6 +21,9 @@ export interface AccessTokenClaims {
   exp: number;
 }
 
+/** Tolerated difference between the clocks of the instance that signed a token and the one checking it. */
+const MAX_CLOCK_SKEW_MS = 60_000;
+
 /** Verified tokens remembered, so a client's repeated requests skip the signature check. */
 const VERIFIED_CACHE_SIZE = 10_000;
 
@@ -103,6 +106,10 @@ export class AccessTokenService {
       typeof claims.sid !== 'string' ||
       typeof claims.exp !== 'number'
     ) {
+      throw new SessionAuthError('ACCESS_TOKEN_INVALID');
+    }
+    // We never issue tokens from the future; one that claims to be is forged or from a broken clock.
+    if (typeof claims.iat !== 'number' || claims.iat * 1000 > Date.now() + MAX_CLOCK_SKEW_MS) {
       throw new SessionAuthError('ACCESS_TOKEN_INVALID');
     }
     return claims as AccessTokenClaims;
