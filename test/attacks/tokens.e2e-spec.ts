@@ -179,6 +179,12 @@ describe('expired and not-yet-valid tokens', () => {
     expectError(await me(client, token), 401, 'ACCESS_TOKEN_EXPIRED');
   });
 
+  it('an iat an hour in the future (forged or a broken clock) is 401 ACCESS_TOKEN_INVALID', async () => {
+    const now = nowSeconds();
+    const token = signHmacJwt({ ...claims, iat: now + 3600, exp: now + 7200 }, secret());
+    expectError(await me(client, token), 401, 'ACCESS_TOKEN_INVALID');
+  });
+
   it('a token without exp (one that would never expire) is 401 ACCESS_TOKEN_INVALID', async () => {
     const { exp: _exp, ...forever } = claims;
     expectError(await me(client, signHmacJwt(forever, secret())), 401, 'ACCESS_TOKEN_INVALID');
