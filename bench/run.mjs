@@ -1,6 +1,7 @@
 // `npm run bench`: runs the scenarios of issue 6 one at a time, prints a table and writes
 // docs/benchmarks.md and docs/benchmarks.json. See bench/README.md.
 import { performance } from 'node:perf_hooks';
+import { calibrate } from './lib/calibrate.mjs';
 import { BenchRun } from './lib/context.mjs';
 import { stopAllDemos } from './lib/demo.mjs';
 import { closeHttp } from './lib/http.mjs';
@@ -136,7 +137,19 @@ async function main() {
       `${settings.duration} s per load run after ${settings.warmup} s warm-up, ${settings.connections} connections`,
   );
   const results = [];
+  let calibration;
   try {
+    const calibrationCtx = await run.scenario('calibration');
+    try {
+      calibration = await calibrate(calibrationCtx);
+      console.log(
+        `round trips: Redis GET p50 ${calibration.redisGet.p50} ms, PostgreSQL SELECT 1 p50 ` +
+          `${calibration.postgresSelect1.p50} ms, one-row UPDATE ... RETURNING (a commit) p50 ` +
+          `${calibration.postgresUpdateReturning.p50} ms / p99 ${calibration.postgresUpdateReturning.p99} ms`,
+      );
+    } finally {
+      await calibrationCtx.close();
+    }
     for (const scenario of scenarios) {
       if (interrupted) break;
       const quiet =
@@ -197,6 +210,7 @@ async function main() {
       [run.id]: {
         machine,
         settings,
+        calibration,
         seconds,
         partial,
         scenarioIds: scenarios.map((s) => s.id),

@@ -66,6 +66,7 @@ export class BenchRun {
         BCRYPT_ROUNDS: '4',
         COOKIE_SECURE: 'false',
         RATE_LIMIT_LOGIN: NO_LIMIT,
+        RATE_LIMIT_LOGIN_IP: NO_LIMIT,
         RATE_LIMIT_REFRESH: NO_LIMIT,
         BENCH_ROUTES: '1',
         // Once a year, i.e. off: only the cleanup scenario turns it on.

@@ -87,6 +87,13 @@ function describeRun(run) {
     `- Node ${m.node}; ${packages}`,
     `- Commit ${m.commit}${m.uncommittedChanges ? ` plus ${m.uncommittedChanges} uncommitted tracked file(s)` : ''}`,
     `- Load average at start (1/5/15 min): ${m.loadAverageAtStart.join(' / ')}`,
+    ...(run.calibration
+      ? [
+          `- Round trips at start (issue 6 measured 0.12 ms and 0.45 ms): Redis GET p50 ${run.calibration.redisGet.p50} ms; ` +
+            `PostgreSQL SELECT 1 p50 ${run.calibration.postgresSelect1.p50} ms; one-row UPDATE ... RETURNING ` +
+            `(autocommit, so one WAL flush each) p50 ${run.calibration.postgresUpdateReturning.p50} ms, p99 ${run.calibration.postgresUpdateReturning.p99} ms`,
+        ]
+      : []),
     `- Settings: ${run.settings.duration} s per load run after ${run.settings.warmup} s of warm-up, ` +
       `${run.settings.connections} connections; whole run took ${Math.round(run.seconds)} s` +
       (run.partial ? ` (partial run: ${run.scenarioIds.join(', ')})` : ''),

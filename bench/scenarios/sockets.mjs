@@ -142,7 +142,11 @@ async function measure(ctx, settings, log, demo, cleanups) {
       `until all ${DEVICES} sockets have a SESSIONS_UPDATED that lists the new session.`,
     rows: [
       row('sockets connected', `${connection.connected} / ${sessions.length}`),
-      row('connect time', round(connection.ms / 1000, 1), 's'),
+      row(
+        'connect time (rate)',
+        `${round(connection.ms / 1000, 1)} (${Math.round(connection.connected / (connection.ms / 1000))}/s)`,
+        's',
+      ),
       row(
         'demo RSS before / after',
         `${Math.round(rssBefore / 1024)} / ${Math.round(rssAfter / 1024)}`,

@@ -1,9 +1,8 @@
 import { login, me, register } from '../support/auth.js';
 import { type DemoProcess, startDemos, stopDemos } from '../support/demo-process.js';
 import { expectError, expectStatus } from '../support/expect-http.js';
-import { startOwnedRedis } from '../support/fault-redis.js';
 import { ApiClient } from '../support/http-client.js';
-import type { TestRedisServer } from '../support/redis-server.js';
+import { startRedisServer, type TestRedisServer } from '../support/redis-server.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { eventually, sleep } from '../support/timing.js';
 
@@ -23,7 +22,7 @@ let a: DemoProcess;
 let b: DemoProcess;
 
 beforeAll(async () => {
-  redis = await startOwnedRedis();
+  redis = await startRedisServer();
   proxy = await startTcpProxy({ host: '127.0.0.1', port: redis.port });
   [a, b] = await startDemos(
     { name: 'redis-partition', env: { REDIS_URL: redis.url } },

@@ -3,7 +3,7 @@ import { type DemoChild, type DemoExit, startDemoChild } from '../support/demo-c
 import { logLines } from '../support/demo-logs.js';
 import { type KeepAliveResult, KeepAliveClient } from '../support/keepalive-client.js';
 import { closeAllSessionSockets, connectSessionSocket } from '../support/sockets.js';
-import { sleep } from '../support/timing.js';
+import { eventually, sleep } from '../support/timing.js';
 
 // Graceful shutdown: SIGTERM during steady keep-alive traffic. For SHUTDOWN_DRAIN_MS the instance
 // keeps serving while /health/ready says 503 (draining: true) and every response carries
@@ -77,7 +77,11 @@ it('SIGTERM under keep-alive traffic: drains with readiness 503, resets no reque
   ];
 
   // Steady traffic first (every client on a kept-alive connection), then SIGTERM mid-traffic.
-  await sleep(800);
+  await eventually(
+    async () =>
+      expect(results.filter((r) => r.reusedSocket && r.status === 200).length).toBeGreaterThan(30),
+    { timeoutMs: 10_000, intervalMs: 20 },
+  );
   const sigtermAt = Date.now();
   demo.signal('SIGTERM');
   let exit: DemoExit | undefined;

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import {
   DEMO_ENTRY,
@@ -7,6 +7,7 @@ import {
   defaultDemoEnv,
   REPO_ROOT,
 } from './demo-process.js';
+import { trackChildProcess } from './global-setup.js';
 
 // Like startDemo() of demo-process.ts, for the tests that are about the process itself (signals,
 // exit code, kill -9): it also exposes the pid, lets the test send any signal, and tells how the
@@ -34,9 +35,6 @@ export interface DemoChild extends DemoProcess {
   signal(signal: NodeJS.Signals): void;
 }
 
-const running = new Set<ChildProcess>();
-process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
-
 export async function startDemoChild(options: DemoOptions): Promise<DemoChild> {
   if (!existsSync(DEMO_ENTRY)) {
     throw new Error(`${DEMO_ENTRY} does not exist: run \`npm run build\` first (npm test does)`);
@@ -50,7 +48,8 @@ export async function startDemoChild(options: DemoOptions): Promise<DemoChild> {
     env: { ...host, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  running.add(child);
+  // The global teardown kills it if a suite fails to stop it.
+  trackChildProcess(child);
   let output = '';
   const append = (chunk: Buffer): void => {
     output = (output + chunk.toString('utf8')).slice(-MAX_OUTPUT_CHARS);
@@ -61,7 +60,6 @@ export async function startDemoChild(options: DemoOptions): Promise<DemoChild> {
   let exit: DemoExit | undefined;
   const exited = new Promise<DemoExit>((resolve) =>
     child.once('exit', (code, signal) => {
-      running.delete(child);
       exit = { code, signal, at: Date.now() };
       resolve(exit);
     }),

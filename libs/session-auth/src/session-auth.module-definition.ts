@@ -2,6 +2,7 @@ import { ConfigurableModuleBuilder, type Type } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { SessionGateway } from './gateway/session.gateway.js';
 import { SessionAuthController } from './http/session-auth.controller.js';
+import { SESSION_AUTH_ROUTE_PATH } from './session-auth.internal-tokens.js';
 import type { SessionAuthExtras, SessionAuthOptions } from './session-auth.options.js';
 
 /** Defaults of the forRoot extras. */
@@ -36,6 +37,7 @@ export const {
         : [],
     providers: [
       ...(definition.providers ?? []),
+      { provide: SESSION_AUTH_ROUTE_PATH, useValue: extras.routePath ?? EXTRAS.routePath },
       ...((extras.gateway ?? EXTRAS.gateway) ? [SessionGateway] : []),
     ],
   }))

@@ -16,6 +16,8 @@ import { SessionAuthController } from './http/session-auth.controller.js';
 import { SESSION_AUTH_OPTIONS } from './session-auth.module-definition.js';
 import { SessionAuthModule } from './session-auth.module.js';
 import { SessionAuthOptionsError } from './session-auth.options.js';
+import { SESSION_AUTH_RESOLVED_OPTIONS } from './session-auth.internal-tokens.js';
+import type { ResolvedSessionAuthOptions } from './session-auth.options.js';
 import { SessionService } from './sessions/session.service.js';
 
 const SECRET = 'module-spec-secret-that-is-long-enough';
@@ -173,6 +175,10 @@ describe('SessionAuthModule in a Nest application', () => {
       .expect(401)
       .expect((res) => expect(res.body.code).toBe('ACCESS_TOKEN_MISSING'));
     await request(server).post('/auth/refresh').expect(404);
+    // The refresh cookie must reach the moved refresh route.
+    expect(started.get<ResolvedSessionAuthOptions>(SESSION_AUTH_RESOLVED_OPTIONS).cookiePath).toBe(
+      '/account',
+    );
   });
 
   it('serves no session routes with controller: false', async () => {

@@ -14,7 +14,10 @@ import {
   ConfigurableSessionAuthModule,
   SESSION_AUTH_OPTIONS,
 } from './session-auth.module-definition.js';
-import { SESSION_AUTH_RESOLVED_OPTIONS } from './session-auth.internal-tokens.js';
+import {
+  SESSION_AUTH_RESOLVED_OPTIONS,
+  SESSION_AUTH_ROUTE_PATH,
+} from './session-auth.internal-tokens.js';
 import { resolveSessionAuthOptions, type SessionAuthOptions } from './session-auth.options.js';
 import { SessionNotifier } from './sessions/session-notifier.js';
 import { SessionRepository } from './sessions/session.repository.js';
@@ -33,8 +36,13 @@ import { RefreshRotationService } from './tokens/refresh-rotation.service.js';
   providers: [
     {
       provide: SESSION_AUTH_RESOLVED_OPTIONS,
-      inject: [SESSION_AUTH_OPTIONS],
-      useFactory: (options: SessionAuthOptions) => resolveSessionAuthOptions(options),
+      inject: [SESSION_AUTH_OPTIONS, { token: SESSION_AUTH_ROUTE_PATH, optional: true }],
+      // The refresh cookie must reach the refresh route: by default its Path follows routePath.
+      useFactory: (options: SessionAuthOptions, routePath = 'auth') =>
+        resolveSessionAuthOptions({
+          ...options,
+          cookiePath: options.cookiePath ?? `/${routePath.replace(/^\/+/, '')}`,
+        }),
     },
     RedisConnection,
     sessionCacheProvider,

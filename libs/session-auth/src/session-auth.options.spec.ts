@@ -174,6 +174,34 @@ describe('resolveSessionAuthOptions', () => {
       }
     });
 
+    it('refuses at start-up a pair that does not fit the algorithm or each other', () => {
+      const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const otherEc = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+      const cases: [SessionAuthOptions, RegExp][] = [
+        [{ algorithm: 'RS256', jwtKeys: { privateKey, publicKey } }, /RSA keys for RS256/],
+        [{ algorithm: 'ES256', jwtKeys: rsa }, /EC keys for ES256/],
+        [{ algorithm: 'ES256', jwtKeys: p384 }, /P-256/],
+        [
+          { algorithm: 'ES256', jwtKeys: { privateKey, publicKey: otherEc.publicKey } },
+          /does not belong/,
+        ],
+        [{ algorithm: 'ES256', jwtKeys: { privateKey: 'not a pem', publicKey } }, /cannot be read/],
+      ];
+      for (const [options, problem] of cases) {
+        const error = optionsError(() => resolveSessionAuthOptions(options));
+        expect(error.message).toContain('"jwtKeys"');
+        expect(error.message).toMatch(problem);
+      }
+    });
+
+    it('names algorithm when keys are given but the algorithm is left at HS256', () => {
+      const error = optionsError(() =>
+        resolveSessionAuthOptions({ jwtKeys: { privateKey, publicKey } }),
+      );
+      expect(error.message).toContain('"algorithm"');
+    });
+
     it('accepts a key pair without any jwtSecret', () => {
       const resolved = resolveSessionAuthOptions({
         algorithm: 'ES256',

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
+import { checkKeyPair } from './tokens/jwt-keys.js';
 import { parseDurationSeconds } from './utils/duration.js';
 
 /** How the refresh token travels between client and server. */
@@ -44,7 +45,7 @@ export interface SessionAuthOptions {
   refreshTransport?: RefreshTransport;
   /** Name of the refresh cookie. Default `'refresh_token'`. */
   cookieName?: string;
-  /** `Path` of the refresh cookie: where the session routes are mounted. Default `'/auth'`. */
+  /** `Path` of the refresh cookie. Default: where the session routes are mounted (`'/' + routePath`, i.e. `'/auth'`). */
   cookiePath?: string;
   /** Set `Secure` on the refresh cookie; turn off only for plain-http development. Default `true`. */
   cookieSecure?: boolean;
@@ -162,6 +163,12 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
     );
   }
   if (o.algorithm === 'HS256') {
+    if (o.jwtKeys) {
+      throw new SessionAuthOptionsError(
+        'algorithm',
+        `must be RS256 or ES256 when jwtKeys is given`,
+      );
+    }
     if (typeof o.jwtSecret !== 'string' || Buffer.byteLength(o.jwtSecret) < 32) {
       throw new SessionAuthOptionsError(
         'jwtSecret',
@@ -173,6 +180,9 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
       'jwtKeys',
       `must hold privateKey and publicKey for ${o.algorithm}`,
     );
+  } else {
+    const checked = checkKeyPair(o.algorithm, o.jwtKeys);
+    if (typeof checked === 'string') throw new SessionAuthOptionsError('jwtKeys', checked);
   }
   const absoluteTtl = duration('absoluteTtl', o.absoluteTtl);
   const idleTtl = duration('idleTtl', o.idleTtl);

@@ -11,5 +11,7 @@ export const sessionCacheProvider: Provider = {
   provide: SessionCache,
   inject: [RedisConnection, SESSION_AUTH_RESOLVED_OPTIONS],
   useFactory: (redis: RedisConnection, options: ResolvedSessionAuthOptions): SessionCache =>
-    redis.client ? new RedisSessionCache(redis.client, options.redisKeyPrefix) : new MemorySessionCache(),
+    redis.client
+      ? new RedisSessionCache(redis.client, options.redisKeyPrefix)
+      : new MemorySessionCache(),
 };

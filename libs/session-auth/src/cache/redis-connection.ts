@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { Redis, type Cluster } from 'ioredis';
+import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
 
@@ -29,6 +29,24 @@ export class RedisConnection implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.owned && this.client) await this.client.quit().catch(() => this.client?.disconnect());
+    if (this.owned && this.client) await closeRedis(this.client);
   }
+}
+
+/** A second connection like `client` (a Cluster takes its nodes first, then the options). */
+export function duplicateRedis(client: Redis | Cluster, options: RedisOptions): Redis | Cluster {
+  if ('isCluster' in client && client.isCluster)
+    return (client as Cluster).duplicate([], { redisOptions: options });
+  return (client as Redis).duplicate(options);
+}
+
+/** QUIT, but never wait more than `timeoutMs` for a server that does not answer: then drop the socket. */
+export async function closeRedis(client: Redis | Cluster, timeoutMs = 1000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+  });
+  await Promise.race([client.quit().catch(() => undefined), timeout]);
+  clearTimeout(timer);
+  client.disconnect();
 }

@@ -185,6 +185,13 @@ describe('RedisSessionCache', () => {
       await expect(cache.compareAndExpire('never-set', 'x', 60_000)).resolves.toBe(false);
     });
 
+    it('a reply error answers undefined without declaring an outage', async () => {
+      await admin.set(`${PREFIX}not-a-counter`, 'text');
+
+      await expect(cache.increment('not-a-counter', 60_000)).resolves.toBeUndefined();
+      expect(cache.isAvailable()).toBe(true);
+    });
+
     it('increment counts with the TTL set by the first hit only', async () => {
       const first = await cache.increment('counter', 60_000);
       await admin.pexpire(`${PREFIX}counter`, 30_000);

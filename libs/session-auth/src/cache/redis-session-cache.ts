@@ -1,6 +1,7 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { NearCache } from './near-cache.js';
+import { closeRedis, duplicateRedis } from './redis-connection.js';
 import type { SessionCache } from './session-cache.interface.js';
 
 const COMPARE_AND_DELETE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
@@ -51,7 +52,7 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.near.disable();
-    await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
+    if (this.subscriber) await closeRedis(this.subscriber);
   }
 
   isAvailable(): boolean {
@@ -142,7 +143,8 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
       if (this.state !== 'up') void this.onReady();
       return result;
     } catch (error) {
-      this.markDown(error as Error);
+      // A reply error (say, INCR on a non-number) is this command's problem, not an outage.
+      if ((error as Error).name !== 'ReplyError') this.markDown(error as Error);
       return undefined;
     } finally {
       clearTimeout(timer);
@@ -163,7 +165,7 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
   /** A dedicated connection for the invalidation feed; the near cache runs only while it is subscribed. */
   private subscribeToInvalidations(): Redis | Cluster | undefined {
     if (typeof (this.client as Redis).duplicate !== 'function') return undefined;
-    const subscriber = (this.client as Redis).duplicate({
+    const subscriber = duplicateRedis(this.client, {
       enableOfflineQueue: true,
       maxRetriesPerRequest: null,
       autoResubscribe: false,

@@ -1,6 +1,8 @@
 /** Every stable error code and the HTTP status it maps to. Clients switch on `code`, never on `message`. */
 export const ERROR_STATUS = {
   VALIDATION_FAILED: 400,
+  /** Any other client error the framework raises (the HTTP status is kept). */
+  BAD_REQUEST: 400,
   ACCESS_TOKEN_MISSING: 401,
   ACCESS_TOKEN_INVALID: 401,
   ACCESS_TOKEN_EXPIRED: 401,
@@ -12,10 +14,12 @@ export const ERROR_STATUS = {
   REFRESH_TOKEN_EXPIRED: 401,
   REFRESH_TOKEN_REUSED: 401,
   DEVICE_MISMATCH: 401,
+  FORBIDDEN: 403,
   SESSION_NOT_FOUND: 404,
   NOT_FOUND: 404,
   EMAIL_TAKEN: 409,
   PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   INTERNAL_ERROR: 500,
   DATABASE_UNAVAILABLE: 503,

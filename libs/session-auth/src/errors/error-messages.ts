@@ -3,6 +3,9 @@ import type { SessionAuthErrorCode } from './error-codes.js';
 /** User-facing text, in one place. Never include a token, a password or another user's data. */
 export const ERROR_MESSAGES: Record<SessionAuthErrorCode, string> = {
   VALIDATION_FAILED: 'The request is not valid.',
+  BAD_REQUEST: 'The request cannot be served as sent.',
+  FORBIDDEN: 'This request is not allowed.',
+  UNSUPPORTED_MEDIA_TYPE: 'Send the body as JSON (UTF-8, not compressed).',
   ACCESS_TOKEN_MISSING: 'An access token is required (Authorization: Bearer <token>).',
   ACCESS_TOKEN_INVALID: 'The access token is not valid.',
   ACCESS_TOKEN_EXPIRED: 'The access token has expired; refresh it.',

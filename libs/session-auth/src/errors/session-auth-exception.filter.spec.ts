@@ -20,6 +20,27 @@ function silentLogger() {
   return { logger, error };
 }
 
+describe('toErrorBody for client errors without a specific code', () => {
+  it('keeps the status of every 4xx and never turns it into a 500', () => {
+    expect(toErrorBody(new HttpException('Forbidden resource', 403))).toMatchObject({
+      statusCode: 403,
+      code: 'FORBIDDEN',
+    });
+    expect(toErrorBody({ status: 415, type: 'charset.unsupported' })).toMatchObject({
+      statusCode: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    });
+    expect(toErrorBody(new HttpException('no', 405))).toMatchObject({
+      statusCode: 405,
+      code: 'BAD_REQUEST',
+    });
+    expect(toErrorBody(new HttpException('no', 422))).toMatchObject({
+      statusCode: 422,
+      code: 'VALIDATION_FAILED',
+    });
+  });
+});
+
 describe('SessionAuthError', () => {
   it('carries its code, the mapped status and the message from the messages file', () => {
     const error = new SessionAuthError('REFRESH_TOKEN_REUSED');

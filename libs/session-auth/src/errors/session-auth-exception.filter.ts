@@ -18,8 +18,11 @@ export interface ErrorBody {
 
 const CODE_FOR_STATUS: Partial<Record<number, SessionAuthErrorCode>> = {
   400: 'VALIDATION_FAILED',
+  403: 'FORBIDDEN',
   404: 'NOT_FOUND',
   413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'VALIDATION_FAILED',
   429: 'RATE_LIMITED',
   503: 'DATABASE_UNAVAILABLE',
 };
@@ -31,13 +34,13 @@ export function toErrorBody(error: unknown, logger?: Logger): ErrorBody {
   }
   if (error instanceof HttpException) {
     const status = error.getStatus();
-    const code = CODE_FOR_STATUS[status] ?? (status === 401 ? 'ACCESS_TOKEN_INVALID' : undefined);
+    const code = codeForStatus(status) ?? (status === 401 ? 'ACCESS_TOKEN_INVALID' : undefined);
     if (code) return { statusCode: status, code, message: httpExceptionMessage(error, code) };
   }
   // body-parser and other Express middleware errors carry a status and a type.
   const { status, type } = (error ?? {}) as { status?: unknown; type?: unknown };
-  if (typeof status === 'number' && CODE_FOR_STATUS[status]) {
-    const code = CODE_FOR_STATUS[status]!;
+  const code = typeof status === 'number' ? codeForStatus(status) : undefined;
+  if (typeof status === 'number' && code) {
     const message =
       type === 'entity.parse.failed' ? 'The request body is not valid JSON.' : ERROR_MESSAGES[code];
     return { statusCode: status, code, message };
@@ -55,6 +58,12 @@ export function toErrorBody(error: unknown, logger?: Logger): ErrorBody {
     code: 'INTERNAL_ERROR',
     message: ERROR_MESSAGES.INTERNAL_ERROR,
   };
+}
+
+/** A client error keeps its status; one we have no specific code for is BAD_REQUEST. Never a 500. */
+function codeForStatus(status: number): SessionAuthErrorCode | undefined {
+  if (CODE_FOR_STATUS[status]) return CODE_FOR_STATUS[status];
+  return status >= 400 && status < 500 && status !== 401 ? 'BAD_REQUEST' : undefined;
 }
 
 function httpExceptionMessage(error: HttpException, code: SessionAuthErrorCode): string {

@@ -1,9 +1,9 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Server, ServerOptions } from 'socket.io';
-import { RedisConnection } from '../cache/redis-connection.js';
+import { closeRedis, duplicateRedis, RedisConnection } from '../cache/redis-connection.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
 
@@ -17,7 +17,7 @@ const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
  * Redis are dropped (local sockets still get them) and subscriptions resume when Redis returns.
  */
 export class SessionIoAdapter extends IoAdapter {
-  private readonly clients: Redis[] = [];
+  private readonly clients: (Redis | Cluster)[] = [];
 
   constructor(private readonly app: INestApplicationContext) {
     super(app);
@@ -28,15 +28,15 @@ export class SessionIoAdapter extends IoAdapter {
       maxHttpBufferSize: MAX_CLIENT_MESSAGE_BYTES,
       ...options,
     } as ServerOptions) as Server;
-    const redis = this.app.get(RedisConnection, { strict: false }).client as Redis | undefined;
+    const redis = this.app.get(RedisConnection, { strict: false }).client;
     if (!redis) return server;
     const { redisKeyPrefix } = this.app.get<ResolvedSessionAuthOptions>(
       SESSION_AUTH_RESOLVED_OPTIONS,
       { strict: false },
     );
-    const pub = redis.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    const pub = duplicateRedis(redis, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     // Subscriptions wait for a connection instead of failing, and ioredis renews them on reconnect.
-    const sub = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+    const sub = duplicateRedis(redis, { enableOfflineQueue: true, maxRetriesPerRequest: null });
     for (const client of [pub, sub]) {
       client.on('error', () => undefined); // the session cache already logs the outage once
       this.clients.push(client);
@@ -49,16 +49,17 @@ export class SessionIoAdapter extends IoAdapter {
 
   override async close(server: Server): Promise<void> {
     await super.close(server);
-    await Promise.all(this.clients.splice(0).map((c) => c.quit().catch(() => c.disconnect())));
+    await Promise.all(this.clients.splice(0).map((client) => closeRedis(client)));
   }
 }
 
 /** The adapter fires publishes without handling their errors; catch them so an outage is not a crash. */
-function droppingPublishes(client: Redis): Redis {
+function droppingPublishes<T extends Redis | Cluster>(client: T): T {
   return new Proxy(client, {
     get(target, property, receiver) {
       if (property === 'publish') {
-        return (...args: Parameters<Redis['publish']>) => target.publish(...args).catch(() => 0);
+        return (...args: Parameters<Redis['publish']>) =>
+          (target as Redis).publish(...args).catch(() => 0);
       }
       const value = Reflect.get(target, property, receiver);
       return typeof value === 'function' ? value.bind(target) : value;

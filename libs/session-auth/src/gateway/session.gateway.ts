@@ -119,11 +119,9 @@ export class SessionGateway
     try {
       const sessions = await this.sessions.getActiveSessions(userId);
       for (const { id } of sessions) {
-        this.server
-          .to(sessionRoom(id))
-          .emit('SESSIONS_UPDATED', {
-            sessions: sessions.map((s) => ({ ...s, current: s.id === id })),
-          });
+        this.server.to(sessionRoom(id)).emit('SESSIONS_UPDATED', {
+          sessions: sessions.map((s) => ({ ...s, current: s.id === id })),
+        });
       }
     } catch (error) {
       this.logger.warn(`could not send the session list: ${(error as Error).message}`);

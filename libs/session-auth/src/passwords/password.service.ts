@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import bcrypt from 'bcrypt';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
@@ -9,12 +9,17 @@ export const MAX_PASSWORD_BYTES = 72;
 
 /** Hashes and checks passwords with bcrypt; unknown users still cost one compare. */
 @Injectable()
-export class PasswordService {
+export class PasswordService implements OnModuleInit {
   private dummyHash?: Promise<string>;
 
   constructor(
     @Inject(SESSION_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedSessionAuthOptions,
   ) {}
+
+  /** Made at start-up, so the first unknown-email login costs one compare like every other. */
+  onModuleInit(): void {
+    void this.getDummyHash();
+  }
 
   /** Hashes at the configured cost (default 12). Throws VALIDATION_FAILED over 72 bytes. */
   async hash(plain: string): Promise<string> {

@@ -173,6 +173,16 @@ describe('AccessTokenService', () => {
       }
     });
 
+    it('refuses a correctly signed token issued an hour in the future, or without iat', () => {
+      const now = Math.floor(Date.now() / 1000);
+      const future = validPayload({ iat: now + 3600, exp: now + 7200 });
+      const noIat = validPayload();
+      delete noIat.iat;
+
+      expect(errorCode(() => tokens.verify(hs256(future, SECRET)))).toBe('ACCESS_TOKEN_INVALID');
+      expect(errorCode(() => tokens.verify(hs256(noIat, SECRET)))).toBe('ACCESS_TOKEN_INVALID');
+    });
+
     it('refuses a correctly signed token whose sub or sid is not a string', () => {
       expect(errorCode(() => tokens.verify(hs256(validPayload({ sub: 42 }), SECRET)))).toBe(
         'ACCESS_TOKEN_INVALID',

@@ -93,6 +93,15 @@ describe('refresh token crypto', () => {
       expect(openSuccessor(spent, sealSuccessor(spent, successor))).toBe(successor);
     });
 
+    it('refuses a sealed successor whose authentication tag was cut short', () => {
+      // GCM checks only as many tag bytes as it is given: without a pinned tag length, 4 bytes of
+      // the right tag would open this (a 2^32 guess). Sealed '' is iv (12) + tag (16), no body.
+      const sealed = sealSuccessor(spent, '');
+      const truncated = sealed.subarray(0, 12 + 4);
+
+      expect(openSuccessor(spent, truncated)).toBeUndefined();
+    });
+
     it('does not contain the successor or the spent token in clear', () => {
       const sealed = sealSuccessor(spent, successor);
 

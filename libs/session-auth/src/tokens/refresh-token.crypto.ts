@@ -36,7 +36,9 @@ export function sealSuccessor(spentRaw: string, successorRaw: string): Buffer {
 /** Opens a sealed successor; `undefined` if it was not sealed for this token. */
 export function openSuccessor(spentRaw: string, sealed: Buffer): string | undefined {
   try {
-    const decipher = createDecipheriv('aes-256-gcm', sealKey(spentRaw), sealed.subarray(0, 12));
+    const decipher = createDecipheriv('aes-256-gcm', sealKey(spentRaw), sealed.subarray(0, 12), {
+      authTagLength: 16,
+    });
     decipher.setAuthTag(sealed.subarray(12, 28));
     return Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]).toString('utf8');
   } catch {

@@ -1,5 +1,14 @@
 import { parseDurationSeconds } from './duration.js';
 
+describe('parseDurationSeconds: whole seconds only', () => {
+  it('refuses durations under one second and rounds the rest to whole seconds', () => {
+    expect(parseDurationSeconds(0.2)).toBeUndefined();
+    expect(parseDurationSeconds('0.5s')).toBeUndefined();
+    expect(parseDurationSeconds(1.4)).toBe(1);
+    expect(parseDurationSeconds('1.5m')).toBe(90);
+  });
+});
+
 describe('parseDurationSeconds', () => {
   it.each([
     [900, 900],

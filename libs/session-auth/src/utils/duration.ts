@@ -6,11 +6,15 @@ const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
  */
 export function parseDurationSeconds(value: unknown): number | undefined {
   if (typeof value === 'number') {
-    return Number.isFinite(value) && value > 0 ? value : undefined;
+    return wholeSeconds(value);
   }
   if (typeof value !== 'string') return undefined;
   const match = /^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$/.exec(value);
   if (!match) return undefined;
-  const seconds = Number(match[1]) * (match[2] ? UNIT_SECONDS[match[2]] : 1);
-  return seconds > 0 ? seconds : undefined;
+  return wholeSeconds(Number(match[1]) * (match[2] ? UNIT_SECONDS[match[2]] : 1));
+}
+
+/** At least one second, rounded to a whole one: a 0.2 s token would be expired when issued. */
+function wholeSeconds(value: number): number | undefined {
+  return Number.isFinite(value) && value >= 1 ? Math.round(value) : undefined;
 }
