@@ -8,7 +8,7 @@ import { expectStatus, request } from '../lib/http.mjs';
 import { runInterleaved } from '../lib/load.mjs';
 import { atLeast, atMost, row } from '../lib/report.mjs';
 import { seedSessions, seedUsers } from '../lib/seed.mjs';
-import { ratio, summarize } from '../lib/stats.mjs';
+import { ratio, round, summarize } from '../lib/stats.mjs';
 
 const ROUTES = {
   unguarded: '/bench/unguarded',
@@ -16,6 +16,7 @@ const ROUTES = {
   passportJwt: '/bench/passport-jwt',
 };
 const REFUSAL_TIMEOUT_MS = 2000;
+const POLLERS = 4;
 
 export default {
   id: 'guard',
@@ -107,6 +108,8 @@ async function measure(ctx, settings, a, b) {
       `${trials.length - refused.length} of ${trials.length} terminated sessions were still accepted on B after ${REFUSAL_TIMEOUT_MS} ms`,
     );
   }
+  const staleTrials = trials.filter((t) => t.acceptedAfterAck > 0);
+  const staleAccepts = staleTrials.reduce((sum, t) => sum + t.acceptedAfterAck, 0);
   const codes = {};
   for (const t of refused) codes[t.refusal] = (codes[t.refusal] ?? 0) + 1;
   const afterSent = summarize(refused.map((t) => t.refusedAfterSentMs));
@@ -165,9 +168,11 @@ async function measure(ctx, settings, a, b) {
     description:
       `${trials.length} trials during the SessionAuthGuard run of scenario 1 (${underLoad} of them while B was still under that load). ` +
       `Each trial: one accepted request on B with the target session's token (so B has seen it live), then ` +
-      `DELETE /auth/sessions/:id on A and, from the same moment, back-to-back GET ${ROUTES.sessionGuard} on B ` +
+      `DELETE /auth/sessions/:id on A and, from the same moment, ${POLLERS} staggered back-to-back pollers of GET ${ROUTES.sessionGuard} on B ` +
       `with that token until one is refused. The target is judged on the time from sending the DELETE to ` +
-      `receiving B's first refusal, which includes the DELETE itself and one response time of the loaded B.`,
+      `receiving B's first refusal, which includes the DELETE itself and one response time of the loaded B ` +
+      `(B's own p50/p99 under that load are in scenario 1). A request sent to B after A's 204 and still accepted ` +
+      `would show a propagation gap directly; it is counted separately.`,
     rows: [
       row('refused on B, from DELETE sent: p50', afterSent.p50, 'ms'),
       row(
@@ -185,6 +190,10 @@ async function measure(ctx, settings, a, b) {
         'ms',
       ),
       row('DELETE on A: p50 / p99', `${deleteMs.p50} / ${deleteMs.p99}`, 'ms'),
+      row(
+        'requests sent to B after the 204 and still accepted',
+        `${staleAccepts} (in ${staleTrials.length} trials${staleTrials.length ? `, up to ${round(Math.max(...staleTrials.map((t) => t.acceptedUpToMsAfterAck)))} ms after it` : ''})`,
+      ),
       row('trials refused / run', `${refused.length} / ${trials.length}`),
     ],
     problems: revocationProblems,
@@ -216,18 +225,27 @@ async function revocationTrial(a, b, admin, target, loadEndsAt) {
     trial.deleteMs = res.receivedAt - started;
     return res;
   });
+  // Several staggered pollers: on a loaded B one response takes tens of ms, and a single poller
+  // would add up to one whole response time to every measurement.
+  const polls = [];
   let refusal;
-  let polls = 0;
-  while (performance.now() - started < REFUSAL_TIMEOUT_MS) {
-    const res = await request(b.baseUrl, 'GET', path, { token: target.token });
-    polls++;
-    if (res.status !== 200) {
-      refusal = res;
-      break;
+  const poller = async (offsetMs) => {
+    await sleep(offsetMs);
+    while (!refusal && performance.now() - started < REFUSAL_TIMEOUT_MS) {
+      const res = await request(b.baseUrl, 'GET', path, { token: target.token });
+      polls.push({ sentAt: res.sentAt, status: res.status });
+      if (res.status !== 200 && (!refusal || res.receivedAt < refusal.receivedAt)) refusal = res;
     }
-  }
+  };
+  await Promise.all(Array.from({ length: POLLERS }, (_, i) => poller(i * 2)));
   const deleted = await deletion;
-  trial.polls = polls;
+  trial.polls = polls.length;
+  // Accepted although sent after A had answered 204: B was still serving a revoked session.
+  const stale = polls.filter((p) => p.status === 200 && p.sentAt > deleted.receivedAt);
+  trial.acceptedAfterAck = stale.length;
+  if (stale.length > 0) {
+    trial.acceptedUpToMsAfterAck = Math.max(...stale.map((p) => p.sentAt - deleted.receivedAt));
+  }
   if (deleted.status !== 204) {
     trial.problem = `DELETE /auth/sessions/:id on A answered ${deleted.status} ${JSON.stringify(deleted.body)}`;
   }

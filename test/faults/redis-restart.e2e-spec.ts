@@ -8,14 +8,18 @@ import { eventually, sleep } from '../support/timing.js';
 
 // Redis stopped and restarted under a steady, bounded load on two instances of one deployment:
 // live sessions keep working (Redis is only a cache), refreshes rotate as usual, no guarded route
-// and no refresh ever answers 5xx, and a session revoked on one instance is refused by both from
-// the moment its DELETE answered 204 - before, during and after the outage.
+// and no refresh ever answers 5xx, and a session revoked on one instance is refused by both
+// within DESIGN's 1 s of its DELETE's 204 - before, during and after the outage.
 
+/** DESIGN: a terminated session is refused everywhere within 1 second. */
+const REVOCATION_BOUND_MS = 1000;
 /** How long Redis stays down (the one fixed duration: the outage is the scenario). */
 const OUTAGE_MS = 3000;
 /** Load before the outage and after Redis is back, counted in revocations (machine-independent). */
 const REVOCATIONS_BEFORE = 5;
 const REVOCATIONS_AFTER = 10;
+/** And at least this long each. */
+const MIN_PHASE_MS = 1500;
 const STEADY_WORKERS = 4;
 const REVOKING_WORKERS = 2;
 /** Requests on a revoked session's token right after its DELETE answered 204. */
@@ -53,7 +57,7 @@ interface Revocation {
   on: string;
 }
 
-it('stop and restart Redis under load: no 5xx, refreshes rotate, no revoked session accepted at any moment', async () => {
+it('stop and restart Redis under load: no 5xx, refreshes rotate, revoked sessions refused within 1 s', async () => {
   const [a, b] = demos;
   const name = (demo: DemoProcess) => (demo === a ? 'A' : 'B');
   const log = new RequestLog();
@@ -151,7 +155,7 @@ it('stop and restart Redis under load: no 5xx, refreshes rotate, no revoked sess
   const load = startLoad(
     {
       workers: STEADY_WORKERS + REVOKING_WORKERS,
-      maxDurationMs: 25_000,
+      maxDurationMs: 40_000,
       maxIterationsPerWorker: 400,
       pauseMs: 10,
     },
@@ -159,24 +163,29 @@ it('stop and restart Redis under load: no 5xx, refreshes rotate, no revoked sess
   );
 
   // Steady load first, then the outage (a fixed 3 s: it is the scenario), then load again until
-  // enough sessions were revoked after Redis came back. The load's own ceiling bounds it all.
+  // both instances are back on Redis and enough sessions were revoked after that (the reconnect
+  // and the replay of missed cache deletions happen under load too). The load's ceiling bounds it.
   const phase = { timeoutMs: 15_000, intervalMs: 50 };
-  await eventually(
-    async () => expect(revocations.length).toBeGreaterThanOrEqual(REVOCATIONS_BEFORE),
-    phase,
-  );
+  await eventually(async () => {
+    expect(Date.now() - loadStarted).toBeGreaterThanOrEqual(MIN_PHASE_MS);
+    expect(revocations.length).toBeGreaterThanOrEqual(REVOCATIONS_BEFORE);
+  }, phase);
   const outageStarted = Date.now();
   await redis.stop();
   await sleep(OUTAGE_MS);
   await redis.restart();
   const outageEnded = Date.now();
-  await eventually(
-    async () =>
-      expect(revocations.filter((r) => r.revokedAt >= outageEnded).length).toBeGreaterThanOrEqual(
-        REVOCATIONS_AFTER,
-      ),
-    phase,
-  );
+  await eventually(async () => {
+    for (const demo of demos)
+      expect((await on(demo).get('/health')).body?.redis?.status).toBe('up');
+  }, phase);
+  const recovered = Date.now();
+  await eventually(async () => {
+    expect(Date.now() - recovered).toBeGreaterThanOrEqual(MIN_PHASE_MS);
+    expect(revocations.filter((r) => r.revokedAt >= recovered).length).toBeGreaterThanOrEqual(
+      REVOCATIONS_AFTER,
+    );
+  }, phase);
   load.stop();
   await load.done;
   const loadEnded = Date.now();
@@ -219,6 +228,7 @@ it('stop and restart Redis under load: no 5xx, refreshes rotate, no revoked sess
     (r) => r.revokedAt >= outageStarted && r.revokedAt < outageEnded,
   );
   const revokedAfterOutage = revocations.filter((r) => r.revokedAt >= outageEnded);
+  const revokedAfterRecovery = revocations.filter((r) => r.revokedAt >= recovered);
   const serverErrors = log.entries.filter((e) => (e.status ?? 0) >= 500);
   const networkErrors = log.entries.filter((e) => e.error !== undefined);
   const refreshes = byKind('POST /auth/refresh');
@@ -228,7 +238,9 @@ it('stop and restart Redis under load: no 5xx, refreshes rotate, no revoked sess
         `${outageEnded - outageStarted} ms outage), load ran ${loadEnded - loadStarted} ms`,
       `  errors: ${serverErrors.length} 5xx, ${networkErrors.length} without a response`,
       `  refreshes: ${refreshes.length}; revocations: ${revocations.length} ` +
-        `(${revokedDuringOutage.length} during the outage, ${revokedAfterOutage.length} after it), ` +
+        `(${revokedDuringOutage.length} during the outage, ${revokedAfterOutage.length} after it, ` +
+        `${revokedAfterRecovery.length} of them after both instances were back on Redis at ` +
+        `+${recovered - outageStarted} ms), ` +
         `${revokedProbes.length} requests with revoked sessions`,
       `  longest time a revoked session stayed accepted after its 204: ${longestAcceptedMs} ms ` +
         `(${acceptedAfterRevocation.length} such requests)`,
@@ -267,12 +279,22 @@ it('stop and restart Redis under load: no 5xx, refreshes rotate, no revoked sess
   expect(log.entries.filter(during).length).toBeGreaterThan(20);
   expect(revokedDuringOutage.length).toBeGreaterThan(0);
   expect(revokedAfterOutage.length).toBeGreaterThan(0);
+  expect(revokedAfterRecovery.length).toBeGreaterThanOrEqual(REVOCATIONS_AFTER);
   // Zero 5xx and zero requests without an answer, on every route (guarded routes and refresh included).
   expect([...serverErrors, ...networkErrors].map(brief)).toEqual([]);
-  // No revoked session accepted by any request that started after its 204.
-  expect(acceptedAfterRevocation.map(brief)).toEqual([]);
+  // A revoked session is refused everywhere within DESIGN's bound of 1 s after its 204. (Other
+  // instances learn it by pub/sub and PostgreSQL NOTIFY, so a request racing that message by a few
+  // milliseconds can still pass: the figure above says how long that window was in this run.)
   expect(
-    revokedProbes.filter((e) => e.status !== 401 || e.code !== 'SESSION_REVOKED').map(brief),
+    acceptedAfterRevocation.filter((e) => e.afterMs >= REVOCATION_BOUND_MS).map(brief),
+  ).toEqual([]);
+  // Every other answer to a revoked session is the documented refusal.
+  const inWindow = new Set(acceptedAfterRevocation.map((e) => e.startedAt + e.kind + e.instance));
+  expect(
+    revokedProbes
+      .filter((e) => !inWindow.has(e.startedAt + e.kind + e.instance))
+      .filter((e) => e.status !== 401 || e.code !== 'SESSION_REVOKED')
+      .map(brief),
   ).toEqual([]);
   // Live sessions stayed accepted throughout.
   expect(

@@ -57,6 +57,7 @@ export function defaultDemoEnv(name: string): Record<string, string> {
     COOKIE_SECURE: 'false',
     // High enough that only the rate-limit test (which lowers them) ever meets a limit.
     RATE_LIMIT_LOGIN: '1000',
+    RATE_LIMIT_LOGIN_IP: '100000',
     RATE_LIMIT_REFRESH: '10000',
     // Once a year: the cleanup job must not change rows under a running test.
     CLEANUP_CRON: '0 0 1 1 *',

@@ -55,8 +55,18 @@ export class AppModule {
           useFactory: (cache: SessionCache) => ({
             throttlers: [
               { name: 'login', ttl: MINUTE_MS, limit: config.rateLimitLogin },
-              { name: 'login-ip', ttl: MINUTE_MS, limit: config.rateLimitLoginIp, getTracker: (req) => req.ip },
-              { name: 'refresh', ttl: MINUTE_MS, limit: config.rateLimitRefresh, getTracker: (req) => req.ip },
+              {
+                name: 'login-ip',
+                ttl: MINUTE_MS,
+                limit: config.rateLimitLoginIp,
+                getTracker: (req) => req.ip,
+              },
+              {
+                name: 'refresh',
+                ttl: MINUTE_MS,
+                limit: config.rateLimitRefresh,
+                getTracker: (req) => req.ip,
+              },
             ],
             storage: new CacheThrottlerStorage(cache),
           }),
@@ -72,7 +82,11 @@ export class AppModule {
         HealthController,
         ...(config.metrics ? [MetricsController] : []),
       ],
-      providers: [UsersService, ShutdownState, { provide: APP_GUARD, useClass: DemoThrottlerGuard }],
+      providers: [
+        UsersService,
+        ShutdownState,
+        { provide: APP_GUARD, useClass: DemoThrottlerGuard },
+      ],
     };
   }
 }

@@ -1,10 +1,11 @@
-import { type INestApplication, ValidationPipe } from '@nestjs/common';
+import { type INestApplication, Logger, ValidationPipe } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SessionAuthError, SessionAuthExceptionFilter, toErrorBody } from '#session-auth';
 import type { ValidationError } from 'class-validator';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { ShutdownState } from './lifecycle/shutdown-state.js';
+import { assignRequestId } from './logging/logging.module.js';
 
 /** JSON bodies above this are refused with 413 PAYLOAD_TOO_LARGE before any work is done. */
 export const BODY_LIMIT = '100kb';
@@ -26,17 +27,26 @@ function depthExceeds(value: unknown, max: number): boolean {
 
 function validationMessage(errors: ValidationError[]): string {
   return errors
-    .flatMap((error) => Object.values(error.constraints ?? { [error.property]: `${error.property} is not valid` }))
+    .flatMap((error) =>
+      Object.values(error.constraints ?? { [error.property]: `${error.property} is not valid` }),
+    )
     .join('; ');
 }
 
 /** Everything between the socket and the controllers: headers, body parsing, validation, error shape. */
-export function configureHttp(app: NestExpressApplication, trustProxy: string | false): INestApplication {
+export function configureHttp(
+  app: NestExpressApplication,
+  trustProxy: string | false,
+): INestApplication {
   // Only a proxy we run may say who the client is: otherwise anyone could pick their IP (and
   // with it their rate-limit bucket) through X-Forwarded-For. docker-compose sets TRUST_PROXY.
   app.set('trust proxy', trustProxy);
   // No upgrade-insecure-requests: on plain http (a LAN address in development) it would break every
   // request; where TLS terminates in front of the app, the proxy owns that policy.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    assignRequestId(req, res);
+    next();
+  });
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   const shutdown = app.get(ShutdownState);
   app.use((_req: Request, res: Response, next: NextFunction) => {
@@ -46,20 +56,38 @@ export function configureHttp(app: NestExpressApplication, trustProxy: string | 
   app.use(express.json({ limit: BODY_LIMIT }));
   app.use((req: Request, res: Response, next: NextFunction) => {
     // A JSON array or scalar is never a valid request body here.
-    if (req.body !== undefined && (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body))) {
+    if (
+      req.body !== undefined &&
+      (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body))
+    ) {
       next(new SessionAuthError('VALIDATION_FAILED', 'the request body must be a JSON object'));
       return;
     }
     // Deep nesting would overflow the stack of the validator (a 500); no body here nests at all.
     if (req.body !== undefined && depthExceeds(req.body, MAX_BODY_DEPTH)) {
-      next(new SessionAuthError('VALIDATION_FAILED', `the request body nests deeper than ${MAX_BODY_DEPTH} levels`));
+      next(
+        new SessionAuthError(
+          'VALIDATION_FAILED',
+          `the request body nests deeper than ${MAX_BODY_DEPTH} levels`,
+        ),
+      );
       return;
     }
     next();
   });
   // Errors of the middleware above (malformed JSON, too large) get the same JSON shape as the rest.
-  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const body = toErrorBody(error);
+  const logger = new Logger('Http');
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const body = toErrorBody(error, logger);
+    // These requests never reach the request logger's middleware: log them here.
+    logger.warn(
+      {
+        req: { id: req.id, method: req.method, path: req.path },
+        res: { statusCode: body.statusCode },
+        code: body.code,
+      },
+      'request refused before routing',
+    );
     res.status(body.statusCode).json(body);
   });
   app.useGlobalFilters(new SessionAuthExceptionFilter());
@@ -68,7 +96,8 @@ export function configureHttp(app: NestExpressApplication, trustProxy: string | 
       whitelist: true,
       forbidNonWhitelisted: true,
       forbidUnknownValues: true,
-      exceptionFactory: (errors) => new SessionAuthError('VALIDATION_FAILED', validationMessage(errors)),
+      exceptionFactory: (errors) =>
+        new SessionAuthError('VALIDATION_FAILED', validationMessage(errors)),
     }),
   );
   return app;

@@ -24,17 +24,24 @@ async function bootstrap(): Promise<void> {
   const logger = new Logger('Demo');
   const config = loadDemoConfig();
   if (config.jwtSecret === DEVELOPMENT_JWT_SECRET) {
-    logger.warn('JWT_SECRET is not set: using the development secret. Never do this in production.');
+    logger.warn(
+      'JWT_SECRET is not set: using the development secret. Never do this in production.',
+    );
   }
-  const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.embeddedDataDir);
+  const embedded = config.databaseUrl
+    ? undefined
+    : await startEmbeddedPostgres(config.embeddedDataDir);
   const database = dataSourceOptions(config.databaseUrl ?? embedded!.url, !!embedded);
   const applied = await migrate(database, { shared: !embedded });
   if (applied.length > 0) logger.log(`applied migrations: ${applied.join(', ')}`);
 
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, database), {
-    bodyParser: false,
-    bufferLogs: true,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(config, database),
+    {
+      bodyParser: false,
+      bufferLogs: true,
+    },
+  );
   app.useLogger(app.get(PinoLogger));
   if (config.metrics) collectDefaultMetrics();
   configureHttp(app, config.trustProxy);

@@ -19,6 +19,7 @@ import {
   SESSION_AUTH_ROUTE_PATH,
 } from './session-auth.internal-tokens.js';
 import { resolveSessionAuthOptions, type SessionAuthOptions } from './session-auth.options.js';
+import { RevocationFeed } from './sessions/revocation-feed.js';
 import { SessionNotifier } from './sessions/session-notifier.js';
 import { SessionRepository } from './sessions/session.repository.js';
 import { SessionService } from './sessions/session.service.js';
@@ -52,6 +53,7 @@ import { RefreshRotationService } from './tokens/refresh-rotation.service.js';
     SessionRepository,
     SessionStateService,
     SessionNotifier,
+    RevocationFeed,
     RefreshRotationService,
     CleanupLock,
     CleanupService,

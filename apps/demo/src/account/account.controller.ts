@@ -27,11 +27,18 @@ export class AccountController {
   /** Changes the password (the current one is re-checked) and signs out every other device unless asked not to. */
   @Post('auth/password')
   @HttpCode(204)
-  @ApiNoContentResponse({ description: 'Password changed; other sessions ended unless keepOtherSessions' })
+  @ApiNoContentResponse({
+    description: 'Password changed; other sessions ended unless keepOtherSessions',
+  })
   @ApiErrors('VALIDATION_FAILED', 'INVALID_CREDENTIALS', 'SESSION_REVOKED', 'RATE_LIMITED')
-  async changePassword(@CurrentSession() auth: AuthenticatedSession, @Body() body: ChangePasswordDto): Promise<void> {
+  async changePassword(
+    @CurrentSession() auth: AuthenticatedSession,
+    @Body() body: ChangePasswordDto,
+  ): Promise<void> {
     await this.users.changePassword(auth.userId, body.currentPassword, body.newPassword);
-    await this.sessions.passwordChanged(auth.userId, auth.sessionId, { keepOtherSessions: body.keepOtherSessions });
+    await this.sessions.passwordChanged(auth.userId, auth.sessionId, {
+      keepOtherSessions: body.keepOtherSessions,
+    });
   }
 
   /** Deletes the account and ends all its sessions; a sensitive action, so it needs a fresh sign-in. */

@@ -25,23 +25,42 @@ export class AuthController {
   ) {}
 
   @Post('register')
-  @ApiCreatedResponse({ type: IssuedSessionDoc, description: 'Signed in; sets the refresh cookie; also carries `user`' })
+  @ApiCreatedResponse({
+    type: IssuedSessionDoc,
+    description: 'Signed in; sets the refresh cookie; also carries `user`',
+  })
   @ApiErrors('VALIDATION_FAILED', 'EMAIL_TAKEN', 'RATE_LIMITED')
-  async register(@Body() body: RegisterDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SignedIn> {
+  async register(
+    @Body() body: RegisterDto,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<SignedIn> {
     const user = await this.users.register(body.email, body.password, body.name);
     return this.signIn(user, body.deviceName, req, res);
   }
 
   @Post('login')
   @HttpCode(200)
-  @ApiOkResponse({ type: IssuedSessionDoc, description: 'Signed in; sets the refresh cookie; also carries `user`' })
+  @ApiOkResponse({
+    type: IssuedSessionDoc,
+    description: 'Signed in; sets the refresh cookie; also carries `user`',
+  })
   @ApiErrors('VALIDATION_FAILED', 'INVALID_CREDENTIALS', 'RATE_LIMITED')
-  async login(@Body() body: LoginDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SignedIn> {
+  async login(
+    @Body() body: LoginDto,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<SignedIn> {
     const user = await this.users.authenticate(body.email, body.password);
     return this.signIn(user, body.deviceName, req, res);
   }
 
-  private async signIn(user: UserView, deviceName: string | undefined, req: Request, res: Response): Promise<SignedIn> {
+  private async signIn(
+    user: UserView,
+    deviceName: string | undefined,
+    req: Request,
+    res: Response,
+  ): Promise<SignedIn> {
     const issued = await this.sessions.createSession(user.id, sessionContextOf(req, deviceName));
     return { user, ...this.transport.write(res, issued) };
   }

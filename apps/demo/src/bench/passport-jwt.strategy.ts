@@ -9,7 +9,11 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 @Injectable()
 export class StockJwtStrategy extends PassportStrategy(Strategy, 'stock-jwt') {
   constructor(secret: string) {
-    super({ jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(), secretOrKey: secret, algorithms: ['HS256'] });
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      secretOrKey: secret,
+      algorithms: ['HS256'],
+    });
   }
 
   validate(payload: { sub: string; sid: string }) {

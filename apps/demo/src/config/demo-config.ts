@@ -40,14 +40,18 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new DemoConfigError(`${name} must be an integer >= ${min} (got "${raw}")`);
+  if (!Number.isInteger(value) || value < min)
+    throw new DemoConfigError(`${name} must be an integer >= ${min} (got "${raw}")`);
   return value;
 }
 
 function duration(env: NodeJS.ProcessEnv, name: string, fallback: string): number {
   const raw = env[name] || fallback;
   const seconds = parseDurationSeconds(raw);
-  if (seconds === undefined) throw new DemoConfigError(`${name} must be seconds or a duration like 15m or 7d (got "${raw}")`);
+  if (seconds === undefined)
+    throw new DemoConfigError(
+      `${name} must be seconds or a duration like 15m or 7d (got "${raw}")`,
+    );
   return seconds;
 }
 
@@ -62,7 +66,9 @@ function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
 export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
   const transport = env.REFRESH_TRANSPORT || 'both';
   if (!['cookie', 'body', 'both'].includes(transport)) {
-    throw new DemoConfigError(`REFRESH_TRANSPORT must be cookie, body or both (got "${transport}")`);
+    throw new DemoConfigError(
+      `REFRESH_TRANSPORT must be cookie, body or both (got "${transport}")`,
+    );
   }
   return {
     port: integer(env, 'PORT', 3000, 0),

@@ -39,7 +39,9 @@ export class HealthController {
 
   /** Readiness: send traffic here? Not while draining for shutdown, nor without PostgreSQL. */
   @Get('ready')
-  async ready(@Res({ passthrough: true }) res: Response): Promise<HealthBody & { draining: boolean }> {
+  async ready(
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<HealthBody & { draining: boolean }> {
     const body = await this.dependencies();
     const ready = !this.shutdown.draining && body.database.status === 'up';
     res.status(ready ? 200 : 503);
@@ -54,6 +56,10 @@ export class HealthController {
     const database: Status = db.database.status === 'up' ? 'up' : 'down';
     const redis: Status = redisUp ? 'up' : 'down';
     const status = database === 'down' ? 'error' : redis === 'down' ? 'degraded' : 'ok';
-    return { status, database: { status: database }, redis: { status: redis, backend: this.cache.kind } };
+    return {
+      status,
+      database: { status: database },
+      redis: { status: redis, backend: this.cache.kind },
+    };
   }
 }

@@ -19,7 +19,12 @@ export class MeController {
   /** The signed-in user and the session this request belongs to. */
   @Get()
   @ApiOkResponse({ description: '`{ id, email, name, sessionId }`' })
-  @ApiErrors('ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'ACCESS_TOKEN_EXPIRED', 'SESSION_REVOKED')
+  @ApiErrors(
+    'ACCESS_TOKEN_MISSING',
+    'ACCESS_TOKEN_INVALID',
+    'ACCESS_TOKEN_EXPIRED',
+    'SESSION_REVOKED',
+  )
   async me(@CurrentSession() auth: AuthenticatedSession) {
     const user = await this.users.findById(auth.userId);
     // A deleted account's tokens die with it.

@@ -11,11 +11,22 @@ export class CacheThrottlerStorage implements ThrottlerStorage {
 
   constructor(private readonly cache: SessionCache) {}
 
-  async increment(key: string, ttl: number, limit: number, blockDuration: number, name: string): Promise<ThrottlerStorageRecord> {
+  async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    name: string,
+  ): Promise<ThrottlerStorageRecord> {
     const counted = await this.cache.increment(`throttle:${name}:${key}`, ttl);
     if (!counted) return this.fallback.increment(key, ttl, limit, blockDuration, name);
     const timeToExpire = Math.max(1, Math.ceil(counted.ttlMs / 1000));
     const isBlocked = counted.count > limit;
-    return { totalHits: counted.count, timeToExpire, isBlocked, timeToBlockExpire: isBlocked ? timeToExpire : 0 };
+    return {
+      totalHits: counted.count,
+      timeToExpire,
+      isBlocked,
+      timeToBlockExpire: isBlocked ? timeToExpire : 0,
+    };
   }
 }

@@ -9,7 +9,8 @@ export type DemoThrottler = 'login' | 'login-ip' | 'refresh';
 function throttlersFor(req: Request): DemoThrottler[] {
   if (req.method !== 'POST') return [];
   // Changing the password re-checks the current one: as guessable as a sign-in.
-  if (['/auth/login', '/auth/register', '/auth/password'].includes(req.path)) return ['login', 'login-ip'];
+  if (['/auth/login', '/auth/register', '/auth/password'].includes(req.path))
+    return ['login', 'login-ip'];
   if (req.path === '/auth/refresh') return ['refresh'];
   return [];
 }

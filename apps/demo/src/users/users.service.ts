@@ -32,8 +32,10 @@ export class UsersService {
     try {
       await this.dataSource.getRepository(UserEntity).insert(user);
     } catch (error) {
-      const code = (error as QueryFailedError & { driverError?: { code?: string } }).driverError?.code;
-      if (error instanceof QueryFailedError && code === UNIQUE_VIOLATION) throw new SessionAuthError('EMAIL_TAKEN');
+      const code = (error as QueryFailedError & { driverError?: { code?: string } }).driverError
+        ?.code;
+      if (error instanceof QueryFailedError && code === UNIQUE_VIOLATION)
+        throw new SessionAuthError('EMAIL_TAKEN');
       throw error;
     }
     return toView(user);
@@ -41,20 +43,29 @@ export class UsersService {
 
   /** The user for these credentials, or INVALID_CREDENTIALS (one bcrypt compare either way). */
   async authenticate(email: string, password: string): Promise<UserView> {
-    const user = await this.dataSource.getRepository(UserEntity).findOne({ where: { email: email.toLowerCase() } });
+    const user = await this.dataSource
+      .getRepository(UserEntity)
+      .findOne({ where: { email: email.toLowerCase() } });
     const valid = await this.sessions.verifyPassword(password, user?.passwordHash);
     if (!user || !valid) throw new SessionAuthError('INVALID_CREDENTIALS');
     return toView(user);
   }
 
   /** Replaces the password after checking the current one (INVALID_CREDENTIALS if wrong). */
-  async changePassword(userId: string, currentPassword: string, newPassword: string): Promise<void> {
+  async changePassword(
+    userId: string,
+    currentPassword: string,
+    newPassword: string,
+  ): Promise<void> {
     const repository = this.dataSource.getRepository(UserEntity);
     const user = await repository.findOne({ where: { id: userId } });
     if (!user || !(await this.sessions.verifyPassword(currentPassword, user.passwordHash))) {
       throw new SessionAuthError('INVALID_CREDENTIALS');
     }
-    await repository.update({ id: userId }, { passwordHash: await this.sessions.hashPassword(newPassword) });
+    await repository.update(
+      { id: userId },
+      { passwordHash: await this.sessions.hashPassword(newPassword) },
+    );
   }
 
   async delete(userId: string): Promise<void> {

@@ -124,6 +124,10 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
     return result && { count: Number(result[0]), ttlMs: Number(result[1]) };
   }
 
+  dropLocalCopies(): void {
+    if (this.near.isEnabled) this.near.enable(); // enabling again empties it and bumps the generation
+  }
+
   async ping(): Promise<boolean> {
     return (await this.run(() => this.client.ping())) !== undefined;
   }

@@ -21,6 +21,8 @@ export interface SessionCache {
   increment(key: string, ttlMs: number): Promise<{ count: number; ttlMs: number } | undefined>;
   /** Round trip to the store; `false` when it does not answer. */
   ping(): Promise<boolean>;
+  /** Forgets any in-process copies of shared entries (after a gap in invalidation messages). */
+  dropLocalCopies?(): void;
 }
 
 /** Injection token of the SessionCache port. */

@@ -86,7 +86,8 @@ function isDatabaseUnavailable(error: unknown): boolean {
   )
     return true;
   const message = typeof e?.message === 'string' ? e.message : '';
-  return /Connection terminated|timeout exceeded when trying to connect|Connection refused/i.test(
+  // pg's own wording: a dropped connection, a pool that cannot connect, a query past query_timeout.
+  return /Connection terminated|timeout exceeded when trying to connect|Connection refused|Query read timeout/i.test(
     message,
   );
 }

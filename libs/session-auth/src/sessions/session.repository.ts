@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { RefreshTokenEntity } from './refresh-token.entity.js';
+import { announceRevoked } from './revocation-feed.js';
 import type { SessionContext } from './session-context.js';
 import { type RevokeReason, SessionEntity } from './session.entity.js';
 
@@ -81,7 +82,7 @@ export class SessionRepository {
     if (scope.kind === 'all-but')
       query.andWhere('id <> :sessionId', { sessionId: scope.sessionId });
     const result = await query.returning('id, user_id').execute();
-    return toRevoked(result.raw);
+    return this.announced(m ?? this.dataSource.manager, toRevoked(result.raw));
   }
 
   /** Revokes the given sessions (any user) with one reason; used by the cleanup job. */
@@ -98,7 +99,15 @@ export class SessionRepository {
       .where('id IN (:...ids) AND revoked_at IS NULL', { ids })
       .returning('id, user_id')
       .execute();
-    return toRevoked(result.raw);
+    return this.announced(m, toRevoked(result.raw));
+  }
+
+  private async announced(m: EntityManager, revoked: RevokedSession[]): Promise<RevokedSession[]> {
+    await announceRevoked(
+      m,
+      revoked.map((s) => s.id),
+    );
+    return revoked;
   }
 
   /** Live sessions of a user, most recently active first. */

@@ -30,7 +30,10 @@ export class RegisterDto {
   @MaxLength(254)
   email: string;
 
-  @ApiProperty({ description: '8 characters to 72 bytes (UTF-8)', example: 'correct horse battery staple' })
+  @ApiProperty({
+    description: '8 characters to 72 bytes (UTF-8)',
+    example: 'correct horse battery staple',
+  })
   @IsString()
   @Length(8, 200, { message: 'password must be at least 8 characters' })
   @MaxBytes(MAX_PASSWORD_BYTES, { message: `password must be at most ${MAX_PASSWORD_BYTES} bytes` })

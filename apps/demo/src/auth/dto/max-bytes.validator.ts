@@ -9,7 +9,8 @@ export function MaxBytes(max: number, options?: ValidationOptions): PropertyDeco
       propertyName: propertyName as string,
       options,
       validator: {
-        validate: (value: unknown) => typeof value === 'string' && Buffer.byteLength(value, 'utf8') <= max,
+        validate: (value: unknown) =>
+          typeof value === 'string' && Buffer.byteLength(value, 'utf8') <= max,
       },
     });
 }

@@ -1,0 +1,109 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { SessionCache } from '../cache/session-cache.interface.js';
+import { SessionStateService } from './session-state.service.js';
+
+/** PostgreSQL NOTIFY channel that carries the ids of revoked sessions. */
+export const REVOCATION_CHANNEL = 'session_auth_revoked';
+/** NOTIFY payloads are limited to 8000 bytes: 36-character ids, comma-separated, 150 at a time. */
+const IDS_PER_NOTIFY = 150;
+const RECONNECT_MS = 1000;
+
+interface ListeningClient {
+  query(sql: string): Promise<unknown>;
+  on(
+    event: 'notification',
+    listener: (message: { channel: string; payload?: string }) => void,
+  ): void;
+  on(event: 'error' | 'end', listener: (error?: Error) => void): void;
+  release(destroy?: boolean): void;
+}
+
+/** Announces revoked sessions on PostgreSQL; delivered on commit when `m` is inside a transaction. */
+export async function announceRevoked(m: EntityManager, sessionIds: string[]): Promise<void> {
+  for (let i = 0; i < sessionIds.length; i += IDS_PER_NOTIFY) {
+    const payload = sessionIds.slice(i, i + IDS_PER_NOTIFY).join(',');
+    await m.query('SELECT pg_notify($1, $2)', [REVOCATION_CHANNEL, payload]);
+  }
+}
+
+/**
+ * The second path of a revocation, through PostgreSQL instead of Redis. An instance that cannot
+ * reach Redis still commits revocations to PostgreSQL, but cannot overwrite the cached "active"
+ * entries that other instances keep reading. Every instance LISTENs here and, for each revoked
+ * id, marks it revoked in its own cache (Redis and the in-process copy): whoever can reach Redis
+ * relays it. Only used with Redis (the in-process cache of one instance is updated directly).
+ */
+@Injectable()
+export class RevocationFeed implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('SessionAuthRevocations');
+  private client?: ListeningClient;
+  private stopped = false;
+  private retry?: NodeJS.Timeout;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(SessionCache) private readonly cache: SessionCache,
+    private readonly state: SessionStateService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.cache.kind === 'redis') void this.listen();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    this.client?.release(true);
+    this.client = undefined;
+  }
+
+  private async listen(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const pool = (
+        this.dataSource.driver as unknown as { master: { connect(): Promise<ListeningClient> } }
+      ).master;
+      const client = await pool.connect();
+      client.on('notification', (message) => {
+        if (message.channel === REVOCATION_CHANNEL && message.payload)
+          void this.relay(message.payload);
+      });
+      const lost = () => {
+        if (this.client !== client) return;
+        this.client = undefined;
+        client.release(true);
+        this.scheduleRetry();
+      };
+      client.on('error', lost);
+      client.on('end', lost);
+      await client.query(`LISTEN ${REVOCATION_CHANNEL}`);
+      this.client = client;
+      // Notifications sent while nobody listened are lost: drop every in-process copy once.
+      this.cache.dropLocalCopies?.();
+    } catch (error) {
+      this.logger.warn(`cannot listen for revocations (${(error as Error).message}); retrying`);
+      this.scheduleRetry();
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.stopped) return;
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => void this.listen(), RECONNECT_MS);
+    this.retry.unref();
+  }
+
+  private async relay(payload: string): Promise<void> {
+    const ids = payload.split(',').filter(Boolean);
+    // The user id does not matter for a revoked entry: the guard refuses it whatever the owner.
+    await this.state.markRevoked(ids.map((id) => ({ id, userId: '' })));
+  }
+}
