@@ -86,8 +86,8 @@ it('after kill -9 of the lock holder, another instance completes cleanup once th
         expect(rows).toHaveLength(1);
         return rows[0].application_name;
       },
-      // The run's query gives up after the pool's query_timeout (5 s): find it well before that.
-      { timeoutMs: 3000, intervalMs: 50 },
+      // The run's query gives up after the pool's query_timeout (5 s): find it before that.
+      { timeoutMs: 4500, intervalMs: 50 },
     );
     killed = demos[Number(holder.slice(NAME.length + 1))];
     const prefix = killed.env.REDIS_KEY_PREFIX;

@@ -491,13 +491,15 @@ class ScenarioRun {
         }
       }
 
-      // The session is revoked exactly when one request was acknowledged as revoking it, for
-      // that request's reason.
+      // The session is revoked exactly when a request was acknowledged as revoking it, for one
+      // of those requests' reasons. Only one terminate or reuse can win; a logout is idempotent
+      // (one racing another revocation of its own session also answers 204).
       const acks = this.log.filter((e) => acknowledgesRevocation(e, sessionId));
+      const exclusive = acks.filter((e) => e.kind !== 'logout');
       const row = sessions.get(sessionId);
-      if (acks.length > 1) {
+      if (exclusive.length > 1) {
         this.violations.push(
-          `session ${sessionId}: revoked by ${acks.length} requests: ${acks.map(describe).join(', ')}`,
+          `session ${sessionId}: revoked by ${exclusive.length} requests: ${exclusive.map(describe).join(', ')}`,
         );
       }
       if (!row?.revoked_at && acks.length > 0) {
@@ -510,9 +512,13 @@ class ScenarioRun {
           `session ${sessionId}: revoked (${row.revoke_reason}) though no request did it`,
         );
       }
-      if (row?.revoked_at && acks.length === 1 && row.revoke_reason !== reasonOf(acks[0])) {
+      if (
+        row?.revoked_at &&
+        acks.length > 0 &&
+        !acks.some((ack) => row.revoke_reason === reasonOf(ack))
+      ) {
         this.violations.push(
-          `session ${sessionId}: revoke_reason ${row.revoke_reason} but ${describe(acks[0])} revoked it`,
+          `session ${sessionId}: revoke_reason ${row.revoke_reason} but ${acks.map(describe).join(', ')} revoked it`,
         );
       }
     }

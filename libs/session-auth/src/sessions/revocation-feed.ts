@@ -1,9 +1,9 @@
 import {
+  type BeforeApplicationShutdown,
   Inject,
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -42,7 +42,7 @@ export async function announceRevoked(m: EntityManager, sessionIds: string[]): P
  * relays it. Only used with Redis (the in-process cache of one instance is updated directly).
  */
 @Injectable()
-export class RevocationFeed implements OnApplicationBootstrap, OnApplicationShutdown {
+export class RevocationFeed implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('SessionAuthRevocations');
   private client?: ListeningClient;
   private stopped = false;
@@ -58,7 +58,8 @@ export class RevocationFeed implements OnApplicationBootstrap, OnApplicationShut
     if (this.cache.kind === 'redis') void this.listen();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before TypeORM closes its pool, which would otherwise wait for this client forever. */
+  beforeApplicationShutdown(): void {
     this.stopped = true;
     clearTimeout(this.retry);
     this.client?.release(true);
