@@ -220,7 +220,7 @@ async function main() {
   };
   const write = args.write ?? !partial;
   if (write && !interrupted) {
-    writeDocs(partial ? mergeWithPrevious(document) : document);
+    await writeDocs(partial ? mergeWithPrevious(document) : document);
     console.log(`\nwrote ${DOCS_MD} and docs/benchmarks.json`);
   } else if (!interrupted) {
     console.log(`\n(partial run: docs/ left as they were; add --write to merge these results in)`);

@@ -117,9 +117,20 @@ export function mergeWithPrevious(document) {
   return { ...document, runs, scenarios };
 }
 
-export function writeDocs(document) {
+export async function writeDocs(document) {
   writeFileSync(DOCS_JSON, `${JSON.stringify(document, null, 2)}\n`);
-  writeFileSync(DOCS_MD, renderMarkdown(document));
+  writeFileSync(DOCS_MD, await prettierMarkdown(renderMarkdown(document)));
+}
+
+/** The repository's Prettier style (CI runs `prettier --check .`), if Prettier is installed. */
+async function prettierMarkdown(text) {
+  try {
+    const prettier = await import('prettier');
+    const options = (await prettier.resolveConfig(DOCS_MD)) ?? {};
+    return await prettier.format(text, { ...options, filepath: DOCS_MD });
+  } catch {
+    return text;
+  }
 }
 
 export function renderMarkdown(document) {

@@ -184,8 +184,8 @@ async function measure(ctx, settings, log, r, instances) {
         'total time',
         cleanup
           ? round(seconds, 1)
-          : `> ${round(seconds, 1)} (stopped; about ${Math.round(settings.cleanupRows / rowsPerSecond)} for all at this rate)`,
-        's',
+          : `> ${round(seconds, 1)} s (stopped; about ${Math.round(settings.cleanupRows / rowsPerSecond)} s for all at this rate)`,
+        cleanup ? 's' : '',
         '<= 60 s',
         cleanup ? atMost(seconds, 60) : false,
       ),

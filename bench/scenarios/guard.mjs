@@ -197,7 +197,15 @@ async function measure(ctx, settings, a, b) {
       row('trials refused / run', `${refused.length} / ${trials.length}`),
     ],
     problems: revocationProblems,
-    notes: [`Refusals seen on B: ${JSON.stringify(codes)}.`],
+    notes: [
+      `Refusals seen on B: ${JSON.stringify(codes)}.`,
+      ...(staleAccepts > 0
+        ? [
+            `${staleAccepts} requests sent to B after A had answered 204 were still accepted (in ${staleTrials.length} of ` +
+              `${trials.length} trials): B kept serving the terminated session for a while after the revocation was acknowledged.`,
+          ]
+        : []),
+    ],
     raw: { afterSent, afterAck, deleteMs, trials },
   };
   return [guardResult, revocationResult];

@@ -144,8 +144,7 @@ async function measure(ctx, settings, log, demo, cleanups) {
       row('sockets connected', `${connection.connected} / ${sessions.length}`),
       row(
         'connect time (rate)',
-        `${round(connection.ms / 1000, 1)} (${Math.round(connection.connected / (connection.ms / 1000))}/s)`,
-        's',
+        `${round(connection.ms / 1000, 1)} s (${Math.round(connection.connected / (connection.ms / 1000))}/s)`,
       ),
       row(
         'demo RSS before / after',

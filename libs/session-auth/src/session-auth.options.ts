@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import type { Cluster, Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { checkKeyPair } from './tokens/jwt-keys.js';
@@ -37,6 +38,8 @@ export interface SessionAuthOptions {
   maxSessionsPerUser?: number;
   /** bcrypt cost. Default `12`. */
   bcryptRounds?: number;
+  /** bcrypt hashes and compares running at once (the rest queue). Default: the number of cores. */
+  passwordConcurrency?: number;
   /** Redis: a URL, or an ioredis client / Cluster you own (never closed by the library). Default: in-process cache. */
   redis?: string | Redis | Cluster;
   /** Prefix of every Redis key. Default `'session-auth:'`. */
@@ -89,6 +92,7 @@ export interface ResolvedSessionAuthOptions {
   bindUserAgent: boolean;
   maxSessionsPerUser?: number;
   bcryptRounds: number;
+  passwordConcurrency: number;
   redis?: string | Redis | Cluster;
   redisKeyPrefix: string;
   refreshTransport: RefreshTransport;
@@ -214,6 +218,12 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
       o.metrics === false ? false : o.metrics === true || o.metrics === undefined ? {} : o.metrics,
     reuseGraceSeconds: integerInRange('reuseGraceSeconds', o.reuseGraceSeconds, 0, 300),
     bcryptRounds: integerInRange('bcryptRounds', o.bcryptRounds, 4, 31),
+    passwordConcurrency: integerInRange(
+      'passwordConcurrency',
+      o.passwordConcurrency ?? availableParallelism(),
+      1,
+      1024,
+    ),
     touchDebounceSeconds: integerInRange('touchDebounceSeconds', o.touchDebounceSeconds, 0, 86_400),
   };
 }

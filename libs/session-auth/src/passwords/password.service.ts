@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import bcrypt from 'bcrypt';
+import { ConcurrencyLimit } from './concurrency-limit.js';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
@@ -11,10 +12,17 @@ export const MAX_PASSWORD_BYTES = 72;
 @Injectable()
 export class PasswordService implements OnModuleInit {
   private dummyHash?: Promise<string>;
+  /**
+   * bcrypt runs on libuv's pool (4 threads by default): on a 2-core machine four hashes at once
+   * would starve the event loop, and with it every other route. At most one per core, by default.
+   */
+  private readonly limit: ConcurrencyLimit;
 
   constructor(
     @Inject(SESSION_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedSessionAuthOptions,
-  ) {}
+  ) {
+    this.limit = new ConcurrencyLimit(options.passwordConcurrency);
+  }
 
   /** Made at start-up, so the first unknown-email login costs one compare like every other. */
   onModuleInit(): void {
@@ -24,7 +32,7 @@ export class PasswordService implements OnModuleInit {
   /** Hashes at the configured cost (default 12). Throws VALIDATION_FAILED over 72 bytes. */
   async hash(plain: string): Promise<string> {
     assertPasswordLength(plain);
-    return bcrypt.hash(plain, this.options.bcryptRounds);
+    return this.limit.run(() => bcrypt.hash(plain, this.options.bcryptRounds));
   }
 
   /**
@@ -34,10 +42,11 @@ export class PasswordService implements OnModuleInit {
   async verify(plain: string, hash: string | null | undefined): Promise<boolean> {
     assertPasswordLength(plain);
     if (!hash) {
-      await bcrypt.compare(plain, await this.getDummyHash());
+      const dummy = await this.getDummyHash();
+      await this.limit.run(() => bcrypt.compare(plain, dummy));
       return false;
     }
-    return bcrypt.compare(plain, hash);
+    return this.limit.run(() => bcrypt.compare(plain, hash));
   }
 
   private getDummyHash(): Promise<string> {

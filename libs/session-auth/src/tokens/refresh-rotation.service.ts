@@ -13,6 +13,7 @@ import { SessionEntity } from '../sessions/session.entity.js';
 import { SessionNotifier } from '../sessions/session-notifier.js';
 import { type RevokedSession, SessionRepository } from '../sessions/session.repository.js';
 import { SessionStateService } from '../sessions/session-state.service.js';
+import { rotateInOneStatement } from './rotate-statement.js';
 import {
   generateRefreshToken,
   hashRefreshToken,
@@ -56,9 +57,14 @@ export class RefreshRotationService {
     if (raw === undefined || raw === null || raw === '')
       throw new SessionAuthError('REFRESH_TOKEN_MISSING');
     if (!looksLikeRefreshToken(raw)) throw new SessionAuthError('REFRESH_TOKEN_INVALID');
-    const outcome = await this.repository.dataSource.transaction((m) =>
-      this.decide(m, raw, context),
-    );
+    // Device binding needs the stored device compared first: always the careful path then.
+    const bound = this.options.bindDevice || this.options.bindUserAgent;
+    const fast = bound
+      ? undefined
+      : await rotateInOneStatement(this.repository.dataSource, raw, context, this.options.idleTtl);
+    const outcome: Outcome = fast
+      ? { kind: 'rotated', ...fast }
+      : await this.repository.dataSource.transaction((m) => this.decide(m, raw, context));
     switch (outcome.kind) {
       case 'rotated':
         this.metrics.rotations.inc();
