@@ -1,3 +1,4 @@
+import type { SessionEndReason } from '../../../../libs/session-auth/src/gateway/session-socket-events.js';
 import { ApiError, type IssuedAccess, request, toIssuedAccess } from './api.js';
 
 /**
@@ -16,14 +17,7 @@ import { ApiError, type IssuedAccess, request, toIssuedAccess } from './api.js';
 
 /** Why the page no longer has a session (the socket's reasons plus what the page itself learns). */
 export type EndReason =
-  | 'LOGOUT'
-  | 'TERMINATED'
-  | 'TERMINATED_OTHERS'
-  | 'TERMINATED_ALL'
-  | 'REUSE_DETECTED'
-  | 'EXPIRED'
-  | 'SESSION_LIMIT'
-  | 'PASSWORD_CHANGED'
+  | SessionEndReason
   /** Another tab of this browser signed out. */
   | 'OTHER_TAB_LOGOUT'
   /** The server refused the session without saying why (e.g. ended while this page was offline). */

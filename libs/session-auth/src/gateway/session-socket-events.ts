@@ -2,6 +2,7 @@
  * The socket contract of the `/sessions` namespace, as types only: browser code and any app can
  * import this file (`import type`) to type a socket.io client without retyping payloads.
  */
+import type { RevokeReason } from '../sessions/revoke-reason.js';
 import type { SessionView } from '../sessions/session-view.type.js';
 
 export type { SessionView };
@@ -10,15 +11,7 @@ export type { SessionView };
 export const SESSIONS_NAMESPACE = '/sessions';
 
 /** Why a session ended, as sent in SESSION_TERMINATED. */
-export type SessionEndReason =
-  | 'LOGOUT'
-  | 'TERMINATED'
-  | 'TERMINATED_OTHERS'
-  | 'TERMINATED_ALL'
-  | 'REUSE_DETECTED'
-  | 'EXPIRED'
-  | 'SESSION_LIMIT'
-  | 'PASSWORD_CHANGED';
+export type SessionEndReason = RevokeReason;
 
 /** Server-to-client events (a `socket.io` `ServerToClientEvents` map). */
 export interface SessionServerToClientEvents {

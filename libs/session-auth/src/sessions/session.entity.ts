@@ -1,15 +1,7 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { RevokeReason } from './revoke-reason.js';
 
-/** Why a session ended. */
-export type RevokeReason =
-  | 'LOGOUT'
-  | 'TERMINATED'
-  | 'TERMINATED_OTHERS'
-  | 'TERMINATED_ALL'
-  | 'REUSE_DETECTED'
-  | 'EXPIRED'
-  | 'SESSION_LIMIT'
-  | 'PASSWORD_CHANGED';
+export type { RevokeReason };
 
 /** One signed-in device. The row is the truth; Redis only caches whether it is still active. */
 @Entity({ name: 'sessions' })
