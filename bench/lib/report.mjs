@@ -143,11 +143,26 @@ export function renderMarkdown(document) {
     'machine over loopback: the demo instances, PostgreSQL, Redis and the load generators share the',
     'same cores, so treat ratios measured in one run as the result and absolute numbers as indicative.',
     '',
-    '## Run',
-    '',
-    describeRun(latest),
-    '',
   ];
+  const runIds = Object.keys(document.runs).sort((a, b) =>
+    document.runs[b].machine.date.localeCompare(document.runs[a].machine.date),
+  );
+  if (runIds.length === 1) {
+    out.push('## Run', '', describeRun(latest), '');
+  } else {
+    // A partial run merged into an earlier one: say which numbers come from which run.
+    out.push('## Runs', '');
+    for (const id of runIds) {
+      const run = document.runs[id];
+      const scenarios = document.scenarios.filter((sc) => sc.runId === id).map((sc) => sc.number);
+      out.push(
+        `### ${run.machine.date} (scenarios ${scenarios.join(', ')})`,
+        '',
+        describeRun(run),
+        '',
+      );
+    }
+  }
   const met = document.scenarios.flatMap((s) => s.rows ?? []).filter((r) => r.met !== undefined);
   if (met.length > 0) {
     const missed = met.filter((r) => r.met === false).length;

@@ -50,6 +50,8 @@ export class SessionGateway
   @WebSocketServer() private readonly server!: SessionNamespace;
   private readonly logger = new Logger('SessionGateway');
   private sweep?: NodeJS.Timeout;
+  private readonly listsDue = new Set<string>();
+  private listsTimer?: NodeJS.Immediate;
 
   constructor(
     private readonly sessions: SessionService,
@@ -90,13 +92,13 @@ export class SessionGateway
   }
 
   @OnEvent(SessionEvents.CREATED)
-  async onCreated(event: SessionCreatedEvent): Promise<void> {
+  onCreated(event: SessionCreatedEvent): void {
     this.server.to(userRoom(event.userId)).emit('SESSION_NEW', { session: event.session });
-    await this.sendSessionList(event.userId);
+    this.queueSessionList(event.userId);
   }
 
   @OnEvent(SessionEvents.TERMINATED)
-  async onTerminated(event: SessionTerminatedEvent): Promise<void> {
+  onTerminated(event: SessionTerminatedEvent): void {
     for (const sessionId of event.sessionIds) {
       this.server
         .to(sessionRoom(sessionId))
@@ -104,7 +106,7 @@ export class SessionGateway
       // Reaches the session's sockets on every instance through the adapter.
       this.server.in(sessionRoom(sessionId)).disconnectSockets(true);
     }
-    await this.sendSessionList(event.userId);
+    this.queueSessionList(event.userId);
   }
 
   @OnEvent(SessionEvents.REUSE_DETECTED)
@@ -114,17 +116,31 @@ export class SessionGateway
       .emit('SESSION_REUSE_DETECTED', { sessionId: event.sessionId });
   }
 
+  /**
+   * Session lists go out on the next tick, one query for every user changed meanwhile: a cleanup
+   * batch that ends a thousand users' sessions makes one query, not a thousand.
+   */
+  private queueSessionList(userId: string): void {
+    this.listsDue.add(userId);
+    this.listsTimer ??= setImmediate(() => void this.sendSessionLists());
+  }
+
   /** One SESSIONS_UPDATED per live session, so each device sees itself as `current`. */
-  private async sendSessionList(userId: string): Promise<void> {
+  private async sendSessionLists(): Promise<void> {
+    const userIds = [...this.listsDue];
+    this.listsDue.clear();
+    this.listsTimer = undefined;
     try {
-      const sessions = await this.sessions.getActiveSessions(userId);
-      for (const { id } of sessions) {
-        this.server.to(sessionRoom(id)).emit('SESSIONS_UPDATED', {
-          sessions: sessions.map((s) => ({ ...s, current: s.id === id })),
-        });
+      const byUser = await this.sessions.getActiveSessionsOfUsers(userIds);
+      for (const sessions of byUser.values()) {
+        for (const { id } of sessions) {
+          this.server.to(sessionRoom(id)).emit('SESSIONS_UPDATED', {
+            sessions: sessions.map((s) => ({ ...s, current: s.id === id })),
+          });
+        }
       }
     } catch (error) {
-      this.logger.warn(`could not send the session list: ${(error as Error).message}`);
+      this.logger.warn(`could not send session lists: ${(error as Error).message}`);
     }
   }
 

@@ -10,3 +10,13 @@ export type RevokeReason =
   | 'EXPIRED'
   | 'SESSION_LIMIT'
   | 'PASSWORD_CHANGED';
+
+/**
+ * A session ended for expiry needs no cache update and no announcement: every cached state carries
+ * the expiry it was read with, which can only be earlier than the stored one (a refresh that
+ * extends it drops the cached copy), so every instance refuses the session already. This keeps the
+ * cleanup of a million expired sessions from writing a million cache entries.
+ */
+export function endedByExpiry(reason: RevokeReason): boolean {
+  return reason === 'EXPIRED';
+}

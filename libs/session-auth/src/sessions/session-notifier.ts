@@ -3,7 +3,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { SessionEvents, type SessionTerminatedEvent } from '../events/session-events.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
 import type { RevokedSession } from './session.repository.js';
-import type { RevokeReason } from './session.entity.js';
+import { endedByExpiry, type RevokeReason } from './revoke-reason.js';
 import { SessionStateService } from './session-state.service.js';
 
 /**
@@ -21,7 +21,7 @@ export class SessionNotifier {
 
   async revoked(sessions: RevokedSession[], reason: RevokeReason): Promise<void> {
     if (sessions.length === 0) return;
-    await this.state.markRevoked(sessions);
+    if (!endedByExpiry(reason)) await this.state.markRevoked(sessions);
     this.metrics.terminations.inc({ reason }, sessions.length);
     const byUser = new Map<string, string[]>();
     for (const { id, userId } of sessions) byUser.set(userId, [...(byUser.get(userId) ?? []), id]);

@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { RefreshTokenEntity } from './refresh-token.entity.js';
 import { announceRevoked } from './revocation-feed.js';
+import { endedByExpiry } from './revoke-reason.js';
 import type { SessionContext } from './session-context.js';
 import { type RevokeReason, SessionEntity } from './session.entity.js';
 
@@ -99,7 +100,8 @@ export class SessionRepository {
       .where('id IN (:...ids) AND revoked_at IS NULL', { ids })
       .returning('id, user_id')
       .execute();
-    return this.announced(m, toRevoked(result.raw));
+    const revoked = toRevoked(result.raw);
+    return endedByExpiry(reason) ? revoked : this.announced(m, revoked);
   }
 
   private async announced(m: EntityManager, revoked: RevokedSession[]): Promise<RevokedSession[]> {
@@ -112,10 +114,15 @@ export class SessionRepository {
 
   /** Live sessions of a user, most recently active first. */
   findLive(userId: string): Promise<SessionEntity[]> {
+    return this.findLiveOfUsers([userId]);
+  }
+
+  /** Live sessions of several users (one query), most recently active first. */
+  findLiveOfUsers(userIds: string[]): Promise<SessionEntity[]> {
     return this.dataSource
       .getRepository(SessionEntity)
       .createQueryBuilder('s')
-      .where('s.user_id = :userId AND s.revoked_at IS NULL', { userId })
+      .where('s.user_id IN (:...userIds) AND s.revoked_at IS NULL', { userIds })
       .andWhere('s.idle_expires_at > now() AND s.absolute_expires_at > now()')
       .orderBy('s.last_active_at', 'DESC')
       .addOrderBy('s.created_at', 'DESC')

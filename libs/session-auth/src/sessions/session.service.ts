@@ -122,6 +122,17 @@ export class SessionService {
     return sessions.map((s) => toSessionView(s, currentSessionId));
   }
 
+  /** Live sessions of several users at once (for fan-out after a batch of changes), by user id. */
+  async getActiveSessionsOfUsers(userIds: string[]): Promise<Map<string, SessionView[]>> {
+    const byUser = new Map<string, SessionView[]>(userIds.map((id) => [id, []]));
+    for (let i = 0; i < userIds.length; i += 1000) {
+      for (const session of await this.repository.findLiveOfUsers(userIds.slice(i, i + 1000))) {
+        byUser.get(session.userId)?.push(toSessionView(session));
+      }
+    }
+    return byUser;
+  }
+
   /** Ends one of the user's sessions; SESSION_NOT_FOUND if it is not theirs or already ended. */
   async terminateSession(
     sessionId: string,
