@@ -112,6 +112,23 @@ export class SessionRepository {
     return revoked;
   }
 
+  /**
+   * Ends up to `limit` sessions past their idle or absolute lifetime, in one statement. SKIP
+   * LOCKED: a session being refreshed right now is left for the next batch or run.
+   */
+  async endExpired(limit: number): Promise<RevokedSession[]> {
+    const result = (await this.dataSource.query(
+      `UPDATE sessions SET revoked_at = now(), revoke_reason = 'EXPIRED'
+        WHERE id IN (SELECT id FROM sessions WHERE revoked_at IS NULL
+                        AND (idle_expires_at <= now() OR absolute_expires_at <= now())
+                      LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING id, user_id`,
+      [limit],
+    )) as [unknown, number];
+    // TypeORM hands back UPDATE ... RETURNING rows as [rows, count].
+    return toRevoked(result[0]);
+  }
+
   /** Live sessions of a user, most recently active first. */
   findLive(userId: string): Promise<SessionEntity[]> {
     return this.findLiveOfUsers([userId]);
