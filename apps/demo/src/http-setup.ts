@@ -41,6 +41,8 @@ export function configureHttp(
   // Only a proxy we run may say who the client is: otherwise anyone could pick their IP (and
   // with it their rate-limit bucket) through X-Forwarded-For. docker-compose sets TRUST_PROXY.
   app.set('trust proxy', trustProxy);
+  // JSON API answers are not cached by validators: no ETag (Express hashes every body for one).
+  app.set('etag', false);
   // No upgrade-insecure-requests: on plain http (a LAN address in development) it would break every
   // request; where TLS terminates in front of the app, the proxy owns that policy.
   app.use((req: Request, res: Response, next: NextFunction) => {
