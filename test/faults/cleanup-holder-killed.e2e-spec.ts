@@ -3,6 +3,7 @@ import { startDemoChild, type DemoChild } from '../support/demo-child.js';
 import { cleanupRuns, type CleanupRunLine } from '../support/demo-logs.js';
 import { testEnv } from '../support/env.js';
 import { withRedis } from '../support/global-setup.js';
+import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
 import { eventually } from '../support/timing.js';
 
 // `kill -9` of the instance holding the cleanup lock: its Redis lock is not released, so the other
@@ -21,11 +22,15 @@ const LOCK_TTL_S = 3;
 const NAME = 'cleanup-kill';
 
 let demos: DemoChild[] = [];
+// A database of its own: rows other test files leave in the run's database (expired sessions for
+// the cleanup to end, open transactions) must not decide when the instances' runs block.
+let database: ScratchDatabase;
 
 beforeAll(async () => {
+  database = await createScratchDatabase('cleanup_kill');
   const started = await Promise.allSettled(
     Array.from({ length: INSTANCES }, (_, i) => {
-      const url = new URL(testEnv().databaseUrl);
+      const url = new URL(database.url);
       url.searchParams.set('application_name', `${NAME}-${i}`);
       return startDemoChild({
         name: NAME,
@@ -44,6 +49,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(demos.map((demo) => demo.stop()));
+  await database?.drop();
 });
 
 function allRuns(): (CleanupRunLine & { demo: DemoChild })[] {
@@ -60,7 +66,7 @@ it('after kill -9 of the lock holder, another instance completes cleanup once th
   });
   for (const run of allRuns()) expect(demos.map((d) => d.pid)).toContain(run.pid);
 
-  const blocker = new pg.Client({ connectionString: testEnv().databaseUrl });
+  const blocker = new pg.Client({ connectionString: database.url });
   await blocker.connect();
   let killed: DemoChild | undefined;
   let killedAt = 0;
