@@ -1,5 +1,7 @@
-// Runs before `npm test` (pretest): fails fast, with a hint, when PostgreSQL or Redis is not there,
-// instead of letting every e2e suite time out one after the other.
+// Runs before `npm test` (pretest): fails fast, with a hint, when PostgreSQL, Redis, redis-server
+// or Chromium is not there, instead of letting every e2e suite time out one after the other.
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { URL } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -7,6 +9,26 @@ import pg from 'pg';
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TIMEOUT_MS = 3000;
+// The browser suites drive Debian's Chromium (no browser download); the outage suites start their
+// own redis-server.
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+function missingTools() {
+  const missing = [];
+  try {
+    accessSync(CHROMIUM_PATH, constants.X_OK);
+  } catch {
+    missing.push(
+      `Chromium at ${CHROMIUM_PATH}: install it with  apt-get install chromium  (or set CHROMIUM_PATH)`,
+    );
+  }
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+  } catch {
+    missing.push('redis-server on the PATH: install it with  apt-get install redis-server');
+  }
+  return missing;
+}
 
 /** Resolves to null when the service answers, or to the error message when it does not. */
 async function checkPostgres() {
@@ -71,6 +93,12 @@ if (missing.length > 0) {
   for (const line of missing) console.error(`  - ${line}`);
   console.error('Start them with:  docker compose up -d postgres redis');
   console.error('(or point DATABASE_URL / REDIS_URL at running servers)');
+  process.exit(1);
+}
+const tools = missingTools();
+if (tools.length > 0) {
+  console.error('The e2e tests need these programs:');
+  for (const line of tools) console.error(`  - ${line}`);
   process.exit(1);
 }
 console.log(`Services OK: PostgreSQL at ${redact(DATABASE_URL)}, Redis at ${redact(REDIS_URL)}`);
