@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { startDemoChild, type DemoChild } from '../support/demo-child.js';
+import { type DemoProcess, startDemo } from '../support/demo-process.js';
 import { cleanupRuns, type CleanupRunLine } from '../support/demo-logs.js';
 import { testEnv } from '../support/env.js';
 import { withRedis } from '../support/global-setup.js';
@@ -21,7 +21,7 @@ const INSTANCES = 3;
 const LOCK_TTL_S = 3;
 const NAME = 'cleanup-kill';
 
-let demos: DemoChild[] = [];
+let demos: DemoProcess[] = [];
 // A database of its own: rows other test files leave in the run's database (expired sessions for
 // the cleanup to end, open transactions) must not decide when the instances' runs block.
 let database: ScratchDatabase;
@@ -32,7 +32,7 @@ beforeAll(async () => {
     Array.from({ length: INSTANCES }, (_, i) => {
       const url = new URL(database.url);
       url.searchParams.set('application_name', `${NAME}-${i}`);
-      return startDemoChild({
+      return startDemo({
         name: NAME,
         env: {
           DATABASE_URL: url.toString(),
@@ -52,7 +52,7 @@ afterAll(async () => {
   await database?.drop();
 });
 
-function allRuns(): (CleanupRunLine & { demo: DemoChild })[] {
+function allRuns(): (CleanupRunLine & { demo: DemoProcess })[] {
   return demos
     .flatMap((demo) => cleanupRuns(demo.output()).map((run) => ({ ...run, demo })))
     .sort((x, y) => x.started - y.started);
@@ -68,7 +68,7 @@ it('after kill -9 of the lock holder, another instance completes cleanup once th
 
   const blocker = new pg.Client({ connectionString: database.url });
   await blocker.connect();
-  let killed: DemoChild | undefined;
+  let killed: DemoProcess | undefined;
   let killedAt = 0;
   let lockAtKill: { value: string | null; pttl: number } | undefined;
   try {
@@ -79,6 +79,9 @@ it('after kill -9 of the lock holder, another instance completes cleanup once th
     // The next run blocks on its DELETE on refresh_tokens; its connection names its instance.
     const holder = await eventually(
       async () => {
+        // pg_stat_activity is snapshotted once per transaction, and the blocker sits in one: without
+        // this, a backend the pool opened after the first look would never show up.
+        await blocker.query('SELECT pg_stat_clear_snapshot()');
         const rows = (
           await blocker.query<{ application_name: string }>(
             // Waiting for a lock on refresh_tokens (while being parsed, pg_stat_activity may still

@@ -1,5 +1,5 @@
 import { register, type SignedIn } from '../support/auth.js';
-import { type DemoChild, type DemoExit, startDemoChild } from '../support/demo-child.js';
+import { type DemoExit, type DemoProcess, startDemo } from '../support/demo-process.js';
 import { logLines } from '../support/demo-logs.js';
 import { type KeepAliveResult, KeepAliveClient } from '../support/keepalive-client.js';
 import { closeAllSessionSockets, connectSessionSocket } from '../support/sockets.js';
@@ -26,10 +26,10 @@ const TRAFFIC_CLIENTS = 3;
 /** Time to exit after the drain: closing Nest, sockets, Redis and PostgreSQL connections. */
 const CLOSE_WITHIN_MS = 5000;
 
-let demo: DemoChild;
+let demo: DemoProcess;
 
 beforeAll(async () => {
-  demo = await startDemoChild({ name: 'shutdown', env: { SHUTDOWN_DRAIN_MS: String(DRAIN_MS) } });
+  demo = await startDemo({ name: 'shutdown', env: { SHUTDOWN_DRAIN_MS: String(DRAIN_MS) } });
 });
 
 afterAll(async () => {

@@ -12,7 +12,7 @@ const READY_LINE = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
 const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
 /** Caps the kept output so a chatty instance cannot eat the test runner's memory. */
-const MAX_OUTPUT_CHARS = 200_000;
+const MAX_OUTPUT_CHARS = 400_000;
 
 /** The demo's configuration; a key set to `undefined` is left out of the child's environment. */
 export type DemoEnv = Record<string, string | undefined>;
@@ -27,8 +27,17 @@ export interface DemoOptions {
   env?: DemoEnv;
 }
 
+/** How an instance ended. */
+export interface DemoExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Date.now() when the runner saw the exit. */
+  at: number;
+}
+
 /** A running instance of the built demo app, started as a real child process. */
 export interface DemoProcess {
+  readonly name: string;
   readonly baseUrl: string;
   readonly port: number;
   readonly pid: number;
@@ -38,6 +47,12 @@ export interface DemoProcess {
   output(): string;
   /** SIGTERM, then SIGKILL if it is still running after 5 s. Safe to call twice. */
   stop(): Promise<void>;
+  /** Resolves once the process has exited (for the tests about signals and exit codes). */
+  readonly exited: Promise<DemoExit>;
+  /** The exit, once it happened. */
+  exit(): DemoExit | undefined;
+  /** Sends any signal while it runs (SIGKILL, SIGTERM ...). */
+  signal(signal: NodeJS.Signals): void;
 }
 
 /** The configuration every test instance starts with, before the test's own overrides. */
@@ -89,10 +104,16 @@ export async function startDemo(options: DemoOptions): Promise<DemoProcess> {
   };
   child.stdout!.on('data', append);
   child.stderr!.on('data', append);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let exit: DemoExit | undefined;
+  const exited = new Promise<DemoExit>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exit = { code, signal, at: Date.now() };
+      resolve(exit);
+    }),
+  );
 
   const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (exit) return;
     child.kill('SIGTERM');
     const killTimer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
     await exited;
@@ -107,12 +128,18 @@ export async function startDemo(options: DemoOptions): Promise<DemoProcess> {
     throw error;
   }
   return {
+    name: options.name,
     baseUrl: `http://127.0.0.1:${port}`,
     port,
     pid: child.pid!,
     env,
     output: () => output,
     stop,
+    exited,
+    exit: () => exit,
+    signal: (signal) => {
+      if (!exit) child.kill(signal);
+    },
   };
 }
 
@@ -136,7 +163,7 @@ export async function stopDemos(...demos: (DemoProcess | undefined)[]): Promise<
 function waitForPort(
   child: ChildProcess,
   output: () => string,
-  exited: Promise<void>,
+  exited: Promise<DemoExit>,
 ): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     const fail = (reason: string): void => {
@@ -160,7 +187,7 @@ function waitForPort(
     };
     child.stdout!.on('data', onData);
     child.once('error', (error) => fail(error.message));
-    exited.then(() => fail(`it exited with code ${child.exitCode} (signal ${child.signalCode})`));
+    void exited.then((e) => fail(`it exited with code ${e.code} (signal ${e.signal})`));
   });
 }
 

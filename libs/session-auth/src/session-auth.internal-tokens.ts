@@ -1,5 +1,4 @@
 /** Internal injection tokens; not exported from the package. */
 export const SESSION_AUTH_RESOLVED_OPTIONS = Symbol('SESSION_AUTH_RESOLVED_OPTIONS');
-export const SESSION_AUTH_REDIS = Symbol('SESSION_AUTH_REDIS');
 /** Where the session routes are mounted (the `routePath` extra): the refresh cookie's default Path. */
 export const SESSION_AUTH_ROUTE_PATH = Symbol('SESSION_AUTH_ROUTE_PATH');

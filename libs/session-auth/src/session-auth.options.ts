@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Cluster, Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import { checkKeyPair } from './tokens/jwt-keys.js';
+import { checkKeyPair, type JwtKeyPair } from './tokens/jwt-keys.js';
 import { parseDurationSeconds } from './utils/duration.js';
 
 /** How the refresh token travels between client and server. */
@@ -79,7 +79,8 @@ export interface SessionAuthExtras {
 /** Options after defaults and validation: every duration in seconds. */
 export interface ResolvedSessionAuthOptions {
   jwtSecret?: string;
-  jwtKeys?: { privateKey: string | KeyObject; publicKey: string | KeyObject };
+  /** Parsed and checked against each other and the algorithm at start-up. */
+  jwtKeys?: JwtKeyPair;
   algorithm: 'HS256' | 'RS256' | 'ES256';
   issuer?: string;
   audience?: string;
@@ -166,6 +167,7 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
       `must be HS256, RS256 or ES256 (got ${JSON.stringify(o.algorithm)})`,
     );
   }
+  let jwtKeys: JwtKeyPair | undefined;
   if (o.algorithm === 'HS256') {
     if (o.jwtKeys) {
       throw new SessionAuthOptionsError(
@@ -187,6 +189,7 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
   } else {
     const checked = checkKeyPair(o.algorithm, o.jwtKeys);
     if (typeof checked === 'string') throw new SessionAuthOptionsError('jwtKeys', checked);
+    jwtKeys = checked;
   }
   const absoluteTtl = duration('absoluteTtl', o.absoluteTtl);
   const idleTtl = duration('idleTtl', o.idleTtl);
@@ -209,6 +212,7 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
   }
   return {
     ...o,
+    jwtKeys,
     accessTokenTtl: duration('accessTokenTtl', o.accessTokenTtl),
     idleTtl,
     absoluteTtl,

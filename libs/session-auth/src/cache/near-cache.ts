@@ -50,17 +50,21 @@ export class NearCache {
     this.entries.delete(key);
   }
 
-  /** The invalidation feed is live (subscribed): start answering. */
-  enable(): void {
+  /** Forgets every entry; a read in flight must not store what it read before this. */
+  clear(): void {
     this.generation++;
     this.entries.clear();
+  }
+
+  /** The invalidation feed is live (subscribed): start answering. */
+  enable(): void {
+    this.clear();
     this.enabled = true;
   }
 
   /** The invalidation feed dropped: forget everything and stop answering. */
   disable(): void {
-    this.generation++;
-    this.entries.clear();
+    this.clear();
     this.enabled = false;
   }
 }

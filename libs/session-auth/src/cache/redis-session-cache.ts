@@ -125,7 +125,7 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
   }
 
   dropLocalCopies(): void {
-    if (this.near.isEnabled) this.near.enable(); // enabling again empties it and bumps the generation
+    this.near.clear();
   }
 
   async ping(): Promise<boolean> {

@@ -6,6 +6,7 @@ import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
 import { SessionNotifier } from '../sessions/session-notifier.js';
 import { SessionRepository } from '../sessions/session.repository.js';
+import { runStatement } from '../utils/run-statement.js';
 import { CleanupLock } from './cleanup-lock.js';
 
 /** What one cleanup call did; `ran: false` when another instance held the lock. */
@@ -117,12 +118,9 @@ export class CleanupService implements BeforeApplicationShutdown {
          SELECT id FROM sessions WHERE revoked_at < now() - $1::interval LIMIT ${BATCH})`,
     ]) {
       for (;;) {
-        const [, count] = (await this.repository.dataSource.query(sql, [retention])) as [
-          unknown,
-          number,
-        ];
-        total += count;
-        if (count < BATCH) break;
+        const { affected } = await runStatement(this.repository.dataSource, sql, [retention]);
+        total += affected;
+        if (affected < BATCH) break;
       }
     }
     return total;
@@ -132,12 +130,13 @@ export class CleanupService implements BeforeApplicationShutdown {
   private async clearSealedSuccessors(): Promise<void> {
     const grace = `${this.options.reuseGraceSeconds} seconds`;
     for (;;) {
-      const [, count] = (await this.repository.dataSource.query(
+      const { affected } = await runStatement(
+        this.repository.dataSource,
         `UPDATE refresh_tokens SET sealed_successor = NULL WHERE id IN (
            SELECT id FROM refresh_tokens WHERE sealed_successor IS NOT NULL AND spent_at < now() - $1::interval LIMIT ${BATCH})`,
         [grace],
-      )) as [unknown, number];
-      if (count < BATCH) return;
+      );
+      if (affected < BATCH) return;
     }
   }
 }

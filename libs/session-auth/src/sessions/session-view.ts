@@ -22,7 +22,7 @@ export function describeUserAgent(userAgent: string | null | undefined): {
   browser: string | null;
   os: string | null;
 } {
-  const ua = userAgent ? new UAParser(userAgent).getResult() : undefined;
+  const ua = parseUserAgent(userAgent);
   return {
     browser: joinDefined(ua?.browser.name, ua?.browser.major),
     os: joinDefined(ua?.os.name, ua?.os.version),
@@ -31,11 +31,26 @@ export function describeUserAgent(userAgent: string | null | undefined): {
 
 /** A readable default name for a device, e.g. "Chrome on Mac OS". */
 export function defaultDeviceName(userAgent: string | undefined): string {
-  const ua = userAgent ? new UAParser(userAgent).getResult() : undefined;
+  const ua = parseUserAgent(userAgent);
   const browser = ua?.browser.name;
   const os = ua?.os.name;
   if (browser && os) return `${browser} on ${os}`;
   return browser ?? os ?? 'Unknown device';
+}
+
+/** Parsed user agents: session lists repeat the same few strings, and parsing is the costly part. */
+const parsedUserAgents = new Map<string, UAParser.IResult>();
+const MAX_PARSED_USER_AGENTS = 1000;
+
+function parseUserAgent(userAgent: string | null | undefined): UAParser.IResult | undefined {
+  if (!userAgent) return undefined;
+  let parsed = parsedUserAgents.get(userAgent);
+  if (!parsed) {
+    parsed = new UAParser(userAgent).getResult();
+    if (parsedUserAgents.size >= MAX_PARSED_USER_AGENTS) parsedUserAgents.clear();
+    parsedUserAgents.set(userAgent, parsed);
+  }
+  return parsed;
 }
 
 function joinDefined(...parts: (string | undefined)[]): string | null {

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { RefreshTokenEntity } from './refresh-token.entity.js';
+import { runStatement } from '../utils/run-statement.js';
 import { announceRevoked } from './revocation-feed.js';
 import { endedByExpiry } from './revoke-reason.js';
 import type { SessionContext } from './session-context.js';
@@ -117,16 +118,16 @@ export class SessionRepository {
    * LOCKED: a session being refreshed right now is left for the next batch or run.
    */
   async endExpired(limit: number): Promise<RevokedSession[]> {
-    const result = (await this.dataSource.query(
+    const { rows } = await runStatement(
+      this.dataSource,
       `UPDATE sessions SET revoked_at = now(), revoke_reason = 'EXPIRED'
         WHERE id IN (SELECT id FROM sessions WHERE revoked_at IS NULL
                         AND (idle_expires_at <= now() OR absolute_expires_at <= now())
                       LIMIT $1 FOR UPDATE SKIP LOCKED)
        RETURNING id, user_id`,
       [limit],
-    )) as [unknown, number];
-    // TypeORM hands back UPDATE ... RETURNING rows as [rows, count].
-    return toRevoked(result[0]);
+    );
+    return toRevoked(rows);
   }
 
   /** Live sessions of a user, most recently active first. */

@@ -1,10 +1,4 @@
-import {
-  createPrivateKey,
-  createPublicKey,
-  createSecretKey,
-  type KeyObject,
-  randomUUID,
-} from 'node:crypto';
+import { createSecretKey, type KeyObject, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import type { Algorithm } from 'jsonwebtoken';
@@ -49,9 +43,8 @@ export class AccessTokenService {
         Buffer.from(options.jwtSecret!, 'utf8'),
       );
     } else {
-      const { privateKey, publicKey } = options.jwtKeys!;
-      this.signingKey = typeof privateKey === 'string' ? createPrivateKey(privateKey) : privateKey;
-      this.verifyingKey = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
+      this.signingKey = options.jwtKeys!.privateKey;
+      this.verifyingKey = options.jwtKeys!.publicKey;
     }
     this.algorithms = [options.algorithm];
   }

@@ -26,8 +26,6 @@ import {
 export interface Rotation {
   session: SessionEntity;
   refreshToken: string;
-  /** `true` when this was a retry of a just-spent token and the existing successor was returned. */
-  retried: boolean;
 }
 
 type Outcome =
@@ -73,10 +71,10 @@ export class RefreshRotationService {
           userId: outcome.session.userId,
           sessionId: outcome.session.id,
         });
-        return { session: outcome.session, refreshToken: outcome.refreshToken, retried: false };
+        return { session: outcome.session, refreshToken: outcome.refreshToken };
       case 'retried':
         this.metrics.graceRetries.inc();
-        return { session: outcome.session, refreshToken: outcome.refreshToken, retried: true };
+        return { session: outcome.session, refreshToken: outcome.refreshToken };
       case 'expired':
         await this.notifier.revoked(outcome.revoked, 'EXPIRED');
         throw new SessionAuthError('REFRESH_TOKEN_EXPIRED');

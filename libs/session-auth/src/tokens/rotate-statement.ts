@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { SessionContext } from '../sessions/session-context.js';
 import { type RevokeReason, SessionEntity } from '../sessions/session.entity.js';
+import { runStatement } from '../utils/run-statement.js';
 import { generateRefreshToken, hashRefreshToken, sealSuccessor } from './refresh-token.crypto.js';
 
 /**
@@ -56,16 +57,15 @@ export async function rotateInOneStatement(
   idleTtlSeconds: number,
 ): Promise<{ session: SessionEntity; refreshToken: string } | undefined> {
   const successor = generateRefreshToken();
-  const rows = (await dataSource.query(ROTATE, [
+  const { rows } = await runStatement<SessionRow>(dataSource, ROTATE, [
     hashRefreshToken(raw),
     sealSuccessor(raw, successor),
     randomUUID(),
     hashRefreshToken(successor),
     idleTtlSeconds,
     context.ip ?? null,
-  ])) as SessionRow[] | [SessionRow[], number];
-  // TypeORM hands back UPDATE ... RETURNING rows as [rows, count].
-  const [row] = Array.isArray(rows[0]) ? (rows[0] as SessionRow[]) : (rows as SessionRow[]);
+  ]);
+  const [row] = rows;
   return row && { session: toEntity(row), refreshToken: successor };
 }
 
