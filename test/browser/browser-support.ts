@@ -117,6 +117,14 @@ export async function signIn(page: Page, account: Credentials): Promise<void> {
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
+/**
+ * The page's live indicator once its socket is connected. A device signed out from elsewhere is
+ * told over that socket, so a test that signs a device out waits for this first.
+ */
+export function liveUpdates(page: Page): Locator {
+  return page.locator('.live[data-status="live"]');
+}
+
 export function devicesHeading(page: Page): Locator {
   return page.getByRole('heading', { name: 'Your devices', exact: true, level: 1 });
 }

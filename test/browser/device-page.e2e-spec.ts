@@ -13,6 +13,7 @@ import {
   launchBrowser,
   markNoReload,
   screenshot,
+  liveUpdates,
   signIn,
   signUp,
   USER_AGENTS,
@@ -105,6 +106,7 @@ it('A signs up, B signs in: A’s list shows B within 2 s, without a reload', as
 });
 
 it('A signs out B: B shows the signed-out message within 2 s and A’s list drops B', async () => {
+  await liveUpdates(phone).waitFor({ timeout: LIVE_MS });
   await laptop.getByRole('button', { name: `Sign out ${PHONE}`, exact: true }).click();
 
   await alertWith(phone, 'signed out from another device').waitFor({ timeout: LIVE_MS });
@@ -130,6 +132,7 @@ it('“Sign out all other devices” on A ends B and a third device C', async ()
   await deviceItem(laptop, PHONE).waitFor({ timeout: LIVE_MS });
   await deviceItem(laptop, DESKTOP).waitFor({ timeout: LIVE_MS });
   await deviceItem(phone, DESKTOP).waitFor({ timeout: LIVE_MS });
+  await liveUpdates(desktop).waitFor({ timeout: LIVE_MS });
 
   if (process.env.UPDATE_DOCS_SCREENSHOT) {
     // `UPDATE_DOCS_SCREENSHOT=1` refreshes the README's picture: three devices, 1200 px wide.
@@ -198,6 +201,7 @@ it('a device signed out from A also disappears from B’s list within 2 s (SESSI
   await signIn(tablet, { ...account, device: 'Tablet' });
   await deviceItem(phone, 'Tablet').waitFor({ timeout: LIVE_MS });
   await deviceItem(laptop, 'Tablet').waitFor({ timeout: LIVE_MS });
+  await liveUpdates(tablet).waitFor({ timeout: LIVE_MS });
 
   await laptop.getByRole('button', { name: 'Sign out Tablet', exact: true }).click();
   await alertWith(tablet, 'signed out from another device').waitFor({ timeout: LIVE_MS });
