@@ -16,7 +16,10 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
-    '^#session-auth$': '<rootDir>/libs/session-auth/src/index.ts',
+    // Specs and e2e helpers import the package by name; jest reads its sources, not its dist/.
+    '^nestjs-session-auth$': '<rootDir>/libs/session-auth/src/index.ts',
+    '^nestjs-session-auth/socket-events$': '<rootDir>/libs/session-auth/src/socket-events.ts',
+    '^nestjs-session-auth/testing$': '<rootDir>/libs/session-auth/src/testing/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],

@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import type { SessionServerToClientEvents } from '#session-auth';
+import type { SessionServerToClientEvents } from 'nestjs-session-auth';
 
 // A socket.io client of the `/sessions` namespace that records everything it receives, so a test
 // can wait for one event (with a deadline), check the order of events, and check afterwards that

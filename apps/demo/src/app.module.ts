@@ -5,7 +5,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { SessionAuthModule, SessionCache } from '#session-auth';
+import { SessionAuthModule, SessionCache } from 'nestjs-session-auth';
 import type { DataSourceOptions } from 'typeorm';
 import { AccountController } from './account/account.controller.js';
 import { AuthController } from './auth/auth.controller.js';

@@ -1,6 +1,6 @@
 import { type INestApplication, Logger, ValidationPipe } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { SessionAuthError, SessionAuthExceptionFilter, toErrorBody } from '#session-auth';
+import { SessionAuthError, SessionAuthExceptionFilter, toErrorBody } from 'nestjs-session-auth';
 import type { ValidationError } from 'class-validator';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { SessionIoAdapter } from '#session-auth';
+import { SessionIoAdapter } from 'nestjs-session-auth';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { collectDefaultMetrics } from 'prom-client';
 import { AppModule } from './app.module.js';

@@ -6,7 +6,7 @@ import {
   RequireFreshSession,
   SessionAuthGuard,
   SessionService,
-} from '#session-auth';
+} from 'nestjs-session-auth';
 import { ApiBearerAuth, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
 import { UsersService } from '../users/users.service.js';
 import { ChangePasswordDto } from './change-password.dto.js';

@@ -1,4 +1,4 @@
-import { MAX_PASSWORD_BYTES } from '#session-auth';
+import { MAX_PASSWORD_BYTES } from 'nestjs-session-auth';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsOptional, IsString, Length } from 'class-validator';
 import { MaxBytes } from '../auth/dto/max-bytes.validator.js';

@@ -7,7 +7,7 @@ import {
   RefreshTokenTransport,
   SessionService,
   sessionContextOf,
-} from '#session-auth';
+} from 'nestjs-session-auth';
 import type { Request, Response } from 'express';
 import { type UserView, UsersService } from '../users/users.service.js';
 import { LoginDto, RegisterDto } from './dto/credentials.dto.js';

@@ -1,6 +1,6 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
-import { CurrentSession, type AuthenticatedSession, SessionAuthGuard } from '#session-auth';
+import { CurrentSession, type AuthenticatedSession, SessionAuthGuard } from 'nestjs-session-auth';
 
 /** Three routes that differ only in their guard, for `npm run bench`. */
 @Controller('bench')

@@ -1,4 +1,4 @@
-import { parseDurationSeconds } from '#session-auth';
+import { parseDurationSeconds } from 'nestjs-session-auth';
 
 /** The demo's configuration, read once from the environment (see README, "Configuration"). */
 export interface DemoConfig {

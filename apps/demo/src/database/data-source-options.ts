@@ -1,4 +1,4 @@
-import { sessionAuthEntities, sessionAuthMigrations } from '#session-auth';
+import { sessionAuthEntities, sessionAuthMigrations } from 'nestjs-session-auth';
 import type { DataSourceOptions } from 'typeorm';
 import { CreateUsers1763900000001 } from '../users/migrations/1763900000001-create-users.js';
 import { UserEntity } from '../users/user.entity.js';

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { TypeOrmHealthIndicator } from '@nestjs/terminus';
-import { SessionCache } from '#session-auth';
+import { SessionCache } from 'nestjs-session-auth';
 import type { Response } from 'express';
 import { ShutdownState } from '../lifecycle/shutdown-state.js';
 

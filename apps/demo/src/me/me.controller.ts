@@ -6,7 +6,7 @@ import {
   CurrentSession,
   SessionAuthError,
   SessionAuthGuard,
-} from '#session-auth';
+} from 'nestjs-session-auth';
 import { UsersService } from '../users/users.service.js';
 
 @ApiTags('account')

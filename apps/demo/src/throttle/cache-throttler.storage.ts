@@ -1,6 +1,6 @@
 import { type ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface.js';
-import type { SessionCache } from '#session-auth';
+import type { SessionCache } from 'nestjs-session-auth';
 
 /**
  * Throttler counters in the session cache (shared by every instance through Redis), with the

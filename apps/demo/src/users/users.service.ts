@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { SessionAuthError, SessionService } from '#session-auth';
+import { SessionAuthError, SessionService } from 'nestjs-session-auth';
 import { type DataSource, QueryFailedError } from 'typeorm';
 import { UserEntity } from './user.entity.js';
 

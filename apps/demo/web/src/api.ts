@@ -1,5 +1,5 @@
 /** The demo's HTTP API as the page uses it: JSON in and out, same-origin cookies, typed errors. */
-import type { SessionView } from '../../../../libs/session-auth/src/gateway/session-socket-events.js';
+import type { SessionView } from 'nestjs-session-auth/socket-events';
 
 export type { SessionView };
 

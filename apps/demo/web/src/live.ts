@@ -4,7 +4,7 @@ import type {
   SessionClientToServerEvents,
   SessionServerToClientEvents,
   SessionSocketAuth,
-} from '../../../../libs/session-auth/src/gateway/session-socket-events.js';
+} from 'nestjs-session-auth/socket-events';
 import type { SessionKeeper } from './session-keeper.js';
 
 /** Type-checked against the library's constant, without importing any of its runtime code. */

@@ -1,4 +1,4 @@
-import type { SessionEndReason } from '../../../../libs/session-auth/src/gateway/session-socket-events.js';
+import type { SessionEndReason } from 'nestjs-session-auth/socket-events';
 import { ApiError, type IssuedAccess, request, toIssuedAccess } from './api.js';
 
 /**

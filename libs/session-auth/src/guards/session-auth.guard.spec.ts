@@ -6,7 +6,7 @@ import { RequireFreshSession } from '../decorators/require-fresh-session.decorat
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { REQUEST_AUTH_KEY } from '../session-auth.constants.js';
 import type { AuthenticatedSession, SessionService } from '../sessions/session.service.js';
-import { disabledMetrics } from '../testing/disabled-metrics.js';
+import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
 import { SessionAuthGuard } from './session-auth.guard.js';
 
 class Routes {

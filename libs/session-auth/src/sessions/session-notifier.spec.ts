@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import type { EventEmitter2 } from '@nestjs/event-emitter';
 import { SessionEvents } from '../events/session-events.js';
-import { disabledMetrics } from '../testing/disabled-metrics.js';
+import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
 import { SessionNotifier } from './session-notifier.js';
 import type { SessionStateService } from './session-state.service.js';
 

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { disabledMetrics } from '../testing/disabled-metrics.js';
-import { FakeSessionCache } from '../testing/fake-session-cache.js';
+import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
+import { FakeSessionCache } from '../test-fakes/fake-session-cache.js';
 import type { SessionEntity } from './session.entity.js';
 import {
   isLive,
