@@ -49,6 +49,7 @@ export class AppModule {
           cleanupCron: config.cleanupCron,
           cleanupLockTtl: config.cleanupLockTtl,
           metrics: config.metrics,
+          openApi: true,
         }),
         ThrottlerModule.forRootAsync({
           inject: [SessionCache],

@@ -1,9 +1,10 @@
 import { type INestApplication, Logger, ValidationPipe } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { SessionAuthError, SessionAuthExceptionFilter, toErrorBody } from 'nestjs-session-auth';
+import { SessionAuthError } from 'nestjs-session-auth';
 import type { ValidationError } from 'class-validator';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
+import { DemoExceptionFilter, demoErrorBody } from './errors/demo-errors.js';
 import { ShutdownState } from './lifecycle/shutdown-state.js';
 import { assignRequestId } from './logging/logging.module.js';
 
@@ -80,7 +81,7 @@ export function configureHttp(
   // Errors of the middleware above (malformed JSON, too large) get the same JSON shape as the rest.
   const logger = new Logger('Http');
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const body = toErrorBody(error, logger);
+    const body = demoErrorBody(error, logger);
     // These requests never reach the request logger's middleware: log them here.
     logger.warn(
       {
@@ -92,7 +93,7 @@ export function configureHttp(
     );
     res.status(body.statusCode).json(body);
   });
-  app.useGlobalFilters(new SessionAuthExceptionFilter());
+  app.useGlobalFilters(new DemoExceptionFilter());
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

@@ -52,7 +52,7 @@ async function bootstrap(): Promise<void> {
     .addCookieAuth('refresh_token')
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi));
-  app.useWebSocketAdapter(new SessionIoAdapter(app));
+  app.useWebSocketAdapter(await SessionIoAdapter.create(app));
 
   // Graceful: report not-ready and close keep-alive connections for a moment, then stop accepting,
   // finish in-flight requests, stop the cron (waiting for a running cleanup to release its lock),

@@ -1,17 +1,25 @@
+/**
+ * `nestjs-session-auth`: device-aware session authentication for NestJS. Everything an app types
+ * against; the socket contract for browsers is `nestjs-session-auth/socket-events`, test helpers
+ * are `nestjs-session-auth/testing`.
+ * @module
+ */
 export { SessionAuthModule } from './session-auth.module.js';
 export {
   SESSION_AUTH_OPTIONS,
   SESSION_AUTH_OPTIONS_TYPE,
   SESSION_AUTH_ASYNC_OPTIONS_TYPE,
+  type SessionAuthOptionsFactory,
 } from './session-auth.module-definition.js';
 export {
   SESSION_AUTH_DEFAULTS,
   SessionAuthOptionsError,
-  resolveSessionAuthOptions,
+  type MetricsRegistryLike,
   type RefreshTransport,
   type SessionAuthExtras,
   type SessionAuthOptions,
 } from './session-auth.options.js';
+export type { RedisClientLike } from './cache/redis-client.js';
 export { IS_PUBLIC_KEY, FRESH_SESSION_KEY } from './session-auth.constants.js';
 export { parseDurationSeconds } from './utils/duration.js';
 
@@ -26,36 +34,28 @@ export { SessionEntity, type RevokeReason } from './sessions/session.entity.js';
 export { RefreshTokenEntity } from './sessions/refresh-token.entity.js';
 export { sessionAuthEntities, sessionAuthMigrations } from './sessions/session-auth.schema.js';
 export type { CleanupResult } from './cleanup/cleanup.service.js';
-export { SessionGateway } from './gateway/session.gateway.js';
-export { SessionIoAdapter } from './gateway/session-io.adapter.js';
+export { SessionIoAdapter } from './gateway/session-io-adapter.factory.js';
 export * from './gateway/session-socket-events.js';
 export type { AccessTokenClaims } from './tokens/access-token.service.js';
 export { MAX_PASSWORD_BYTES } from './passwords/password.service.js';
 
 export { SessionAuthGuard } from './guards/session-auth.guard.js';
+export type { AuthTarget } from './guards/auth-target.js';
 export { Public } from './decorators/public.decorator.js';
 export { CurrentSession, CurrentUser } from './decorators/current-session.decorator.js';
 export { RequireFreshSession } from './decorators/require-fresh-session.decorator.js';
 
-export { SessionAuthController } from './http/session-auth.controller.js';
 export { RefreshTokenTransport, type IssuedSessionBody } from './http/refresh-token-transport.js';
+export type { HttpRequestLike, HttpResponseLike } from './http/http-types.js';
 export { sessionContextOf } from './http/request-context.js';
 export { ApiErrors, ErrorResponseDoc, IssuedSessionDoc, SessionViewDoc } from './http/api-docs.js';
 
-export { SessionMetrics } from './metrics/session-metrics.js';
 export { SessionCache } from './cache/session-cache.interface.js';
-export { MemorySessionCache } from './cache/memory-session-cache.js';
-export { RedisSessionCache } from './cache/redis-session-cache.js';
-export { RedisConnection } from './cache/redis-connection.js';
 
-export { SessionAuthError } from './errors/session-auth.error.js';
+export { SessionAuthError, type ErrorBody } from './errors/session-auth.error.js';
 export { ERROR_STATUS, type SessionAuthErrorCode } from './errors/error-codes.js';
 export { ERROR_MESSAGES } from './errors/error-messages.js';
-export {
-  SessionAuthExceptionFilter,
-  toErrorBody,
-  type ErrorBody,
-} from './errors/session-auth-exception.filter.js';
+export { SessionAuthExceptionFilter, toErrorBody } from './errors/session-auth-exception.filter.js';
 
 export {
   SessionEvents,

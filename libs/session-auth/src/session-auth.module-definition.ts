@@ -1,6 +1,5 @@
 import { ConfigurableModuleBuilder, type Type } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
-import { SessionGateway } from './gateway/session.gateway.js';
 import { SessionAuthController } from './http/session-auth.controller.js';
 import { SESSION_AUTH_ROUTE_PATH } from './session-auth.internal-tokens.js';
 import type { SessionAuthExtras, SessionAuthOptions } from './session-auth.options.js';
@@ -28,6 +27,7 @@ export const {
   ASYNC_OPTIONS_TYPE: SESSION_AUTH_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<SessionAuthOptions>({ moduleName: 'SessionAuth' })
   .setClassMethodName('forRoot')
+  .setFactoryMethodName('createSessionAuthOptions')
   .setExtras<SessionAuthExtras>(EXTRAS, (definition, extras) => ({
     ...definition,
     global: extras.isGlobal ?? EXTRAS.isGlobal,
@@ -35,10 +35,34 @@ export const {
       (extras.controller ?? EXTRAS.controller)
         ? [mountController(extras.routePath ?? EXTRAS.routePath)]
         : [],
+    imports: [
+      ...(definition.imports ?? []),
+      // Loaded only when asked for: its packages are optional peers.
+      ...((extras.gateway ?? EXTRAS.gateway)
+        ? [import('./gateway/session-gateway.module.js').then((m) => m.sessionGatewayModule())]
+        : []),
+    ],
     providers: [
       ...(definition.providers ?? []),
       { provide: SESSION_AUTH_ROUTE_PATH, useValue: extras.routePath ?? EXTRAS.routePath },
-      ...((extras.gateway ?? EXTRAS.gateway) ? [SessionGateway] : []),
     ],
   }))
   .build();
+
+/**
+ * A class that builds the options for `forRootAsync({ useClass })` or `forRootAsync({ useExisting })`.
+ *
+ * @example
+ * ```ts
+ * @Injectable()
+ * class SessionAuthConfig implements SessionAuthOptionsFactory {
+ *   constructor(private readonly config: ConfigService) {}
+ *   createSessionAuthOptions(): SessionAuthOptions {
+ *     return { jwtSecret: this.config.getOrThrow('JWT_SECRET') };
+ *   }
+ * }
+ * ```
+ */
+export interface SessionAuthOptionsFactory {
+  createSessionAuthOptions(): SessionAuthOptions | Promise<SessionAuthOptions>;
+}

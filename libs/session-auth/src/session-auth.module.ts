@@ -1,14 +1,15 @@
 import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { sessionCacheProvider } from './cache/cache.providers.js';
-import { RedisConnection } from './cache/redis-connection.js';
+import { RedisConnection, redisConnectionProvider } from './cache/redis-connection.js';
 import { SessionCache } from './cache/session-cache.interface.js';
 import { CleanupLock } from './cleanup/cleanup-lock.js';
 import { CleanupScheduler } from './cleanup/cleanup.scheduler.js';
 import { CleanupService } from './cleanup/cleanup.service.js';
 import { SessionAuthGuard } from './guards/session-auth.guard.js';
+import { openApiProvider } from './http/openapi.js';
 import { RefreshTokenTransport } from './http/refresh-token-transport.js';
-import { SessionMetrics } from './metrics/session-metrics.js';
+import { SessionMetrics, sessionMetricsProvider } from './metrics/session-metrics.js';
 import { PasswordService } from './passwords/password.service.js';
 import {
   ConfigurableSessionAuthModule,
@@ -28,9 +29,11 @@ import { AccessTokenService } from './tokens/access-token.service.js';
 import { RefreshRotationService } from './tokens/refresh-rotation.service.js';
 
 /**
- * Device-aware session authentication. Needs TypeOrmModule (with `sessionAuthEntities`) in the app;
- * EventEmitterModule (events, and the gateway's pushes) and ScheduleModule (the cleanup cron) are
- * the app's to import: the library registers nothing global by itself.
+ * Device-aware session authentication: `SessionAuthModule.forRoot({ jwtSecret })` or
+ * `forRootAsync({ imports, inject, useFactory | useClass | useExisting })`. Needs TypeOrmModule
+ * (with `sessionAuthEntities` and `sessionAuthMigrations`) in the app. EventEmitterModule (events,
+ * and the gateway's pushes) and ScheduleModule (the cleanup cron) are the app's to import: the
+ * library registers nothing global by itself.
  */
 @Module({
   imports: [JwtModule.register({})],
@@ -45,9 +48,9 @@ import { RefreshRotationService } from './tokens/refresh-rotation.service.js';
           cookiePath: options.cookiePath ?? `/${routePath.replace(/^\/+/, '')}`,
         }),
     },
-    RedisConnection,
+    redisConnectionProvider,
     sessionCacheProvider,
-    SessionMetrics,
+    sessionMetricsProvider,
     AccessTokenService,
     PasswordService,
     SessionRepository,
@@ -61,6 +64,7 @@ import { RefreshRotationService } from './tokens/refresh-rotation.service.js';
     SessionService,
     RefreshTokenTransport,
     SessionAuthGuard,
+    openApiProvider,
   ],
   exports: [
     SessionService,

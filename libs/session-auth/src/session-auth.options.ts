@@ -1,7 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import type { Cluster, Redis } from 'ioredis';
-import type { Registry } from 'prom-client';
+import type { RedisClientLike } from './cache/redis-client.js';
 import { checkKeyPair, type JwtKeyPair } from './tokens/jwt-keys.js';
 import { parseDurationSeconds } from './utils/duration.js';
 
@@ -40,8 +39,11 @@ export interface SessionAuthOptions {
   bcryptRounds?: number;
   /** bcrypt hashes and compares running at once (the rest queue). Default: the number of cores. */
   passwordConcurrency?: number;
-  /** Redis: a URL, or an ioredis client / Cluster you own (never closed by the library). Default: in-process cache. */
-  redis?: string | Redis | Cluster;
+  /**
+   * Redis: a URL, or an ioredis `Redis` / `Cluster` client you own (never closed by the library).
+   * Needs the `ioredis` package. Default: in-process cache (single instance).
+   */
+  redis?: string | RedisClientLike;
   /** Prefix of every Redis key. Default `'session-auth:'`. */
   redisKeyPrefix?: string;
   /** Refresh token transport. Default `'cookie'`. */
@@ -54,14 +56,27 @@ export interface SessionAuthOptions {
   cookieSecure?: boolean;
   /** Minimum seconds between two last-activity writes of one session. Default `60`. */
   touchDebounceSeconds?: number;
-  /** Cron expression of the cleanup job (needs `ScheduleModule.forRoot()` in the app); `false` turns it off. Default every 15 minutes. */
+  /** Cron expression of the cleanup job (needs `@nestjs/schedule` and `ScheduleModule.forRoot()` in the app); `false` turns it off. Default every 15 minutes. */
   cleanupCron?: string | false;
   /** TTL of the cleanup lock; it is extended while a run lasts, so a crashed holder is replaced after this. Default `'60s'`. */
   cleanupLockTtl?: number | string;
   /** How long spent tokens and ended sessions are kept before the cleanup deletes them. Default `'7d'`. */
   cleanupRetention?: number | string;
-  /** Prometheus metrics on prom-client's default registry (or `{ registry }`); `false` turns them off. Default `true`. */
-  metrics?: boolean | { registry?: Registry };
+  /**
+   * Prometheus metrics on prom-client's default registry (`true`) or on `{ registry }`. Needs the
+   * `prom-client` package. Default `false`.
+   */
+  metrics?: boolean | { registry?: MetricsRegistryLike };
+  /**
+   * Describe the session routes and the error shape for `@nestjs/swagger` (needs that package).
+   * Default `false`.
+   */
+  openApi?: boolean;
+}
+
+/** A prom-client `Registry`, described by shape so apps without prom-client compile. */
+export interface MetricsRegistryLike {
+  getSingleMetric(name: string): unknown;
 }
 
 /** Extras given to forRoot / forRootAsync directly (not through the async factory). */
@@ -94,7 +109,7 @@ export interface ResolvedSessionAuthOptions {
   maxSessionsPerUser?: number;
   bcryptRounds: number;
   passwordConcurrency: number;
-  redis?: string | Redis | Cluster;
+  redis?: string | RedisClientLike;
   redisKeyPrefix: string;
   refreshTransport: RefreshTransport;
   cookieName: string;
@@ -104,7 +119,8 @@ export interface ResolvedSessionAuthOptions {
   cleanupCron: string | false;
   cleanupLockTtl: number;
   cleanupRetention: number;
-  metrics: false | { registry?: Registry };
+  metrics: false | { registry?: MetricsRegistryLike };
+  openApi: boolean;
 }
 
 /** The one place defaults live. */
@@ -127,6 +143,8 @@ export const SESSION_AUTH_DEFAULTS = {
   cleanupCron: '0 */15 * * * *',
   cleanupLockTtl: '60s',
   cleanupRetention: '7d',
+  metrics: false,
+  openApi: false,
 } as const satisfies SessionAuthOptions;
 
 /** Thrown at start-up when an option is wrong; the message names the option. */
@@ -218,8 +236,8 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
     absoluteTtl,
     cleanupRetention: duration('cleanupRetention', o.cleanupRetention),
     cleanupLockTtl: duration('cleanupLockTtl', o.cleanupLockTtl),
-    metrics:
-      o.metrics === false ? false : o.metrics === true || o.metrics === undefined ? {} : o.metrics,
+    metrics: o.metrics === false ? false : o.metrics === true ? {} : o.metrics,
+    openApi: o.openApi === true,
     reuseGraceSeconds: integerInRange('reuseGraceSeconds', o.reuseGraceSeconds, 0, 300),
     bcryptRounds: integerInRange('bcryptRounds', o.bcryptRounds, 4, 31),
     passwordConcurrency: integerInRange(

@@ -7,6 +7,7 @@ import {
   SessionAuthGuard,
   SessionService,
 } from 'nestjs-session-auth';
+import { demoErrorDoc } from '../errors/demo-errors.js';
 import { ApiBearerAuth, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
 import { UsersService } from '../users/users.service.js';
 import { ChangePasswordDto } from './change-password.dto.js';
@@ -30,7 +31,12 @@ export class AccountController {
   @ApiNoContentResponse({
     description: 'Password changed; other sessions ended unless keepOtherSessions',
   })
-  @ApiErrors('VALIDATION_FAILED', 'INVALID_CREDENTIALS', 'SESSION_REVOKED', 'RATE_LIMITED')
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    demoErrorDoc('INVALID_CREDENTIALS'),
+    'SESSION_REVOKED',
+    'RATE_LIMITED',
+  )
   async changePassword(
     @CurrentSession() auth: AuthenticatedSession,
     @Body() body: ChangePasswordDto,

@@ -8,6 +8,7 @@ import {
   SessionService,
   sessionContextOf,
 } from 'nestjs-session-auth';
+import { demoErrorDoc } from '../errors/demo-errors.js';
 import type { Request, Response } from 'express';
 import { type UserView, UsersService } from '../users/users.service.js';
 import { LoginDto, RegisterDto } from './dto/credentials.dto.js';
@@ -29,7 +30,7 @@ export class AuthController {
     type: IssuedSessionDoc,
     description: 'Signed in; sets the refresh cookie; also carries `user`',
   })
-  @ApiErrors('VALIDATION_FAILED', 'EMAIL_TAKEN', 'RATE_LIMITED')
+  @ApiErrors('VALIDATION_FAILED', demoErrorDoc('EMAIL_TAKEN'), 'RATE_LIMITED')
   async register(
     @Body() body: RegisterDto,
     @Req() req: Request,
@@ -45,7 +46,7 @@ export class AuthController {
     type: IssuedSessionDoc,
     description: 'Signed in; sets the refresh cookie; also carries `user`',
   })
-  @ApiErrors('VALIDATION_FAILED', 'INVALID_CREDENTIALS', 'RATE_LIMITED')
+  @ApiErrors('VALIDATION_FAILED', demoErrorDoc('INVALID_CREDENTIALS'), 'RATE_LIMITED')
   async login(
     @Body() body: LoginDto,
     @Req() req: Request,

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { SessionAuthError, SessionService } from 'nestjs-session-auth';
+import { SessionService } from 'nestjs-session-auth';
 import { type DataSource, QueryFailedError } from 'typeorm';
+import { DemoError } from '../errors/demo-errors.js';
 import { UserEntity } from './user.entity.js';
 
 /** The public shape of a user: never the password hash. */
@@ -35,7 +36,7 @@ export class UsersService {
       const code = (error as QueryFailedError & { driverError?: { code?: string } }).driverError
         ?.code;
       if (error instanceof QueryFailedError && code === UNIQUE_VIOLATION)
-        throw new SessionAuthError('EMAIL_TAKEN');
+        throw new DemoError('EMAIL_TAKEN');
       throw error;
     }
     return toView(user);
@@ -47,7 +48,7 @@ export class UsersService {
       .getRepository(UserEntity)
       .findOne({ where: { email: email.toLowerCase() } });
     const valid = await this.sessions.verifyPassword(password, user?.passwordHash);
-    if (!user || !valid) throw new SessionAuthError('INVALID_CREDENTIALS');
+    if (!user || !valid) throw new DemoError('INVALID_CREDENTIALS');
     return toView(user);
   }
 
@@ -60,7 +61,7 @@ export class UsersService {
     const repository = this.dataSource.getRepository(UserEntity);
     const user = await repository.findOne({ where: { id: userId } });
     if (!user || !(await this.sessions.verifyPassword(currentPassword, user.passwordHash))) {
-      throw new SessionAuthError('INVALID_CREDENTIALS');
+      throw new DemoError('INVALID_CREDENTIALS');
     }
     await repository.update(
       { id: userId },

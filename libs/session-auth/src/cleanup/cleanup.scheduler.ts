@@ -4,10 +4,9 @@ import {
   Logger,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
-  Optional,
 } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
-import { CronJob } from 'cron';
+import { ModuleRef } from '@nestjs/core';
+import type { SchedulerRegistry } from '@nestjs/schedule';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
@@ -17,8 +16,10 @@ const JOB_NAME = 'session-auth-cleanup';
 
 /**
  * Registers the cleanup cron from the module options at bootstrap (a `@Cron()` expression would be
- * fixed at class definition) and stops it on shutdown. The app provides `ScheduleModule.forRoot()`;
- * without it the job is not scheduled and `SessionService.cleanupExpiredSessions()` still works.
+ * fixed at class definition) and stops it on shutdown. The app provides `@nestjs/schedule` and
+ * `ScheduleModule.forRoot()`; without them the job is not scheduled (a warning says so) and
+ * `SessionService.cleanupExpiredSessions()` still works. `@nestjs/schedule` and `cron` are loaded
+ * only when `cleanupCron` is set.
  */
 @Injectable()
 export class CleanupScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -28,23 +29,37 @@ export class CleanupScheduler implements OnApplicationBootstrap, OnApplicationSh
     @Inject(SESSION_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedSessionAuthOptions,
     private readonly cleanup: CleanupService,
     private readonly metrics: SessionMetrics,
-    @Optional() private readonly registry?: SchedulerRegistry,
+    private readonly moduleRef: ModuleRef,
   ) {}
 
-  onApplicationBootstrap(): void {
+  private registry?: SchedulerRegistry;
+
+  async onApplicationBootstrap(): Promise<void> {
     if (this.options.cleanupCron === false) return;
-    if (!this.registry) {
+    const loaded = await Promise.all([import('@nestjs/schedule'), import('cron')]).catch(
+      () => undefined,
+    );
+    this.registry = loaded && this.schedulerRegistry(loaded[0].SchedulerRegistry);
+    if (!loaded || !this.registry) {
       this.logger.warn(
-        'ScheduleModule.forRoot() is not imported: the cleanup job is not scheduled',
+        'the cleanup job is not scheduled: install @nestjs/schedule and import ScheduleModule.forRoot(), or set cleanupCron: false',
       );
       return;
     }
-    const job = CronJob.from({
+    const job = loaded[1].CronJob.from({
       cronTime: this.options.cleanupCron,
       onTick: () => void this.tick(),
       start: true,
     });
     this.registry.addCronJob(JOB_NAME, job);
+  }
+
+  private schedulerRegistry(token: typeof SchedulerRegistry): SchedulerRegistry | undefined {
+    try {
+      return this.moduleRef.get(token, { strict: false });
+    } catch {
+      return undefined; // ScheduleModule.forRoot() is not imported
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {

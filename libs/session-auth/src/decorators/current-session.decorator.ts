@@ -1,19 +1,18 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { authTargetOf } from '../guards/auth-target.js';
 import { REQUEST_AUTH_KEY } from '../session-auth.constants.js';
 import type { AuthenticatedSession } from '../sessions/session.service.js';
 
 function principal(context: ExecutionContext): AuthenticatedSession {
-  const request = context
-    .switchToHttp()
-    .getRequest<Record<string, AuthenticatedSession | undefined>>();
-  const auth = request[REQUEST_AUTH_KEY];
+  const request = authTargetOf(context) as Record<string, AuthenticatedSession | undefined>;
+  const auth = request?.[REQUEST_AUTH_KEY];
   // Only reachable when a route uses the decorator without SessionAuthGuard: a programming error.
   if (!auth)
     throw new Error('@CurrentSession()/@CurrentUser() used on a route without SessionAuthGuard');
   return auth;
 }
 
-/** The verified session of the request: `{ userId, sessionId, authenticatedAt, claims }`. */
+/** The verified session of the request, message or resolver: `{ userId, sessionId, authenticatedAt, claims }`. */
 export const CurrentSession = createParamDecorator((_: unknown, context: ExecutionContext) =>
   principal(context),
 );

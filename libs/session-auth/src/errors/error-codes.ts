@@ -1,4 +1,7 @@
-/** Every stable error code and the HTTP status it maps to. Clients switch on `code`, never on `message`. */
+/**
+ * Every stable error code of the library and the HTTP status it maps to. Clients switch on `code`,
+ * never on `message`. An app's own codes (e.g. `INVALID_CREDENTIALS` for its login) are its own.
+ */
 export const ERROR_STATUS = {
   VALIDATION_FAILED: 400,
   /** Any other client error the framework raises (the HTTP status is kept). */
@@ -8,7 +11,6 @@ export const ERROR_STATUS = {
   ACCESS_TOKEN_EXPIRED: 401,
   SESSION_REVOKED: 401,
   SESSION_NOT_FRESH: 401,
-  INVALID_CREDENTIALS: 401,
   REFRESH_TOKEN_MISSING: 401,
   REFRESH_TOKEN_INVALID: 401,
   REFRESH_TOKEN_EXPIRED: 401,
@@ -17,9 +19,6 @@ export const ERROR_STATUS = {
   FORBIDDEN: 403,
   SESSION_NOT_FOUND: 404,
   NOT_FOUND: 404,
-  EMAIL_TAKEN: 409,
-  PAYLOAD_TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   INTERNAL_ERROR: 500,
   DATABASE_UNAVAILABLE: 503,

@@ -28,7 +28,7 @@ describe('toErrorBody for client errors without a specific code', () => {
     });
     expect(toErrorBody({ status: 415, type: 'charset.unsupported' })).toMatchObject({
       statusCode: 415,
-      code: 'UNSUPPORTED_MEDIA_TYPE',
+      code: 'BAD_REQUEST',
     });
     expect(toErrorBody(new HttpException('no', 405))).toMatchObject({
       statusCode: 405,
@@ -48,7 +48,7 @@ describe('SessionAuthError', () => {
     expect(error).toBeInstanceOf(Error);
     expect(error.name).toBe('SessionAuthError');
     expect(error.code).toBe('REFRESH_TOKEN_REUSED');
-    expect(error.status).toBe(401);
+    expect(error.getStatus()).toBe(401);
     expect(error.message).toBe(ERROR_MESSAGES.REFRESH_TOKEN_REUSED);
   });
 
@@ -64,20 +64,17 @@ describe('SessionAuthError', () => {
     ['ACCESS_TOKEN_INVALID', 401],
     ['ACCESS_TOKEN_EXPIRED', 401],
     ['SESSION_REVOKED', 401],
-    ['INVALID_CREDENTIALS', 401],
     ['REFRESH_TOKEN_MISSING', 401],
     ['REFRESH_TOKEN_INVALID', 401],
     ['REFRESH_TOKEN_EXPIRED', 401],
     ['REFRESH_TOKEN_REUSED', 401],
     ['SESSION_NOT_FOUND', 404],
-    ['EMAIL_TAKEN', 409],
-    ['PAYLOAD_TOO_LARGE', 413],
     ['RATE_LIMITED', 429],
     ['INTERNAL_ERROR', 500],
     ['DATABASE_UNAVAILABLE', 503],
   ] as const)('maps %s to %d (the contract of DESIGN.md)', (code, status) => {
     expect(ERROR_STATUS[code]).toBe(status);
-    expect(new SessionAuthError(code).status).toBe(status);
+    expect(new SessionAuthError(code).getStatus()).toBe(status);
   });
 
   it('has a non-empty message for every code', () => {
@@ -139,8 +136,8 @@ describe('toErrorBody', () => {
       });
       expect(toErrorBody(new PayloadTooLargeException())).toEqual({
         statusCode: 413,
-        code: 'PAYLOAD_TOO_LARGE',
-        message: ERROR_MESSAGES.PAYLOAD_TOO_LARGE,
+        code: 'BAD_REQUEST',
+        message: ERROR_MESSAGES.BAD_REQUEST,
       });
       // What @nestjs/throttler throws (its CommonJS build cannot load under Jest's ESM mode).
       expect(toErrorBody(new HttpException('ThrottlerException: Too Many Requests', 429))).toEqual({
@@ -165,42 +162,38 @@ describe('toErrorBody', () => {
     });
   });
 
-  describe('errors of Express middleware (body-parser)', () => {
-    it('maps entity.too.large (413) to PAYLOAD_TOO_LARGE', () => {
-      const error = Object.assign(new Error('request entity too large'), {
+  describe('errors of HTTP middleware (body parsers)', () => {
+    it('keeps the client error status of an Express or Fastify body parser error', () => {
+      const express = Object.assign(new Error('request entity too large'), {
         status: 413,
-        statusCode: 413,
         type: 'entity.too.large',
-        expose: true,
       });
+      const fastify = Object.assign(new Error('Body cannot be empty'), { statusCode: 400 });
 
-      expect(toErrorBody(error)).toEqual({
+      expect(toErrorBody(express)).toEqual({
         statusCode: 413,
-        code: 'PAYLOAD_TOO_LARGE',
-        message: ERROR_MESSAGES.PAYLOAD_TOO_LARGE,
+        code: 'BAD_REQUEST',
+        message: ERROR_MESSAGES.BAD_REQUEST,
       });
-    });
-
-    it('maps entity.parse.failed (400) to VALIDATION_FAILED saying the JSON is malformed', () => {
-      const error = Object.assign(new SyntaxError('Unexpected token } in JSON at position 9'), {
-        status: 400,
-        type: 'entity.parse.failed',
-        body: '{"email":}',
-      });
-      const body = toErrorBody(error);
-
-      expect(body).toEqual({
+      expect(toErrorBody(fastify)).toEqual({
         statusCode: 400,
         code: 'VALIDATION_FAILED',
-        message: 'The request body is not valid JSON.',
+        message: ERROR_MESSAGES.VALIDATION_FAILED,
       });
-      expect(body.message).not.toContain('position');
     });
+  });
 
-    it('accepts a plain object with status and type', () => {
-      expect(toErrorBody({ status: 413, type: 'entity.too.large' })).toMatchObject({
-        statusCode: 413,
-        code: 'PAYLOAD_TOO_LARGE',
+  describe("an app's own HttpException with a code", () => {
+    it('keeps its status, code and message', () => {
+      const error = new HttpException(
+        { statusCode: 409, code: 'EMAIL_TAKEN', message: 'An account with this email exists.' },
+        409,
+      );
+
+      expect(toErrorBody(error)).toEqual({
+        statusCode: 409,
+        code: 'EMAIL_TAKEN',
+        message: 'An account with this email exists.',
       });
     });
   });
@@ -275,7 +268,7 @@ describe('SessionAuthExceptionFilter', () => {
     const response = {
       headersSent,
       status: jest.fn<(code: number) => unknown>(),
-      json: jest.fn<(body: unknown) => unknown>(),
+      send: jest.fn<(body: unknown) => unknown>(),
     };
     response.status.mockReturnValue(response);
     const host = {
@@ -291,10 +284,22 @@ describe('SessionAuthExceptionFilter', () => {
     new SessionAuthExceptionFilter().catch(new SessionAuthError('RATE_LIMITED'), host);
 
     expect(response.status).toHaveBeenCalledWith(429);
-    expect(response.json).toHaveBeenCalledWith({
+    expect(response.send).toHaveBeenCalledWith({
       statusCode: 429,
       code: 'RATE_LIMITED',
       message: ERROR_MESSAGES.RATE_LIMITED,
+    });
+  });
+
+  it('answers in an app without the filter too: SessionAuthError is an HttpException', () => {
+    const error = new SessionAuthError('SESSION_REVOKED');
+
+    expect(error).toBeInstanceOf(HttpException);
+    expect(error.getStatus()).toBe(401);
+    expect(error.getResponse()).toEqual({
+      statusCode: 401,
+      code: 'SESSION_REVOKED',
+      message: ERROR_MESSAGES.SESSION_REVOKED,
     });
   });
 
@@ -304,7 +309,7 @@ describe('SessionAuthExceptionFilter', () => {
     new SessionAuthExceptionFilter().catch(new SessionAuthError('RATE_LIMITED'), host);
 
     expect(response.status).not.toHaveBeenCalled();
-    expect(response.json).not.toHaveBeenCalled();
+    expect(response.send).not.toHaveBeenCalled();
   });
 
   it('rethrows outside HTTP (e.g. WebSocket) so that context handles it', () => {

@@ -5,23 +5,16 @@ import {
   HttpException,
   Logger,
 } from '@nestjs/common';
-import type { Response } from 'express';
 import { ERROR_STATUS, type SessionAuthErrorCode } from './error-codes.js';
 import { ERROR_MESSAGES } from './error-messages.js';
-import { SessionAuthError } from './session-auth.error.js';
+import { type ErrorBody, SessionAuthError } from './session-auth.error.js';
 
-export interface ErrorBody {
-  statusCode: number;
-  code: SessionAuthErrorCode;
-  message: string;
-}
+export type { ErrorBody };
 
 const CODE_FOR_STATUS: Partial<Record<number, SessionAuthErrorCode>> = {
   400: 'VALIDATION_FAILED',
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',
-  413: 'PAYLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
   422: 'VALIDATION_FAILED',
   429: 'RATE_LIMITED',
   503: 'DATABASE_UNAVAILABLE',
@@ -30,20 +23,31 @@ const CODE_FOR_STATUS: Partial<Record<number, SessionAuthErrorCode>> = {
 /** Turns any thrown value into `{ statusCode, code, message }`; unknown errors become a logged 500. */
 export function toErrorBody(error: unknown, logger?: Logger): ErrorBody {
   if (error instanceof SessionAuthError) {
-    return { statusCode: error.status, code: error.code, message: error.message };
+    return { statusCode: error.getStatus(), code: error.code, message: error.message };
+  }
+  // An app's own HttpException that already carries a code keeps it (e.g. EMAIL_TAKEN).
+  if (error instanceof HttpException && hasCode(error.getResponse())) {
+    const { code, message } = error.getResponse() as { code: string; message?: unknown };
+    return {
+      statusCode: error.getStatus(),
+      code,
+      message:
+        typeof message === 'string'
+          ? message
+          : (ERROR_MESSAGES[code as SessionAuthErrorCode] ?? code),
+    };
   }
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const code = codeForStatus(status) ?? (status === 401 ? 'ACCESS_TOKEN_INVALID' : undefined);
     if (code) return { statusCode: status, code, message: httpExceptionMessage(error, code) };
   }
-  // body-parser and other Express middleware errors carry a status and a type.
-  const { status, type } = (error ?? {}) as { status?: unknown; type?: unknown };
-  const code = typeof status === 'number' ? codeForStatus(status) : undefined;
-  if (typeof status === 'number' && code) {
-    const message =
-      type === 'entity.parse.failed' ? 'The request body is not valid JSON.' : ERROR_MESSAGES[code];
-    return { statusCode: status, code, message };
+  // Middleware errors (body parsers of Express and Fastify) carry a client error status.
+  const { status, statusCode } = (error ?? {}) as { status?: unknown; statusCode?: unknown };
+  const clientStatus = typeof status === 'number' ? status : statusCode;
+  const code = typeof clientStatus === 'number' ? codeForStatus(clientStatus) : undefined;
+  if (typeof clientStatus === 'number' && code) {
+    return { statusCode: clientStatus, code, message: ERROR_MESSAGES[code] };
   }
   if (isDatabaseUnavailable(error)) {
     return {
@@ -77,6 +81,14 @@ function httpExceptionMessage(error: HttpException, code: SessionAuthErrorCode):
   return ERROR_MESSAGES[code];
 }
 
+function hasCode(response: unknown): boolean {
+  return (
+    typeof response === 'object' &&
+    response !== null &&
+    typeof (response as { code?: unknown }).code === 'string'
+  );
+}
+
 /** Connection-level failures of PostgreSQL (refused, reset, timed out, shutting down). */
 function isDatabaseUnavailable(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown } | null;
@@ -92,16 +104,40 @@ function isDatabaseUnavailable(error: unknown): boolean {
   );
 }
 
-/** Maps every error of an HTTP request to the stable JSON error shape. Register it globally in the app. */
+/**
+ * Opt-in filter that gives every error of an HTTP request the library's JSON shape
+ * `{ statusCode, code, message }`: the library's own errors already have it without the filter;
+ * with it, framework errors (404, validation, ...) and unknown errors (a logged 500, or a 503 when
+ * PostgreSQL is unreachable) get it too. Works on Express and Fastify. Subclass it and override
+ * {@link SessionAuthExceptionFilter.toBody} to shape an app's own errors first.
+ *
+ * @example
+ * ```ts
+ * app.useGlobalFilters(new SessionAuthExceptionFilter());
+ * ```
+ */
 @Catch()
 export class SessionAuthExceptionFilter implements ExceptionFilter {
-  private readonly logger = new Logger('SessionAuth');
+  protected readonly logger = new Logger('SessionAuth');
 
   catch(error: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw error;
-    const response = host.switchToHttp().getResponse<Response>();
-    const body = toErrorBody(error, this.logger);
-    if (response.headersSent) return;
-    response.status(body.statusCode).json(body);
+    const response = host.switchToHttp().getResponse<HttpReply>();
+    const body = this.toBody(error);
+    if (response.headersSent || response.sent) return;
+    // Express's `status().json()` and Fastify's `status().send()` both serialise an object as JSON.
+    response.status(body.statusCode).send(body);
   }
+
+  /** The body for `error`; override to map an app's own errors, then call `super.toBody`. */
+  protected toBody(error: unknown): ErrorBody {
+    return toErrorBody(error, this.logger);
+  }
+}
+
+/** What the filter needs of an Express response or a Fastify reply. */
+interface HttpReply {
+  headersSent?: boolean;
+  sent?: boolean;
+  status(code: number): { send(body: unknown): unknown };
 }

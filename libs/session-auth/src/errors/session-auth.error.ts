@@ -1,16 +1,35 @@
+import { HttpException } from '@nestjs/common';
 import { ERROR_STATUS, type SessionAuthErrorCode } from './error-codes.js';
 import { ERROR_MESSAGES } from './error-messages.js';
 
-/** Every error the library raises on purpose: a stable `code`, its HTTP `status`, a safe message. */
-export class SessionAuthError extends Error {
-  readonly status: number;
+/** The JSON body of every error answer: `{ statusCode, code, message }`. */
+export interface ErrorBody {
+  /** The HTTP status, repeated in the body. */
+  statusCode: number;
+  /** A stable code to switch on: one of {@link SessionAuthErrorCode}, or an app's own. */
+  code: SessionAuthErrorCode | (string & {});
+  /** Text for people; it never contains a token, a password or another user's data. */
+  message: string;
+}
 
+/**
+ * Every error the library raises on purpose: a stable `code`, its HTTP status and a safe message.
+ * It is an `HttpException` whose body is `{ statusCode, code, message }`, so an app that registers
+ * no exception filter still answers 401 / 404 / ... with the code.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof SessionAuthError && error.code === 'SESSION_REVOKED') signOut();
+ * ```
+ */
+export class SessionAuthError extends HttpException {
   constructor(
+    /** The stable code, e.g. `SESSION_REVOKED`. */
     readonly code: SessionAuthErrorCode,
     message: string = ERROR_MESSAGES[code],
   ) {
-    super(message);
+    const statusCode = ERROR_STATUS[code];
+    super({ statusCode, code, message } satisfies ErrorBody, statusCode);
     this.name = 'SessionAuthError';
-    this.status = ERROR_STATUS[code];
   }
 }

@@ -1,6 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
-import { createAdapter } from '@socket.io/redis-adapter';
+import type { createAdapter } from '@socket.io/redis-adapter';
 import type { Cluster, Redis } from 'ioredis';
 import type { Server, ServerOptions } from 'socket.io';
 import { closeRedis, duplicateRedis, RedisConnection } from '../cache/redis-connection.js';
@@ -11,15 +11,18 @@ import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
 const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
 
 /**
- * socket.io adapter for the session gateway: `app.useWebSocketAdapter(new SessionIoAdapter(app))`.
- * With Redis it fans events and disconnects out to every instance (`@socket.io/redis-adapter`);
- * without, it broadcasts locally. A Redis outage never crashes it: publishes that cannot reach
- * Redis are dropped (local sockets still get them) and subscriptions resume when Redis returns.
+ * The socket.io adapter behind `SessionIoAdapter.create(app)`. With Redis it fans events and
+ * disconnects out to every instance (`@socket.io/redis-adapter`); without, it broadcasts locally.
+ * A Redis outage never crashes it: publishes that cannot reach Redis are dropped (local sockets
+ * still get them) and subscriptions resume when Redis returns.
  */
-export class SessionIoAdapter extends IoAdapter {
+export class SessionIoServerAdapter extends IoAdapter {
   private readonly clients: (Redis | Cluster)[] = [];
 
-  constructor(private readonly app: INestApplicationContext) {
+  constructor(
+    private readonly app: INestApplicationContext,
+    private readonly redisAdapter?: typeof createAdapter,
+  ) {
     super(app);
   }
 
@@ -29,7 +32,7 @@ export class SessionIoAdapter extends IoAdapter {
       ...options,
     } as ServerOptions) as Server;
     const redis = this.app.get(RedisConnection, { strict: false }).client;
-    if (!redis) return server;
+    if (!redis || !this.redisAdapter) return server;
     const { redisKeyPrefix } = this.app.get<ResolvedSessionAuthOptions>(
       SESSION_AUTH_RESOLVED_OPTIONS,
       { strict: false },
@@ -42,7 +45,7 @@ export class SessionIoAdapter extends IoAdapter {
       this.clients.push(client);
     }
     server.adapter(
-      createAdapter(droppingPublishes(pub), sub, { key: `${redisKeyPrefix}socket.io` }),
+      this.redisAdapter(droppingPublishes(pub), sub, { key: `${redisKeyPrefix}socket.io` }),
     );
     return server;
   }

@@ -1,4 +1,5 @@
 import { Logger, type OnModuleDestroy } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { OnEvent } from '@nestjs/event-emitter';
 import {
   type OnGatewayConnection,
@@ -53,13 +54,18 @@ export class SessionGateway
   private readonly listsDue = new Set<string>();
   private listsTimer?: NodeJS.Immediate;
 
-  constructor(
-    private readonly sessions: SessionService,
-    private readonly state: SessionStateService,
-    private readonly metrics: SessionMetrics,
-  ) {}
+  private sessions!: SessionService;
+  private state!: SessionStateService;
+  private metrics!: SessionMetrics;
+
+  // The gateway's module is loaded only when `gateway: true` (its packages are optional), so it
+  // reaches the session module's services through the container.
+  constructor(private readonly moduleRef: ModuleRef) {}
 
   afterInit(namespace: SessionNamespace): void {
+    this.sessions = this.moduleRef.get(SessionService, { strict: false });
+    this.state = this.moduleRef.get(SessionStateService, { strict: false });
+    this.metrics = this.moduleRef.get(SessionMetrics, { strict: false });
     namespace.use((socket, next) => {
       const token: unknown = socket.handshake.auth?.token;
       this.sessions

@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import { type ExecutionContext, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { WsException } from '@nestjs/websockets';
 import { Public } from '../decorators/public.decorator.js';
 import { RequireFreshSession } from '../decorators/require-fresh-session.decorator.js';
 import { SessionAuthError } from '../errors/session-auth.error.js';
@@ -34,10 +35,11 @@ function principal(overrides: Partial<AuthenticatedSession> = {}): Authenticated
   };
 }
 
-function fakeSessions(auth: AuthenticatedSession = principal()) {
+function fakeSessions(auth: AuthenticatedSession | Error = principal()) {
   const verifyAccessToken = jest.fn(async (token: string | undefined) => {
     if (!token) throw new SessionAuthError('ACCESS_TOKEN_MISSING');
     if (token !== 'good-token') throw new SessionAuthError('ACCESS_TOKEN_INVALID');
+    if (auth instanceof Error) throw auth;
     return auth;
   });
   const touchSession = jest.fn(async (_sessionId: string) => undefined);
@@ -51,11 +53,38 @@ function context(
 ) {
   const request: Record<string, unknown> = { headers };
   const ctx = {
+    getType: () => 'http',
     getHandler: () => handler,
     getClass: () => controller,
     switchToHttp: () => ({ getRequest: () => request }),
   } as unknown as ExecutionContext;
   return { ctx, request };
+}
+
+/** A socket.io message context: the client is the socket, with the handshake's auth. */
+function wsContext(auth: Record<string, unknown>) {
+  const socket: Record<string, unknown> = { handshake: { auth, headers: {} } };
+  const ctx = {
+    getType: () => 'ws',
+    getHandler: () => Routes.prototype.open,
+    getClass: () => Routes,
+    switchToWs: () => ({ getClient: () => socket, getData: () => ({}) }),
+  } as unknown as ExecutionContext;
+  return { ctx, socket };
+}
+
+/** A GraphQL resolver context: arguments are root, args, context (with `req`), info. */
+function graphqlContext(headers: Record<string, string>) {
+  const req: Record<string, unknown> = { headers };
+  const args = [{}, {}, { req }, {}];
+  const ctx = {
+    getType: () => 'graphql',
+    getHandler: () => Routes.prototype.open,
+    getClass: () => Routes,
+    getArgByIndex: (index: number) => args[index],
+    getArgs: () => args,
+  } as unknown as ExecutionContext;
+  return { ctx, req };
 }
 
 function guardWith(sessions: ReturnType<typeof fakeSessions>) {
@@ -156,6 +185,77 @@ describe('SessionAuthGuard', () => {
       await expect(
         guardWith(sessions).canActivate(context({ authorization: 'Bearer good-token' }).ctx),
       ).resolves.toBe(true);
+    });
+  });
+
+  describe('WebSocket messages', () => {
+    it("verifies the handshake's auth.token and leaves the principal on the socket", async () => {
+      const sessions = fakeSessions(principal());
+      const { ctx, socket } = wsContext({ token: 'good-token' });
+
+      await expect(guardWith(sessions).canActivate(ctx)).resolves.toBe(true);
+
+      expect(sessions.verifyAccessToken).toHaveBeenCalledWith('good-token');
+      expect(socket[REQUEST_AUTH_KEY]).toMatchObject({ sessionId: SESSION_ID });
+    });
+
+    it('refuses a message of a revoked session with a WsException carrying the code', async () => {
+      const sessions = fakeSessions(new SessionAuthError('SESSION_REVOKED'));
+      const { ctx } = wsContext({ token: 'good-token' });
+
+      const error = await guardWith(sessions)
+        .canActivate(ctx)
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+
+      expect(error).toBeInstanceOf(WsException);
+      expect((error as WsException).getError()).toMatchObject({
+        statusCode: 401,
+        code: 'SESSION_REVOKED',
+      });
+    });
+
+    it('treats a handshake without a token as ACCESS_TOKEN_MISSING', async () => {
+      const sessions = fakeSessions(principal());
+      const { ctx } = wsContext({});
+
+      await guardWith(sessions)
+        .canActivate(ctx)
+        .catch(() => undefined);
+
+      expect(sessions.verifyAccessToken).toHaveBeenCalledWith(undefined);
+    });
+  });
+
+  describe('GraphQL resolvers', () => {
+    it("reads the Bearer token of the context's req and leaves the principal there", async () => {
+      const sessions = fakeSessions(principal());
+      const { ctx, req } = graphqlContext({ authorization: 'Bearer good-token' });
+
+      await expect(guardWith(sessions).canActivate(ctx)).resolves.toBe(true);
+
+      expect(sessions.verifyAccessToken).toHaveBeenCalledWith('good-token');
+      expect(req[REQUEST_AUTH_KEY]).toMatchObject({ sessionId: SESSION_ID });
+    });
+
+    it('lets a subclass pick the request from another context shape', async () => {
+      const sessions = fakeSessions(principal());
+      const req = { headers: { authorization: 'Bearer good-token' } };
+      class CustomGuard extends SessionAuthGuard {
+        protected override getRequest() {
+          return req;
+        }
+      }
+      const guard = new CustomGuard(
+        sessions as unknown as SessionService,
+        new Reflector(),
+        disabledMetrics(),
+      );
+
+      await expect(guard.canActivate(graphqlContext({}).ctx)).resolves.toBe(true);
+      expect(sessions.verifyAccessToken).toHaveBeenCalledWith('good-token');
     });
   });
 

@@ -1,25 +1,37 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiResponse } from '@nestjs/swagger';
 import { ERROR_STATUS, type SessionAuthErrorCode } from '../errors/error-codes.js';
 import { ERROR_MESSAGES } from '../errors/error-messages.js';
+import { ApiProperty, ApiResponse } from './openapi.js';
 
-/** The error shape every route answers with, for OpenAPI. */
+/** The error shape every route answers with, for OpenAPI (with the `openApi` option). */
 export class ErrorResponseDoc {
   @ApiProperty({ example: 401 })
   statusCode: number;
 
   @ApiProperty({ enum: Object.keys(ERROR_STATUS), example: 'SESSION_REVOKED' })
-  code: SessionAuthErrorCode;
+  code: string;
 
   @ApiProperty({ example: ERROR_MESSAGES.SESSION_REVOKED })
   message: string;
 }
 
-/** Documents the error codes a route can answer with, grouped by status. */
-export function ApiErrors(...codes: SessionAuthErrorCode[]): MethodDecorator & ClassDecorator {
-  const byStatus = new Map<number, SessionAuthErrorCode[]>();
-  for (const code of codes)
-    byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
+/**
+ * Documents the error codes a route can answer with, grouped by status: the library's codes by
+ * name, an app's own as `[code, status]`. Takes effect with the `openApi` option.
+ *
+ * @example
+ * ```ts
+ * @ApiErrors('ACCESS_TOKEN_MISSING', 'SESSION_REVOKED', ['EMAIL_TAKEN', 409])
+ * ```
+ */
+export function ApiErrors(
+  ...codes: (SessionAuthErrorCode | [code: string, status: number])[]
+): MethodDecorator & ClassDecorator {
+  const byStatus = new Map<number, string[]>();
+  for (const entry of codes) {
+    const [code, status] = typeof entry === 'string' ? [entry, ERROR_STATUS[entry]] : entry;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
   return applyDecorators(
     ...[...byStatus].map(([status, list]) =>
       ApiResponse({
@@ -31,6 +43,7 @@ export function ApiErrors(...codes: SessionAuthErrorCode[]): MethodDecorator & C
   );
 }
 
+/** A session as the routes return it, for OpenAPI. */
 export class SessionViewDoc {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ nullable: true, example: 'Work laptop' }) deviceName: string;
@@ -42,6 +55,7 @@ export class SessionViewDoc {
   @ApiProperty({ description: 'true for the session of the access token used' }) current: boolean;
 }
 
+/** The body of a sign-in or refresh answer, for OpenAPI. */
 export class IssuedSessionDoc {
   @ApiProperty({ description: 'JWT for `Authorization: Bearer`' }) accessToken: string;
   @ApiProperty({ format: 'date-time' }) accessTokenExpiresAt: string;

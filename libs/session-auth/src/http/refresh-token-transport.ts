@@ -1,20 +1,33 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { parse as parseCookies } from 'cookie';
-import type { Request, Response } from 'express';
+import { parse as parseCookies, serialize } from 'cookie';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
 import type { IssuedSession } from '../sessions/session.service.js';
 import type { SessionView } from '../sessions/session-view.js';
+import { appendSetCookie, type HttpRequestLike, type HttpResponseLike } from './http-types.js';
 
 /** The JSON a sign-in or refresh answers with (the refresh token only with body transport). */
 export interface IssuedSessionBody {
+  /** JWT for `Authorization: Bearer`. */
   accessToken: string;
+  /** When the access token expires (ISO 8601). */
   accessTokenExpiresAt: string;
+  /** The session it belongs to. */
   session: SessionView;
+  /** The new refresh token, only with refresh transport `body` or `both`. */
   refreshToken?: string;
 }
 
-/** Reads and writes the refresh token per `refreshTransport`: an HttpOnly cookie, the JSON body, or both. */
+/**
+ * Reads and writes the refresh token per `refreshTransport`: an HttpOnly cookie, the JSON body, or
+ * both. Works on Express and Fastify (it writes the `Set-Cookie` header itself).
+ *
+ * @example
+ * ```ts
+ * const issued = await sessions.createSession(user.id, sessionContextOf(request));
+ * return transport.write(response, issued); // with @Res({ passthrough: true }) response
+ * ```
+ */
 @Injectable()
 export class RefreshTokenTransport {
   constructor(
@@ -22,11 +35,12 @@ export class RefreshTokenTransport {
   ) {}
 
   /** The presented refresh token; the cookie wins when both are allowed and present. */
-  read(request: Request): unknown {
+  read(request: HttpRequestLike): unknown {
     const { refreshTransport } = this.options;
     if (refreshTransport !== 'body') {
       const header = request.headers.cookie;
-      const fromCookie = header ? parseCookies(header)[this.options.cookieName] : undefined;
+      const fromCookie =
+        typeof header === 'string' ? parseCookies(header)[this.options.cookieName] : undefined;
       if (fromCookie) return fromCookie;
     }
     if (refreshTransport !== 'cookie') {
@@ -37,12 +51,16 @@ export class RefreshTokenTransport {
   }
 
   /** Sets the cookie (Max-Age = the session's remaining absolute lifetime) and builds the body. */
-  write(response: Response, issued: IssuedSession): IssuedSessionBody {
+  write(response: HttpResponseLike, issued: IssuedSession): IssuedSessionBody {
     if (this.options.refreshTransport !== 'body') {
-      response.cookie(this.options.cookieName, issued.refreshToken, {
-        ...this.cookieFlags(),
-        maxAge: issued.refreshTokenMaxAge * 1000,
-      });
+      appendSetCookie(
+        response,
+        serialize(this.options.cookieName, issued.refreshToken, {
+          ...this.cookieFlags(),
+          maxAge: issued.refreshTokenMaxAge,
+          expires: new Date(Date.now() + issued.refreshTokenMaxAge * 1000),
+        }),
+      );
     }
     return {
       accessToken: issued.accessToken,
@@ -53,9 +71,13 @@ export class RefreshTokenTransport {
   }
 
   /** Clears the cookie (sign-out). */
-  clear(response: Response): void {
-    if (this.options.refreshTransport !== 'body')
-      response.clearCookie(this.options.cookieName, this.cookieFlags());
+  clear(response: HttpResponseLike): void {
+    if (this.options.refreshTransport !== 'body') {
+      appendSetCookie(
+        response,
+        serialize(this.options.cookieName, '', { ...this.cookieFlags(), expires: new Date(0) }),
+      );
+    }
   }
 
   private cookieFlags() {

@@ -19,14 +19,14 @@ import {
   ApiParam,
   ApiQuery,
   ApiTags,
-} from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+} from './openapi.js';
 import { CurrentSession } from '../decorators/current-session.decorator.js';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { SessionAuthGuard } from '../guards/session-auth.guard.js';
 import { type AuthenticatedSession, SessionService } from '../sessions/session.service.js';
 import type { SessionView } from '../sessions/session-view.js';
 import { ApiErrors, IssuedSessionDoc, SessionViewDoc } from './api-docs.js';
+import type { HttpRequestLike, HttpResponseLike } from './http-types.js';
 import { type IssuedSessionBody, RefreshTokenTransport } from './refresh-token-transport.js';
 import { sessionContextOf } from './request-context.js';
 
@@ -56,8 +56,8 @@ export class SessionAuthController {
     'DATABASE_UNAVAILABLE',
   )
   async refresh(
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequestLike,
+    @Res({ passthrough: true }) response: HttpResponseLike,
   ): Promise<IssuedSessionBody> {
     const issued = await this.sessions.rotateRefreshToken(
       this.transport.read(request),
@@ -80,7 +80,7 @@ export class SessionAuthController {
   )
   async logout(
     @CurrentSession() auth: AuthenticatedSession,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: HttpResponseLike,
   ): Promise<void> {
     try {
       await this.sessions.terminateSession(auth.sessionId, auth.userId, 'LOGOUT');

@@ -1,8 +1,16 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { Counter, Gauge, Histogram, type Registry, register as defaultRegistry } from 'prom-client';
+import type { Provider } from '@nestjs/common';
 import { SessionCache } from '../cache/session-cache.interface.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
-import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
+import type { MetricsRegistryLike, ResolvedSessionAuthOptions } from '../session-auth.options.js';
+import { importOptionalPeer } from '../utils/optional-peer.js';
+
+/** The parts of prom-client used here (a type of its own, so the package's types never name it). */
+interface PromClient {
+  Counter: new (config: any) => any;
+  Gauge: new (config: any) => any;
+  Histogram: new (config: any) => any;
+  register: MetricsRegistryLike;
+}
 
 type Labels<T extends string> = Partial<Record<T, string | number>>;
 
@@ -23,9 +31,9 @@ const noop = { inc() {}, dec() {}, set() {}, observe() {} };
 
 /**
  * Prometheus metrics of sessions, the guard, the cache, the cleanup and the gateway, registered on
- * prom-client's default registry (or `metrics.registry`). With `metrics: false` every call is a no-op.
+ * prom-client's default registry (or `metrics.registry`). With `metrics: false` (the default) every
+ * call is a no-op and prom-client is never loaded.
  */
-@Injectable()
 export class SessionMetrics {
   readonly sessionsCreated: CounterLike<never>;
   readonly rotations: CounterLike<never>;
@@ -41,12 +49,24 @@ export class SessionMetrics {
   readonly cleanupDuration: HistogramLike<never>;
   readonly socketsConnected: GaugeLike;
 
-  constructor(
-    @Inject(SESSION_AUTH_RESOLVED_OPTIONS) options: ResolvedSessionAuthOptions,
-    @Inject(SessionCache) cache: SessionCache,
-  ) {
+  /** Loads prom-client only when metrics are on. */
+  static async create(
+    options: ResolvedSessionAuthOptions,
+    cache: SessionCache,
+  ): Promise<SessionMetrics> {
+    if (options.metrics === false) return new SessionMetrics(options, cache);
+    const prom = await importOptionalPeer(
+      'prom-client',
+      'the metrics option',
+      () => import('prom-client'),
+    );
+    return new SessionMetrics(options, cache, prom);
+  }
+
+  constructor(options: ResolvedSessionAuthOptions, cache: SessionCache, prom?: PromClient) {
     const registry =
-      options.metrics === false ? undefined : (options.metrics.registry ?? defaultRegistry);
+      options.metrics === false || !prom ? undefined : (options.metrics.registry ?? prom.register);
+    const { Counter, Gauge, Histogram } = prom ?? ({} as Partial<PromClient>);
     const counter = <T extends string>(
       name: string,
       help: string,
@@ -56,12 +76,12 @@ export class SessionMetrics {
         ? reuse(
             registry,
             name,
-            () => new Counter({ name, help, labelNames, registers: [registry] }),
+            () => new Counter!({ name, help, labelNames, registers: [registry] }),
           )
         : noop;
-    const gauge = (name: string, help: string, collect?: (this: Gauge) => void): GaugeLike =>
+    const gauge = (name: string, help: string, collect?: (this: GaugeLike) => void): GaugeLike =>
       registry
-        ? reuse(registry, name, () => new Gauge({ name, help, collect, registers: [registry] }))
+        ? reuse(registry, name, () => new Gauge!({ name, help, collect, registers: [registry] }))
         : noop;
     const histogram = <T extends string>(
       name: string,
@@ -73,7 +93,7 @@ export class SessionMetrics {
         ? reuse(
             registry,
             name,
-            () => new Histogram({ name, help, buckets, labelNames, registers: [registry] }),
+            () => new Histogram!({ name, help, buckets, labelNames, registers: [registry] }),
           )
         : (noop as HistogramLike<T>);
 
@@ -138,6 +158,13 @@ export class SessionMetrics {
 }
 
 /** Two module instances in one process share the metric rather than fail on a duplicate name. */
-function reuse<M>(registry: Registry, name: string, create: () => M): M {
+function reuse<M>(registry: MetricsRegistryLike, name: string, create: () => M): M {
   return (registry.getSingleMetric(name) as M | undefined) ?? create();
 }
+
+export const sessionMetricsProvider: Provider = {
+  provide: SessionMetrics,
+  inject: [SESSION_AUTH_RESOLVED_OPTIONS, SessionCache],
+  useFactory: (options: ResolvedSessionAuthOptions, cache: SessionCache) =>
+    SessionMetrics.create(options, cache),
+};

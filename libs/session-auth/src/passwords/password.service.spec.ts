@@ -57,7 +57,7 @@ describe('PasswordService', () => {
       const error = await rejection(passwords.hash('a'.repeat(73)));
 
       expect(error.code).toBe('VALIDATION_FAILED');
-      expect(error.status).toBe(400);
+      expect(error.getStatus()).toBe(400);
       expect(error.message).toContain('72 bytes');
     });
 

@@ -1,11 +1,11 @@
 import { jest } from '@jest/globals';
-import type { EventEmitter2 } from '@nestjs/event-emitter';
+import type { ModuleRef } from '@nestjs/core';
 import { SessionEvents } from '../events/session-events.js';
 import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
 import { SessionNotifier } from './session-notifier.js';
 import type { SessionStateService } from './session-state.service.js';
 
-function setup(withEvents = true) {
+async function setup(withEvents = true) {
   const order: string[] = [];
   const markRevoked = jest.fn(async (_sessions: { id: string; userId: string }[]) => {
     order.push('markRevoked');
@@ -17,14 +17,20 @@ function setup(withEvents = true) {
   const notifier = new SessionNotifier(
     { markRevoked } as unknown as SessionStateService,
     disabledMetrics(),
-    withEvents ? ({ emit } as unknown as EventEmitter2) : undefined,
+    {
+      get: () => {
+        if (!withEvents) throw new Error('EventEmitter2 is not provided');
+        return { emit };
+      },
+    } as unknown as ModuleRef,
   );
+  await notifier.onModuleInit();
   return { notifier, markRevoked, emit, order };
 }
 
 describe('SessionNotifier', () => {
   it('marks the sessions revoked in the cache first, then emits one event per user', async () => {
-    const { notifier, markRevoked, emit, order } = setup();
+    const { notifier, markRevoked, emit, order } = await setup();
     const sessions = [
       { id: 's1', userId: 'alice' },
       { id: 's2', userId: 'bob' },
@@ -48,7 +54,7 @@ describe('SessionNotifier', () => {
   });
 
   it('does nothing for an empty list', async () => {
-    const { notifier, markRevoked, emit } = setup();
+    const { notifier, markRevoked, emit } = await setup();
 
     await notifier.revoked([], 'EXPIRED');
 
@@ -57,7 +63,7 @@ describe('SessionNotifier', () => {
   });
 
   it('still updates the cache without an event emitter in the app', async () => {
-    const { notifier, markRevoked } = setup(false);
+    const { notifier, markRevoked } = await setup(false);
 
     await notifier.revoked([{ id: 's1', userId: 'alice' }], 'LOGOUT');
     notifier.emit(SessionEvents.CREATED, {});

@@ -1,5 +1,6 @@
-import { Injectable, Optional } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import type { EventEmitter2 } from '@nestjs/event-emitter';
 import { SessionEvents, type SessionTerminatedEvent } from '../events/session-events.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
 import type { RevokedSession } from './session.repository.js';
@@ -8,16 +9,28 @@ import { SessionStateService } from './session-state.service.js';
 
 /**
  * What follows every committed revocation: the cache learns it first (so every instance refuses
- * the sessions), then the application hears it. Events are optional: without EventEmitterModule
- * in the app, nothing is emitted.
+ * the sessions), then the application hears it. Events are optional: without @nestjs/event-emitter
+ * and EventEmitterModule in the app, nothing is emitted (and the package is never loaded).
  */
 @Injectable()
-export class SessionNotifier {
+export class SessionNotifier implements OnModuleInit {
+  private events?: EventEmitter2;
+
   constructor(
     private readonly state: SessionStateService,
     private readonly metrics: SessionMetrics,
-    @Optional() private readonly events?: EventEmitter2,
+    private readonly moduleRef?: ModuleRef,
   ) {}
+
+  async onModuleInit(): Promise<void> {
+    const loaded = await import('@nestjs/event-emitter').catch(() => undefined);
+    if (!loaded || !this.moduleRef) return;
+    try {
+      this.events = this.moduleRef.get(loaded.EventEmitter2, { strict: false });
+    } catch {
+      // EventEmitterModule.forRoot() is not imported: no events.
+    }
+  }
 
   async revoked(sessions: RevokedSession[], reason: RevokeReason): Promise<void> {
     if (sessions.length === 0) return;

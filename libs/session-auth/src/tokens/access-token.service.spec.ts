@@ -44,7 +44,7 @@ function errorCode(fn: () => unknown): string {
     fn();
   } catch (error) {
     expect(error).toBeInstanceOf(SessionAuthError);
-    expect((error as SessionAuthError).status).toBe(401);
+    expect((error as SessionAuthError).getStatus()).toBe(401);
     return (error as SessionAuthError).code;
   }
   throw new Error('expected a SessionAuthError, but verification succeeded');

@@ -1,0 +1,37 @@
+import type { INestApplicationContext, WebSocketAdapter } from '@nestjs/common';
+import { RedisConnection } from '../cache/redis-connection.js';
+import { importOptionalPeer } from '../utils/optional-peer.js';
+
+/**
+ * The socket.io adapter for the session gateway (`gateway: true`). With Redis configured, socket
+ * events and disconnects reach sockets on every instance through `@socket.io/redis-adapter`;
+ * without, they stay on this instance. It loads its packages (`@nestjs/platform-socket.io`, and
+ * `@socket.io/redis-adapter` with Redis) only when created.
+ *
+ * @example
+ * ```ts
+ * const app = await NestFactory.create(AppModule);
+ * app.useWebSocketAdapter(await SessionIoAdapter.create(app));
+ * ```
+ */
+export abstract class SessionIoAdapter {
+  /** Builds the adapter for `app`, whose SessionAuthModule decides between Redis and local fan-out. */
+  static async create(app: INestApplicationContext): Promise<WebSocketAdapter> {
+    const { SessionIoServerAdapter } = await importOptionalPeer(
+      '@nestjs/platform-socket.io',
+      'SessionIoAdapter',
+      () => import('./session-io.adapter.js'),
+    );
+    const redis = app.get(RedisConnection, { strict: false }).client;
+    const redisAdapter = redis
+      ? (
+          await importOptionalPeer(
+            '@socket.io/redis-adapter',
+            'SessionIoAdapter with Redis',
+            () => import('@socket.io/redis-adapter'),
+          )
+        ).createAdapter
+      : undefined;
+    return new SessionIoServerAdapter(app, redisAdapter);
+  }
+}

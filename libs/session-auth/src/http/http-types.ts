@@ -1,0 +1,30 @@
+/**
+ * What the library reads from a request and writes to a response, described by shape so that it
+ * serves Express and Fastify alike and its types name neither.
+ */
+export interface HttpRequestLike {
+  headers: Record<string, string | string[] | undefined>;
+  body?: unknown;
+  /** The client address as the platform resolved it (Express `req.ip`, Fastify `request.ip`). */
+  ip?: string;
+}
+
+/** An Express response (`append`) or a Fastify reply (`header`), or a plain Node response. */
+export interface HttpResponseLike {
+  append?(name: string, value: string): unknown;
+  header?(name: string, value: string): unknown;
+  getHeader?(name: string): unknown;
+  setHeader?(name: string, value: string | string[]): unknown;
+}
+
+/** Adds a `Set-Cookie` header without dropping the ones already set. */
+export function appendSetCookie(response: HttpResponseLike, cookie: string): void {
+  // Express: append; Fastify's reply.header appends for set-cookie; a Node response: merge by hand.
+  if (typeof response.append === 'function') response.append('Set-Cookie', cookie);
+  else if (typeof response.header === 'function') response.header('set-cookie', cookie);
+  else if (typeof response.setHeader === 'function') {
+    const current = response.getHeader?.('set-cookie');
+    const list = current === undefined ? [] : Array.isArray(current) ? current : [String(current)];
+    response.setHeader('Set-Cookie', [...list, cookie]);
+  } else throw new TypeError('cannot set a cookie on this response object');
+}
