@@ -20,12 +20,7 @@ function mountController(path: string): Type {
   return MountedSessionAuthController;
 }
 
-export const {
-  ConfigurableModuleClass: ConfigurableSessionAuthModule,
-  MODULE_OPTIONS_TOKEN: SESSION_AUTH_OPTIONS,
-  OPTIONS_TYPE: SESSION_AUTH_OPTIONS_TYPE,
-  ASYNC_OPTIONS_TYPE: SESSION_AUTH_ASYNC_OPTIONS_TYPE,
-} = new ConfigurableModuleBuilder<SessionAuthOptions>({ moduleName: 'SessionAuth' })
+const definition = new ConfigurableModuleBuilder<SessionAuthOptions>({ moduleName: 'SessionAuth' })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createSessionAuthOptions')
   .setExtras<SessionAuthExtras>(EXTRAS, (definition, extras) => ({
@@ -49,6 +44,14 @@ export const {
   }))
   .build();
 
+export const ConfigurableSessionAuthModule = definition.ConfigurableModuleClass;
+/** Injects the options exactly as given to `forRoot` / `forRootAsync`. */
+export const SESSION_AUTH_OPTIONS = definition.MODULE_OPTIONS_TOKEN;
+/** For `typeof`: the argument of `forRoot` (options and extras). */
+export const SESSION_AUTH_OPTIONS_TYPE = definition.OPTIONS_TYPE;
+/** For `typeof`: the argument of `forRootAsync`. */
+export const SESSION_AUTH_ASYNC_OPTIONS_TYPE = definition.ASYNC_OPTIONS_TYPE;
+
 /**
  * A class that builds the options for `forRootAsync({ useClass })` or `forRootAsync({ useExisting })`.
  *
@@ -64,5 +67,6 @@ export const {
  * ```
  */
 export interface SessionAuthOptionsFactory {
+  /** The module options. */
   createSessionAuthOptions(): SessionAuthOptions | Promise<SessionAuthOptions>;
 }

@@ -76,6 +76,7 @@ export interface SessionAuthOptions {
 
 /** A prom-client `Registry`, described by shape so apps without prom-client compile. */
 export interface MetricsRegistryLike {
+  /** The metric registered under `name`, if any. */
   getSingleMetric(name: string): unknown;
 }
 

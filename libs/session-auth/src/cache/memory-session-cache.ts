@@ -17,10 +17,12 @@ export class MemorySessionCache implements SessionCache {
     return true;
   }
 
+  /** The value, or `null` when absent or expired. */
   async get(key: string): Promise<string | null> {
     return this.read(key)?.value ?? null;
   }
 
+  /** Stores `value` for `ttlMs`. */
   async set(key: string, value: string, ttlMs: number): Promise<boolean> {
     this.write(key, value, ttlMs);
     return true;

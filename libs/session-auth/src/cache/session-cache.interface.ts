@@ -7,7 +7,9 @@ export interface SessionCache {
   readonly kind: 'redis' | 'memory';
   /** Whether the backing store answered its last command. */
   isAvailable(): boolean;
+  /** The value, `null` if absent, `undefined` if the store could not answer. */
   get(key: string): Promise<string | null | undefined>;
+  /** SET PX: `true` once stored. */
   set(key: string, value: string, ttlMs: number): Promise<boolean>;
   /** SET NX PX: `true` if this call set the key, `false` if it existed, `undefined` if unavailable. */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean | undefined>;

@@ -24,4 +24,5 @@ export const ERROR_STATUS = {
   DATABASE_UNAVAILABLE: 503,
 } as const;
 
+/** A stable error code of the library. */
 export type SessionAuthErrorCode = keyof typeof ERROR_STATUS;

@@ -9,6 +9,7 @@ export const SessionEvents = {
   REUSE_DETECTED: 'session.reuse_detected',
 } as const;
 
+/** Payload of `session.created`: a sign-in. */
 export interface SessionCreatedEvent {
   userId: string;
   session: SessionView;
@@ -16,17 +17,20 @@ export interface SessionCreatedEvent {
   evictedSessionIds: string[];
 }
 
+/** Payload of `session.rotated`: a refresh token was rotated. */
 export interface SessionRotatedEvent {
   userId: string;
   sessionId: string;
 }
 
+/** Payload of `session.terminated`: sessions of one user ended, and why. */
 export interface SessionTerminatedEvent {
   userId: string;
   sessionIds: string[];
   reason: RevokeReason;
 }
 
+/** Payload of `session.reuse_detected`: a spent refresh token came back after the grace window (likely theft). */
 export interface SessionReuseDetectedEvent {
   userId: string;
   /** The session whose spent token was presented again. */

@@ -11,9 +11,13 @@ export interface HttpRequestLike {
 
 /** An Express response (`append`) or a Fastify reply (`header`), or a plain Node response. */
 export interface HttpResponseLike {
+  /** Express: adds a header value. */
   append?(name: string, value: string): unknown;
+  /** Fastify: sets a header (appends for `set-cookie`). */
   header?(name: string, value: string): unknown;
+  /** Node: reads a header. */
   getHeader?(name: string): unknown;
+  /** Node: sets a header. */
   setHeader?(name: string, value: string | string[]): unknown;
 }
 
