@@ -3,7 +3,16 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/', '**/docs/api/', '**/node_modules/', 'coverage/', '.data/', 'test-artifacts/'] },
+  {
+    ignores: [
+      '**/dist/',
+      '**/docs/api/',
+      '**/node_modules/',
+      'coverage/',
+      '.data/',
+      'test-artifacts/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
