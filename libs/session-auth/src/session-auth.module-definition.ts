@@ -3,6 +3,7 @@ import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { SessionAuthController } from './http/session-auth.controller.js';
 import { SESSION_AUTH_ROUTE_PATH } from './session-auth.internal-tokens.js';
 import type { SessionAuthExtras, SessionAuthOptions } from './session-auth.options.js';
+import { importOptionalPeer } from './utils/optional-peer.js';
 
 /** Defaults of the forRoot extras. */
 const EXTRAS: Required<SessionAuthExtras> = {
@@ -34,7 +35,13 @@ const definition = new ConfigurableModuleBuilder<SessionAuthOptions>({ moduleNam
       ...(definition.imports ?? []),
       // Loaded only when asked for: its packages are optional peers.
       ...((extras.gateway ?? EXTRAS.gateway)
-        ? [import('./gateway/session-gateway.module.js').then((m) => m.sessionGatewayModule())]
+        ? [
+            importOptionalPeer(
+              '@nestjs/websockets',
+              'the gateway option',
+              () => import('./gateway/session-gateway.module.js'),
+            ).then((m) => m.sessionGatewayModule()),
+          ]
         : []),
     ],
     providers: [
