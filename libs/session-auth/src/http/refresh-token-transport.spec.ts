@@ -118,6 +118,30 @@ describe('RefreshTokenTransport', () => {
       });
     });
 
+    it('keeps the Set-Cookie headers already set on an Express response', async () => {
+      const app = express();
+      app.post('/', (_req, res) => {
+        res.append('Set-Cookie', 'theme=dark');
+        res.json(transport().write(res, issued));
+      });
+      const res = await request(app).post('/');
+
+      expect(res.headers['set-cookie']).toEqual([
+        'theme=dark',
+        expect.stringMatching(new RegExp(`^refresh_token=${TOKEN};`)),
+      ]);
+    });
+
+    it("writes the cookie through a Fastify reply's header()", () => {
+      const headers: [string, string][] = [];
+      const reply = { header: (name: string, value: string) => headers.push([name, value]) };
+
+      transport().write(reply, issued);
+
+      expect(headers).toEqual([['set-cookie', expect.stringContaining(`refresh_token=${TOKEN};`)]]);
+      expect(headers[0][1]).toContain('Max-Age=3601');
+    });
+
     it('honours cookieSecure: false and cookiePath', async () => {
       const { setCookie } = await respond(
         transport({ cookieSecure: false, cookiePath: '/api/auth' }),
