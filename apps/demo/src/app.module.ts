@@ -48,6 +48,8 @@ export class AppModule {
           cookieSecure: config.cookieSecure,
           cleanupCron: config.cleanupCron,
           cleanupLockTtl: config.cleanupLockTtl,
+          cleanupRetention: config.cleanupRetention,
+          bindUserAgent: config.bindUserAgent,
           metrics: config.metrics,
           openApi: true,
         }),

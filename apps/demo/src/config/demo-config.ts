@@ -14,6 +14,10 @@ export interface DemoConfig {
   bcryptRounds: number;
   cleanupCron: string;
   cleanupLockTtl: number;
+  /** How long spent tokens and ended sessions are kept; default: the library's (the absolute lifetime). */
+  cleanupRetention?: number;
+  /** Refuse a refresh from another user agent than the session's (the library's `bindUserAgent`). */
+  bindUserAgent: boolean;
   cookieSecure: boolean;
   refreshTransport: 'cookie' | 'body' | 'both';
   rateLimitLogin: number;
@@ -83,6 +87,10 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
     bcryptRounds: integer(env, 'BCRYPT_ROUNDS', 12, 4),
     cleanupCron: env.CLEANUP_CRON || '0 */15 * * * *',
     cleanupLockTtl: duration(env, 'CLEANUP_LOCK_TTL', '60s'),
+    cleanupRetention: env.CLEANUP_RETENTION
+      ? duration(env, 'CLEANUP_RETENTION', env.CLEANUP_RETENTION)
+      : undefined,
+    bindUserAgent: flag(env, 'BIND_USER_AGENT', false),
     // Secure cookies by default; `npm start` (plain http://127.0.0.1) passes COOKIE_SECURE=false.
     cookieSecure: flag(env, 'COOKIE_SECURE', true),
     refreshTransport: transport as DemoConfig['refreshTransport'],
