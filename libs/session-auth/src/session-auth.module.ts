@@ -20,6 +20,8 @@ import {
   SESSION_AUTH_ROUTE_PATH,
 } from './session-auth.internal-tokens.js';
 import { resolveSessionAuthOptions, type SessionAuthOptions } from './session-auth.options.js';
+import { CacheReconciler } from './sessions/cache-reconciler.js';
+import { DatabaseClock } from './sessions/database-clock.js';
 import { RevocationFeed } from './sessions/revocation-feed.js';
 import { SessionNotifier } from './sessions/session-notifier.js';
 import { SessionRepository } from './sessions/session.repository.js';
@@ -51,12 +53,14 @@ import { RefreshRotationService } from './tokens/refresh-rotation.service.js';
     redisConnectionProvider,
     sessionCacheProvider,
     sessionMetricsProvider,
+    DatabaseClock,
     AccessTokenService,
     PasswordService,
     SessionRepository,
     SessionStateService,
     SessionNotifier,
     RevocationFeed,
+    CacheReconciler,
     RefreshRotationService,
     CleanupLock,
     CleanupService,

@@ -46,7 +46,8 @@ describe('resolveSessionAuthOptions', () => {
       cookieSecure: true,
       touchDebounceSeconds: 60,
       cleanupCron: '0 */15 * * * *',
-      cleanupRetention: 7 * 86_400,
+      // Spent tokens are kept for as long as a session could present them: absolute + grace.
+      cleanupRetention: 30 * 86_400 + 10,
     });
     expect(resolved.maxSessionsPerUser).toBeUndefined();
     expect(resolved.redis).toBeUndefined();
@@ -77,6 +78,7 @@ describe('resolveSessionAuthOptions', () => {
       accessTokenTtl: given,
       idleTtl: given,
       absoluteTtl: given,
+      reuseGraceSeconds: 0,
       cleanupRetention: given,
     });
 
@@ -84,6 +86,21 @@ describe('resolveSessionAuthOptions', () => {
     expect(resolved.idleTtl).toBe(seconds);
     expect(resolved.absoluteTtl).toBe(seconds);
     expect(resolved.cleanupRetention).toBe(seconds);
+  });
+
+  it('refuses a cleanupRetention shorter than absoluteTtl plus reuseGraceSeconds', () => {
+    const error = optionsError(() =>
+      resolve({ absoluteTtl: '30d', reuseGraceSeconds: 10, cleanupRetention: '30d' }),
+    );
+
+    expect(error.message).toContain('"cleanupRetention"');
+    expect(error.message).toContain(String(30 * 86_400 + 10));
+  });
+
+  it('accepts a cleanupRetention that covers absoluteTtl plus reuseGraceSeconds', () => {
+    const resolved = resolve({ absoluteTtl: '1d', reuseGraceSeconds: 10, cleanupRetention: '2d' });
+
+    expect(resolved.cleanupRetention).toBe(2 * 86_400);
   });
 
   it('keeps the given values of the other options', () => {

@@ -60,7 +60,11 @@ export interface SessionAuthOptions {
   cleanupCron?: string | false;
   /** TTL of the cleanup lock; it is extended while a run lasts, so a crashed holder is replaced after this. Default `'60s'`. */
   cleanupLockTtl?: number | string;
-  /** How long spent tokens and ended sessions are kept before the cleanup deletes them. Default `'7d'`. */
+  /**
+   * How long spent tokens and ended sessions are kept before the cleanup deletes them. Spent tokens
+   * are what reuse detection needs for as long as their session could live, so it must cover
+   * `absoluteTtl` plus `reuseGraceSeconds` (checked at start-up). Default: exactly that.
+   */
   cleanupRetention?: number | string;
   /**
    * Prometheus metrics on prom-client's default registry (`true`) or on `{ registry }`. Needs the
@@ -143,7 +147,6 @@ export const SESSION_AUTH_DEFAULTS = {
   touchDebounceSeconds: 60,
   cleanupCron: '0 */15 * * * *',
   cleanupLockTtl: '60s',
-  cleanupRetention: '7d',
   metrics: false,
   openApi: false,
 } as const satisfies SessionAuthOptions;
@@ -211,6 +214,7 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
     jwtKeys = checked;
   }
   const absoluteTtl = duration('absoluteTtl', o.absoluteTtl);
+  const reuseGraceSeconds = integerInRange('reuseGraceSeconds', o.reuseGraceSeconds, 0, 300);
   const idleTtl = duration('idleTtl', o.idleTtl);
   if (!['cookie', 'body', 'both'].includes(o.refreshTransport)) {
     throw new SessionAuthOptionsError('refreshTransport', `must be 'cookie', 'body' or 'both'`);
@@ -235,11 +239,11 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
     accessTokenTtl: duration('accessTokenTtl', o.accessTokenTtl),
     idleTtl,
     absoluteTtl,
-    cleanupRetention: duration('cleanupRetention', o.cleanupRetention),
+    cleanupRetention: retention(o.cleanupRetention, absoluteTtl, reuseGraceSeconds),
     cleanupLockTtl: duration('cleanupLockTtl', o.cleanupLockTtl),
     metrics: o.metrics === false ? false : o.metrics === true ? {} : o.metrics,
     openApi: o.openApi === true,
-    reuseGraceSeconds: integerInRange('reuseGraceSeconds', o.reuseGraceSeconds, 0, 300),
+    reuseGraceSeconds,
     bcryptRounds: integerInRange('bcryptRounds', o.bcryptRounds, 4, 31),
     passwordConcurrency: integerInRange(
       'passwordConcurrency',
@@ -249,6 +253,25 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
     ),
     touchDebounceSeconds: integerInRange('touchDebounceSeconds', o.touchDebounceSeconds, 0, 86_400),
   };
+}
+
+/** Spent tokens must outlive every session that could still present them. */
+function retention(
+  given: number | string | undefined,
+  absoluteTtl: number,
+  reuseGraceSeconds: number,
+): number {
+  const needed = absoluteTtl + reuseGraceSeconds;
+  if (given === undefined) return needed;
+  const seconds = duration('cleanupRetention', given);
+  if (seconds < needed) {
+    throw new SessionAuthOptionsError(
+      'cleanupRetention',
+      `must cover absoluteTtl plus reuseGraceSeconds (${needed} s), so reuse of a spent token ` +
+        `is detected for as long as its session could live (got ${seconds} s)`,
+    );
+  }
+  return seconds;
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

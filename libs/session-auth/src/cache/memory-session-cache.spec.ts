@@ -210,4 +210,15 @@ describe('MemorySessionCache', () => {
       await expect(small.get('k999')).resolves.toBe('999');
     });
   });
+
+  it('drops session states (copies of rows) but keeps its own counters on dropLocalCopies', async () => {
+    const cache = new MemorySessionCache();
+    await cache.set('session:a', '{"revoked":false}', 60_000);
+    await cache.increment('rate:login', 60_000);
+
+    cache.dropLocalCopies();
+
+    await expect(cache.get('session:a')).resolves.toBeNull();
+    await expect(cache.get('rate:login')).resolves.toBe('1');
+  });
 });

@@ -1,5 +1,8 @@
 import type { SessionCache } from './session-cache.interface.js';
 
+/** Keys that copy shared state (session states); the rest (counters, locks) are this process's own. */
+const SHARED_PREFIX = 'session:';
+
 interface Entry {
   value: string;
   expiresAt: number;
@@ -63,6 +66,13 @@ export class MemorySessionCache implements SessionCache {
 
   async ping(): Promise<boolean> {
     return true;
+  }
+
+  /** Session states are copies of PostgreSQL rows: forget them after a gap in revocation news. */
+  dropLocalCopies(): void {
+    for (const key of [...this.entries.keys()]) {
+      if (key.startsWith(SHARED_PREFIX)) this.entries.delete(key);
+    }
   }
 
   private read(key: string): Entry | undefined {

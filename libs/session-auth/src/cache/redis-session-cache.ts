@@ -10,17 +10,27 @@ const INCREMENT = `local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return { n, redis.call('PTTL', KEYS[1]) }`;
 
-/** Deletions kept for replay while Redis is away; past this many, the whole prefix is swept instead. */
+/**
+ * Deletions kept for replay while Redis is away. Past this many the rest are dropped: revocations
+ * do not depend on them (the reconciler re-marks them from PostgreSQL), and a stale copy that a
+ * lost delete leaves behind (say, an older idle expiry) errs on the side of refusing.
+ */
 const MAX_PENDING_DELETES = 10_000;
+/** While Redis is not in use, at most one probe per this many ms decides whether it is back. */
+const PROBE_INTERVAL_MS = 500;
 
 /** Keys worth an in-process copy: read on every guarded request, changed rarely. */
 const NEAR_CACHED_PREFIX = 'session:';
 
 /**
  * The Redis adapter. Commands that fail or take longer than `commandTimeoutMs` answer `undefined`
- * so callers fall back to PostgreSQL; the outage is logged once and recovery once. Keys whose delete
- * failed during an outage are deleted when Redis returns, so another instance never reads a stale
- * "active" entry for a session revoked meanwhile.
+ * so callers fall back to PostgreSQL; the outage is logged once and recovery once.
+ *
+ * Redis may keep its data through an outage (a partition, a paused server), including "active"
+ * entries of sessions revoked meanwhile. So after any gap (the first connection too) the cache
+ * answers no read until it has reconciled: it replays the deletes it could not send, then runs the
+ * reconciler (which re-marks from PostgreSQL every session revoked within the life of an entry),
+ * and only then serves from Redis again. Until then every read falls through to PostgreSQL.
  *
  * `session:*` entries are also kept in process (NearCache), so a guarded request usually makes no
  * network round trip: every change publishes the key on `<prefix>invalidate`, and each instance
@@ -29,9 +39,12 @@ const NEAR_CACHED_PREFIX = 'session:';
 export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
   readonly kind = 'redis' as const;
   private readonly logger = new Logger('SessionAuthCache');
-  private state: 'starting' | 'up' | 'down' = 'starting';
+  private state: 'starting' | 'reconciling' | 'up' | 'down' = 'starting';
   private readonly pendingDeletes = new Set<string>();
-  private sweepOnRecovery = false;
+  private droppedDeletes = false;
+  private reconciler?: () => Promise<void>;
+  private recovering?: Promise<void>;
+  private lastProbe = 0;
   private readonly near = new NearCache();
   private readonly channel: string;
   private readonly subscriber?: Redis | Cluster;
@@ -43,8 +56,8 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
     private readonly commandTimeoutMs = 1000,
   ) {
     this.channel = `${prefix}invalidate`;
-    if (client.status === 'ready') this.state = 'up';
-    client.on('ready', () => void this.onReady());
+    // Even a client that is connected already is reconciled before the first read it answers.
+    client.on('ready', () => void this.recover());
     client.on('error', (error: Error) => this.markDown(error));
     client.on('end', () => this.markDown(new Error('connection closed')));
     this.subscriber = this.subscribeToInvalidations();
@@ -59,14 +72,25 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
     return this.state === 'up';
   }
 
+  reconcileWith(reconcile: () => Promise<void>): void {
+    this.reconciler = reconcile;
+  }
+
   async get(key: string): Promise<string | null | undefined> {
+    // Not reconciled since the last gap: what Redis holds may predate revocations.
+    if (this.state !== 'up') {
+      this.probe();
+      return undefined;
+    }
     const nearCached = this.nearCached(key);
     if (nearCached) {
-      const local = this.state === 'up' ? this.near.get(key) : undefined;
+      const local = this.near.get(key);
       if (local !== undefined) return local;
     }
     const generation = this.near.currentGeneration;
     const value = await this.run(() => this.client.get(this.prefix + key));
+    // An outage that began while this read was out: the answer may be one to distrust already.
+    if (this.state !== 'up') return undefined;
     if (nearCached && typeof value === 'string') this.near.store(key, value, generation);
     return value;
   }
@@ -144,7 +168,7 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
         );
       });
       const result = await Promise.race([command(), timeout]);
-      if (this.state !== 'up') void this.onReady();
+      if (this.state === 'down' || this.state === 'starting') void this.recover();
       return result;
     } catch (error) {
       // A reply error (say, INCR on a non-number) is this command's problem, not an outage.
@@ -199,40 +223,59 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
     );
   }
 
-  private async onReady(): Promise<void> {
-    if (this.state === 'up') return;
-    const recovering = this.state === 'down';
+  /** While not in use: now and then, a PING whose answer starts the recovery. */
+  private probe(): void {
+    if (this.recovering || Date.now() - this.lastProbe < PROBE_INTERVAL_MS) return;
+    this.lastProbe = Date.now();
+    void this.run(() => this.client.ping());
+  }
+
+  /** Redis answers again (or for the first time): reconcile, then serve. One recovery at a time. */
+  private recover(): Promise<void> {
+    this.recovering ??= this.reconcile().finally(() => (this.recovering = undefined));
+    return this.recovering;
+  }
+
+  private async reconcile(): Promise<void> {
+    if (this.state === 'up' || this.state === 'reconciling') return;
+    const afterOutage = this.state === 'down';
+    const started = Date.now();
+    this.state = 'reconciling';
+    try {
+      await this.replayDeletes();
+      await this.reconciler?.();
+    } catch (error) {
+      if (this.state === 'reconciling') this.state = 'down';
+      this.logger.warn(
+        `cannot reconcile the cache (${(error as Error).message}); reading PostgreSQL until it can`,
+      );
+      return;
+    }
+    // A command failed meanwhile: the outage goes on, and the next answer starts over.
+    if (this.state !== 'reconciling') return;
     this.state = 'up';
-    this.logger.log(recovering ? 'Redis available again; using the cache' : 'Redis connected');
     if (this.subscribed) this.near.enable();
-    await this.replayDeletes();
+    this.logger.log(
+      `${afterOutage ? 'Redis available again' : 'Redis connected'}; reconciled with PostgreSQL ` +
+        `in ${Date.now() - started} ms, using the cache`,
+    );
   }
 
   private rememberDelete(key: string): void {
-    if (this.pendingDeletes.size >= MAX_PENDING_DELETES) {
-      this.sweepOnRecovery = true;
-      this.pendingDeletes.clear();
-      return;
+    if (this.pendingDeletes.size < MAX_PENDING_DELETES) {
+      this.pendingDeletes.add(key);
+    } else if (!this.droppedDeletes) {
+      this.droppedDeletes = true;
+      this.logger.warn(
+        `over ${MAX_PENDING_DELETES} cache deletes pending; the rest are dropped (revocations are reconciled from PostgreSQL)`,
+      );
     }
-    if (!this.sweepOnRecovery) this.pendingDeletes.add(key);
   }
 
   private async replayDeletes(): Promise<void> {
-    if (this.sweepOnRecovery) {
-      this.sweepOnRecovery = false;
-      await this.sweep('session:*');
-    }
     const keys = [...this.pendingDeletes];
     this.pendingDeletes.clear();
+    this.droppedDeletes = false;
     await this.delete(...keys);
-  }
-
-  /** Deletes every key under the prefix matching `pattern` (single-node clients only). */
-  private async sweep(pattern: string): Promise<void> {
-    if (!('scanStream' in this.client)) return;
-    const stream = (this.client as Redis).scanStream({ match: this.prefix + pattern, count: 500 });
-    for await (const keys of stream as AsyncIterable<string[]>) {
-      if (keys.length > 0) await this.run(() => (this.client as Redis).unlink(...keys));
-    }
   }
 }

@@ -25,6 +25,11 @@ export interface SessionCache {
   ping(): Promise<boolean>;
   /** Forgets any in-process copies of shared entries (after a gap in invalidation messages). */
   dropLocalCopies?(): void;
+  /**
+   * Registers what must be reconciled against PostgreSQL before a shared store answers reads again
+   * after a gap (its first connection, an outage); until it has run, reads answer `undefined`.
+   */
+  reconcileWith?(reconcile: () => Promise<void>): void;
 }
 
 /** Injection token of the SessionCache port. */

@@ -7,6 +7,12 @@ import { SessionCache } from '../cache/session-cache.interface.js';
 /** A held lock: `release()` is safe to call once the work is done (or failed). */
 export interface HeldLock {
   via: 'redis' | 'postgres';
+  /**
+   * Whether this holder still owns the lock, checked with the lock's store (and, for Redis,
+   * extended). A holder that stalled past the TTL finds it taken: `false`, so it must stop. When
+   * the store cannot tell, the answer is `false` too: stopping early is always safe.
+   */
+  stillHeld(): Promise<boolean>;
   release(): Promise<void>;
 }
 
@@ -38,17 +44,21 @@ export class CleanupLock {
   }
 
   private redisLock(token: string, ttlMs: number): HeldLock {
-    const renew = setInterval(
-      () => {
-        void this.cache.compareAndExpire(LOCK_KEY, token, ttlMs).then((held) => {
-          if (held === false) this.logger.warn('cleanup lock lost before the run finished');
-        });
-      },
-      Math.max(50, Math.floor(ttlMs / 3)),
-    );
+    let lost = false;
+    const extend = async (): Promise<boolean> => {
+      if (lost) return false;
+      const held = await this.cache.compareAndExpire(LOCK_KEY, token, ttlMs);
+      if (held === false) {
+        lost = true;
+        this.logger.warn('cleanup lock lost before the run finished');
+      }
+      return held === true;
+    };
+    const renew = setInterval(() => void extend(), Math.max(50, Math.floor(ttlMs / 3)));
     renew.unref();
     return {
       via: 'redis',
+      stillHeld: extend,
       release: async () => {
         clearInterval(renew);
         await this.cache.compareAndDelete(LOCK_KEY, token);
@@ -73,6 +83,12 @@ export class CleanupLock {
     }
     return {
       via: 'postgres',
+      // A session-level advisory lock lives as long as its connection: a live connection holds it.
+      stillHeld: () =>
+        runner.query('SELECT 1').then(
+          () => true,
+          () => false,
+        ),
       release: async () => {
         try {
           await runner.query('SELECT pg_advisory_unlock($1)', [ADVISORY_KEY]);

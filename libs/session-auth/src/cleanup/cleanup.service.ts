@@ -8,6 +8,7 @@ import { SessionNotifier } from '../sessions/session-notifier.js';
 import { SessionRepository } from '../sessions/session.repository.js';
 import { runStatement } from '../utils/run-statement.js';
 import { CleanupLock } from './cleanup-lock.js';
+import { LockFence, LockLost } from './lock-fence.js';
 
 /** What one cleanup call did; `ran: false` when another instance held the lock. */
 export interface CleanupResult {
@@ -69,10 +70,11 @@ export class CleanupService implements BeforeApplicationShutdown {
         durationMs: 0,
       };
     }
+    const fence = new LockFence(held);
     try {
-      const ended = await this.endExpiredSessions();
-      const deleted = await this.deleteOldRows();
-      await this.clearSealedSuccessors();
+      const ended = await this.endExpiredSessions(fence);
+      const deleted = await this.deleteOldRows(fence);
+      await this.clearSealedSuccessors(fence);
       const result: CleanupResult = {
         ran: true,
         instance: this.instance,
@@ -92,14 +94,31 @@ export class CleanupService implements BeforeApplicationShutdown {
           `duration=${result.durationMs}ms started=${startedAt} finished=${startedAt + result.durationMs}`,
       );
       return result;
+    } catch (error) {
+      if (!(error instanceof LockLost)) throw error;
+      this.metrics.cleanupRuns.inc({ outcome: 'lock_lost' });
+      this.logger.warn(
+        `cleanup lock lost before batch ${error.batch}; run stopped (instance=${this.instance}), ` +
+          `another instance may hold the lock now`,
+      );
+      return {
+        ran: false,
+        instance: this.instance,
+        lock: held.via,
+        ended: 0,
+        deleted: 0,
+        startedAt,
+        durationMs: Date.now() - startedAt,
+      };
     } finally {
       await held.release();
     }
   }
 
-  private async endExpiredSessions(): Promise<number> {
+  private async endExpiredSessions(fence: LockFence): Promise<number> {
     let total = 0;
     for (;;) {
+      await fence.check();
       const revoked = await this.repository.endExpired(BATCH);
       await this.notifier.revoked(revoked, 'EXPIRED');
       total += revoked.length;
@@ -107,7 +126,7 @@ export class CleanupService implements BeforeApplicationShutdown {
     }
   }
 
-  private async deleteOldRows(): Promise<number> {
+  private async deleteOldRows(fence: LockFence): Promise<number> {
     const retention = `${Math.round(this.options.cleanupRetention)} seconds`;
     let total = 0;
     for (const sql of [
@@ -118,6 +137,7 @@ export class CleanupService implements BeforeApplicationShutdown {
          SELECT id FROM sessions WHERE revoked_at < now() - $1::interval LIMIT ${BATCH})`,
     ]) {
       for (;;) {
+        await fence.check();
         const { affected } = await runStatement(this.repository.dataSource, sql, [retention]);
         total += affected;
         if (affected < BATCH) break;
@@ -127,9 +147,10 @@ export class CleanupService implements BeforeApplicationShutdown {
   }
 
   /** Past the grace window a sealed successor has no use; drop it so old rows hold no token material. */
-  private async clearSealedSuccessors(): Promise<void> {
+  private async clearSealedSuccessors(fence: LockFence): Promise<void> {
     const grace = `${this.options.reuseGraceSeconds} seconds`;
     for (;;) {
+      await fence.check();
       const { affected } = await runStatement(
         this.repository.dataSource,
         `UPDATE refresh_tokens SET sealed_successor = NULL WHERE id IN (

@@ -18,7 +18,7 @@ import {
 } from '../events/session-events.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
 import { type AuthenticatedSession, SessionService } from '../sessions/session.service.js';
-import { isLive, SessionStateService } from '../sessions/session-state.service.js';
+import { SessionStateService } from '../sessions/session-state.service.js';
 import {
   SESSIONS_NAMESPACE,
   type SessionClientToServerEvents,
@@ -156,7 +156,7 @@ export class SessionGateway
     const sessionIds = new Set(sockets.map((s) => s.data.auth?.sessionId).filter(Boolean));
     for (const sessionId of sessionIds) {
       try {
-        if (isLive(await this.state.get(sessionId))) continue;
+        if (this.state.isLive(await this.state.get(sessionId))) continue;
         this.server
           .to(sessionRoom(sessionId))
           .local.emit('SESSION_TERMINATED', { sessionId, reason: 'TERMINATED' });

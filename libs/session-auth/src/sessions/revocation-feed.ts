@@ -35,11 +35,13 @@ export async function announceRevoked(m: EntityManager, sessionIds: string[]): P
 }
 
 /**
- * The second path of a revocation, through PostgreSQL instead of Redis. An instance that cannot
- * reach Redis still commits revocations to PostgreSQL, but cannot overwrite the cached "active"
- * entries that other instances keep reading. Every instance LISTENs here and, for each revoked
- * id, marks it revoked in its own cache (Redis and the in-process copy): whoever can reach Redis
- * relays it. Only used with Redis (the in-process cache of one instance is updated directly).
+ * The second path of a revocation, through PostgreSQL instead of the cache. Every instance LISTENs
+ * here and, for each revoked id, marks it revoked in its own cache:
+ * - with Redis, an instance that cannot reach Redis still commits revocations to PostgreSQL but
+ *   cannot overwrite the cached "active" entries the others keep reading: whoever can reach Redis
+ *   relays it (and drops its in-process copy);
+ * - without Redis, each instance keeps session state in its own process: this feed is how a
+ *   revocation on one instance reaches the entries of every other one, within a round trip.
  */
 @Injectable()
 export class RevocationFeed implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -55,7 +57,7 @@ export class RevocationFeed implements OnApplicationBootstrap, BeforeApplication
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.cache.kind === 'redis') void this.listen();
+    void this.listen();
   }
 
   /** Before TypeORM closes its pool, which would otherwise wait for this client forever. */
@@ -70,8 +72,16 @@ export class RevocationFeed implements OnApplicationBootstrap, BeforeApplication
     if (this.stopped) return;
     try {
       const pool = (
-        this.dataSource.driver as unknown as { master: { connect(): Promise<ListeningClient> } }
+        this.dataSource.driver as unknown as {
+          master: { connect(): Promise<ListeningClient>; options?: { max?: number } };
+        }
       ).master;
+      // A pool of one connection (an embedded PostgreSQL) cannot lend it to LISTEN for good; and
+      // one connection means one process, with nobody else to tell.
+      if (pool.options?.max === 1) {
+        this.logger.log('one database connection: revocations are not relayed between instances');
+        return;
+      }
       const client = await pool.connect();
       client.on('notification', (message) => {
         if (message.channel === REVOCATION_CHANNEL && message.payload)

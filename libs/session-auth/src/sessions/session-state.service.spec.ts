@@ -51,10 +51,19 @@ class FakeDataSource {
   }
 }
 
-function setup() {
+function setup(clockOffsetMs = 0) {
   const cache = new FakeSessionCache();
   const db = new FakeDataSource();
-  const service = new SessionStateService(cache, db as unknown as DataSource, disabledMetrics());
+  const clock = {
+    now: () => Date.now() + clockOffsetMs,
+    toLocal: (ms: number) => ms - clockOffsetMs,
+  };
+  const service = new SessionStateService(
+    cache,
+    db as unknown as DataSource,
+    disabledMetrics(),
+    clock,
+  );
   return { cache, db, service };
 }
 
@@ -106,7 +115,7 @@ describe('SessionStateService', () => {
 
       const state = await service.get(ID);
 
-      expect(isLive(state)).toBe(false);
+      expect(service.isLive(state)).toBe(false);
       expect(cache.methodsCalled()).toEqual(['get']);
     });
 
@@ -185,6 +194,31 @@ describe('SessionStateService', () => {
 
       await expect(service.get(ID)).resolves.toMatchObject({ expiresAt: later.getTime() });
       expect(db.reads).toBe(2);
+    });
+
+    it('leaves a "revoked" entry alone (a revocation that committed after the rotation)', async () => {
+      const { cache, db, service } = setup();
+      db.rows.set(ID, row());
+      await service.markRevoked([{ id: ID, userId: 'user-1' }]);
+
+      await service.forget(ID);
+
+      await expect(cache.get(`session:${ID}`)).resolves.toMatch(/"revoked":true/);
+      await expect(service.get(ID)).resolves.toMatchObject({ revoked: true });
+      expect(db.reads).toBe(0);
+    });
+  });
+
+  describe('on the database clock', () => {
+    it('judges liveness by the database clock, not the process clock', async () => {
+      // The database's clock is 10 minutes ahead of this process's.
+      const { db, service } = setup(10 * MINUTE);
+      db.rows.set(ID, row({ idleExpiresAt: new Date(Date.now() + 5 * MINUTE) }));
+
+      const state = await service.get(ID);
+
+      expect(isLive(state, Date.now())).toBe(true);
+      expect(service.isLive(state)).toBe(false);
     });
   });
 });

@@ -1,28 +1,32 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { SessionCache } from '../cache/session-cache.interface.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
+import { type Clock, DatabaseClock, SYSTEM_CLOCK } from './database-clock.js';
 import { SessionEntity } from './session.entity.js';
 
 /** What the guard needs to know about a session, cached under `session:<id>`. */
 export interface SessionState {
   userId: string;
   revoked: boolean;
-  /** Epoch ms when the session ends by idle or absolute lifetime, whichever is first. */
+  /** Epoch ms (database clock) when the session ends by idle or absolute lifetime, whichever is first. */
   expiresAt: number;
-  /** Epoch ms of the last password sign-in. */
+  /** Epoch ms (database clock) of the last password sign-in. */
   authenticatedAt: number;
 }
 
-const ACTIVE_TTL_MS = 5 * 60_000;
+/** The longest a cached "active" state lives: a stale one can only be about a revocation this recent. */
+export const ACTIVE_TTL_MS = 5 * 60_000;
 const REVOKED_TTL_MS = 60 * 60_000;
 
 /**
  * Reads session state through the cache and keeps the cache honest. The race rules:
  * a reader fills a missing entry with SET NX (never overwriting), a revocation overwrites it with
  * "revoked" after its commit, and a rotation deletes it. So a reader that saw the row just before a
- * revocation can never put "active" back over "revoked".
+ * revocation can never put "active" back over "revoked". A rotation deletes only an entry that does
+ * not say "revoked" (compare-and-delete), so a rotation that loses a race with a revocation cannot
+ * erase the revocation's mark. Times in the state are on the database's clock.
  */
 @Injectable()
 export class SessionStateService {
@@ -30,7 +34,13 @@ export class SessionStateService {
     @Inject(SessionCache) private readonly cache: SessionCache,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly metrics: SessionMetrics,
+    @Optional() @Inject(DatabaseClock) private readonly clock: Clock = SYSTEM_CLOCK,
   ) {}
+
+  /** Whether a state allows requests now (on the database's clock). */
+  isLive(state: SessionState | undefined): state is SessionState {
+    return isLive(state, this.clock.now());
+  }
 
   /** The session's state, or `undefined` when no such session exists. */
   async get(sessionId: string): Promise<SessionState | undefined> {
@@ -45,7 +55,7 @@ export class SessionStateService {
     if (cached === null) {
       const ttl = state.revoked
         ? REVOKED_TTL_MS
-        : Math.min(ACTIVE_TTL_MS, state.expiresAt - Date.now());
+        : Math.min(ACTIVE_TTL_MS, state.expiresAt - this.clock.now());
       if (ttl > 0) await this.cache.setIfAbsent(key(sessionId), JSON.stringify(state), ttl);
     }
     return state;
@@ -63,9 +73,17 @@ export class SessionStateService {
     );
   }
 
-  /** After a rotation committed new lifetimes: drop the cached copy so the next read sees them. */
+  /**
+   * After a rotation committed new lifetimes: drop the cached copy so the next read sees them,
+   * unless it already says "revoked" (a revocation that committed after the rotation wrote it).
+   */
   async forget(sessionId: string): Promise<void> {
-    await this.cache.delete(key(sessionId));
+    const cached = await this.cache.get(key(sessionId));
+    if (cached === null) return;
+    // The store does not answer: a plain delete, which it replays before answering again.
+    if (cached === undefined) return this.cache.delete(key(sessionId));
+    if ((JSON.parse(cached) as SessionState).revoked) return;
+    await this.cache.compareAndDelete(key(sessionId), cached);
   }
 }
 
@@ -82,7 +100,7 @@ export function toState(row: SessionEntity): SessionState {
   };
 }
 
-/** Whether a state allows requests right now. */
-export function isLive(state: SessionState | undefined, now = Date.now()): state is SessionState {
+/** Whether a state allows requests at `now` (epoch ms on the database's clock). */
+export function isLive(state: SessionState | undefined, now: number): state is SessionState {
   return !!state && !state.revoked && state.expiresAt > now;
 }

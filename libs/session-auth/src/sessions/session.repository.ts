@@ -36,7 +36,8 @@ export class SessionRepository {
       absoluteTtl: number;
     },
   ): Promise<SessionEntity> {
-    const now = new Date();
+    // Every lifetime is set and compared on the database's clock.
+    const now = await this.databaseNow(m);
     const absoluteExpiresAt = new Date(now.getTime() + input.absoluteTtl * 1000);
     const session = m.create(SessionEntity, {
       id: randomUUID(),
@@ -66,6 +67,14 @@ export class SessionRepository {
       sealedSuccessor: null,
     });
     return session;
+  }
+
+  /** The database's clock: `now()`, the start of `m`'s transaction when it is in one. */
+  async databaseNow(m?: EntityManager): Promise<Date> {
+    const [row] = (await (m ?? this.dataSource.manager).query('SELECT now() AS now')) as {
+      now: Date;
+    }[];
+    return new Date(row.now);
   }
 
   /** Revokes live sessions of one user; returns those it ended (none twice, even under races). */
@@ -126,6 +135,27 @@ export class SessionRepository {
                       LIMIT $1 FOR UPDATE SKIP LOCKED)
        RETURNING id, user_id`,
       [limit],
+    );
+    return toRevoked(rows);
+  }
+
+  /**
+   * Sessions revoked (for any reason but expiry) within the last `withinSeconds` of the database's
+   * clock, `limit` at a time in id order after `afterId` (the revoked_at index finds the window).
+   */
+  async findRecentlyRevoked(
+    withinSeconds: number,
+    afterId: string | undefined,
+    limit: number,
+  ): Promise<RevokedSession[]> {
+    const { rows } = await runStatement(
+      this.dataSource,
+      `SELECT id, user_id FROM sessions
+        WHERE revoked_at > now() - make_interval(secs => $1)
+          AND revoke_reason IS DISTINCT FROM 'EXPIRED'
+          AND ($2::uuid IS NULL OR id > $2::uuid)
+        ORDER BY id LIMIT $3`,
+      [withinSeconds, afterId ?? null, limit],
     );
     return toRevoked(rows);
   }

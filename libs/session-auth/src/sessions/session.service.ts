@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { SessionCache } from '../cache/session-cache.interface.js';
 import { CleanupService, type CleanupResult } from '../cleanup/cleanup.service.js';
 import { SessionAuthError } from '../errors/session-auth.error.js';
@@ -10,11 +10,12 @@ import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
 import { AccessTokenService, type AccessTokenClaims } from '../tokens/access-token.service.js';
 import { generateRefreshToken, hashRefreshToken } from '../tokens/refresh-token.crypto.js';
 import { RefreshRotationService } from '../tokens/refresh-rotation.service.js';
+import { type Clock, DatabaseClock, SYSTEM_CLOCK } from './database-clock.js';
 import { boundedContext, type SessionContext } from './session-context.js';
 import type { RevokeReason, SessionEntity } from './session.entity.js';
 import { SessionNotifier } from './session-notifier.js';
 import { SessionRepository } from './session.repository.js';
-import { isLive, SessionStateService } from './session-state.service.js';
+import { SessionStateService } from './session-state.service.js';
 import { defaultDeviceName, toSessionView, type SessionView } from './session-view.js';
 
 /** What a sign-in or a refresh hands to the client. */
@@ -57,6 +58,7 @@ export class SessionService {
     private readonly passwords: PasswordService,
     private readonly cleanup: CleanupService,
     private readonly metrics: SessionMetrics,
+    @Optional() @Inject(DatabaseClock) private readonly clock: Clock = SYSTEM_CLOCK,
   ) {}
 
   /** Starts a session after the app has checked the user's credentials. */
@@ -106,12 +108,12 @@ export class SessionService {
     if (!token) throw new SessionAuthError('ACCESS_TOKEN_MISSING');
     const claims = this.accessTokens.verify(token);
     const state = UUID.test(claims.sid) ? await this.state.get(claims.sid) : undefined;
-    if (!isLive(state) || state.userId !== claims.sub)
+    if (!this.state.isLive(state) || state.userId !== claims.sub)
       throw new SessionAuthError('SESSION_REVOKED');
     return {
       userId: claims.sub,
       sessionId: claims.sid,
-      authenticatedAt: state.authenticatedAt,
+      authenticatedAt: this.clock.toLocal(state.authenticatedAt),
       claims,
     };
   }
@@ -224,7 +226,7 @@ export class SessionService {
       refreshToken,
       refreshTokenMaxAge: Math.max(
         0,
-        Math.ceil((session.absoluteExpiresAt.getTime() - Date.now()) / 1000),
+        Math.ceil((session.absoluteExpiresAt.getTime() - this.clock.now()) / 1000),
       ),
     };
   }

@@ -1,10 +1,11 @@
 import { createSecretKey, type KeyObject, randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import type { Algorithm } from 'jsonwebtoken';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
+import { type Clock, DatabaseClock, SYSTEM_CLOCK } from '../sessions/database-clock.js';
 
 /** Claims of an access token, as verified. */
 export interface AccessTokenClaims {
@@ -36,6 +37,8 @@ export class AccessTokenService {
   constructor(
     private readonly jwt: JwtService,
     @Inject(SESSION_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedSessionAuthOptions,
+    /** iat, exp and their checks follow the database's clock, like every other lifetime. */
+    @Optional() @Inject(DatabaseClock) private readonly clock: Clock = SYSTEM_CLOCK,
   ) {
     // KeyObjects skip jsonwebtoken's per-call key parsing: ~60x faster verification than a string secret.
     if (options.algorithm === 'HS256') {
@@ -51,7 +54,7 @@ export class AccessTokenService {
 
   /** Issues an access token for a session; returns it with its expiry. */
   sign(userId: string, sessionId: string): { token: string; expiresAt: Date } {
-    const nowSeconds = Math.floor(Date.now() / 1000);
+    const nowSeconds = Math.floor(this.clock.now() / 1000);
     const exp = nowSeconds + Math.round(this.options.accessTokenTtl);
     const token = this.jwt.sign(
       { sub: userId, sid: sessionId, jti: randomUUID(), iat: nowSeconds, exp },
@@ -69,7 +72,7 @@ export class AccessTokenService {
   verify(token: string): AccessTokenClaims {
     const known = this.verified.get(token);
     if (known) {
-      if (known.exp * 1000 > Date.now()) return known;
+      if (known.exp * 1000 > this.clock.now()) return known;
       this.verified.delete(token);
       throw new SessionAuthError('ACCESS_TOKEN_EXPIRED');
     }
@@ -86,6 +89,7 @@ export class AccessTokenService {
       claims = this.jwt.verify(token, {
         secret: this.verifyingKey as unknown as Buffer,
         algorithms: this.algorithms,
+        clockTimestamp: Math.floor(this.clock.now() / 1000),
         ...(this.options.issuer ? { issuer: this.options.issuer } : {}),
         ...(this.options.audience ? { audience: this.options.audience } : {}),
       });
@@ -102,7 +106,10 @@ export class AccessTokenService {
       throw new SessionAuthError('ACCESS_TOKEN_INVALID');
     }
     // We never issue tokens from the future; one that claims to be is forged or from a broken clock.
-    if (typeof claims.iat !== 'number' || claims.iat * 1000 > Date.now() + MAX_CLOCK_SKEW_MS) {
+    if (
+      typeof claims.iat !== 'number' ||
+      claims.iat * 1000 > this.clock.now() + MAX_CLOCK_SKEW_MS
+    ) {
       throw new SessionAuthError('ACCESS_TOKEN_INVALID');
     }
     return claims as AccessTokenClaims;

@@ -112,18 +112,21 @@ export class RefreshRotationService {
         code: session.revokeReason === 'EXPIRED' ? 'REFRESH_TOKEN_EXPIRED' : 'SESSION_REVOKED',
       };
     }
-    const now = new Date();
+    // The database's clock, like every timestamp it compares with (one clock for every lifetime).
+    const now = await this.repository.databaseNow(m);
     if (session.idleExpiresAt <= now || session.absoluteExpiresAt <= now) {
       return {
         kind: 'expired',
         revoked: await this.repository.revokeByIds(m, [session.id], 'EXPIRED'),
       };
     }
-    if (this.deviceMismatch(session, context)) return { kind: 'refused', code: 'DEVICE_MISMATCH' };
 
     // Re-read under the session lock: a concurrent rotation may have spent it meanwhile.
     const token = await m.findOneOrFail(RefreshTokenEntity, { where: { id: found.id } });
-    if (token.spentAt) return this.spentTokenPresented(m, session, token, raw, now);
+    // Reuse detection comes before device binding: a spent token replayed from another device is
+    // theft, and must revoke the session and raise the alarm, not pass for a device mismatch.
+    if (token.spentAt) return this.spentTokenPresented(m, session, token, raw, now, context);
+    if (this.deviceMismatch(session, context)) return { kind: 'refused', code: 'DEVICE_MISMATCH' };
 
     const successor = generateRefreshToken();
     await m.update(
@@ -153,23 +156,41 @@ export class RefreshRotationService {
     return { kind: 'rotated', session, refreshToken: successor };
   }
 
-  /** Within the grace window a spent token is a retry and gets the same successor; after it, theft. */
+  /**
+   * A spent token is an idempotent retry only within the grace window, from the same device, and
+   * while its successor is still the session's live token; anything else is theft. (A -> B -> C,
+   * then A again: B is spent, so handing B out would give a dead token, or let a thief walk the
+   * chain to the live one without raising reuse.)
+   */
   private async spentTokenPresented(
     m: EntityManager,
     session: SessionEntity,
     token: RefreshTokenEntity,
     raw: string,
     now: Date,
+    context: SessionContext,
   ): Promise<Outcome> {
     const withinGrace =
       now.getTime() - token.spentAt!.getTime() <= this.options.reuseGraceSeconds * 1000;
     const successor =
-      withinGrace && token.sealedSuccessor ? openSuccessor(raw, token.sealedSuccessor) : undefined;
-    if (successor) return { kind: 'retried', session, refreshToken: successor };
+      withinGrace && token.sealedSuccessor && !this.deviceMismatch(session, context)
+        ? openSuccessor(raw, token.sealedSuccessor)
+        : undefined;
+    if (successor && (await this.isLiveToken(m, session.id, successor))) {
+      return { kind: 'retried', session, refreshToken: successor };
+    }
     const revoked = this.options.revokeAllOnReuse
       ? await this.repository.revoke(m, session.userId, { kind: 'all' }, 'REUSE_DETECTED')
       : await this.repository.revokeByIds(m, [session.id], 'REUSE_DETECTED');
     return { kind: 'reused', session, revoked };
+  }
+
+  /** Whether `raw` is the session's unspent refresh token. */
+  private async isLiveToken(m: EntityManager, sessionId: string, raw: string): Promise<boolean> {
+    const live = await m.findOne(RefreshTokenEntity, {
+      where: { tokenHash: hashRefreshToken(raw) },
+    });
+    return !!live && live.sessionId === sessionId && live.spentAt === null;
   }
 
   private deviceMismatch(session: SessionEntity, context: SessionContext): boolean {

@@ -8,17 +8,26 @@ import { generateRefreshToken, hashRefreshToken, sealSuccessor } from './refresh
 /**
  * The common refresh in one round trip: spend the token only if it is unspent and its session is
  * live, insert the successor and extend the idle lifetime, in one statement (so one implicit
- * transaction). The UPDATE takes the token's row lock: of concurrent refreshes of one token
- * exactly one matches; the others see it spent and take the careful path (grace window or reuse).
+ * transaction). The first step locks the session row (FOR NO KEY UPDATE, the lock a revocation's
+ * UPDATE also takes) and PostgreSQL re-checks `revoked_at` on the row's latest version once the
+ * lock is granted: a refresh that queued behind a revocation sees it and spends nothing. The
+ * UPDATE takes the token's row lock: of concurrent refreshes of one token exactly one matches; the
+ * others see it spent and take the careful path (grace window or reuse).
  */
 const ROTATE = `
-WITH spent AS (
+WITH live AS (
+  SELECT s.id
+    FROM sessions s
+    JOIN refresh_tokens rt ON rt.session_id = s.id
+   WHERE rt.token_hash = $1 AND rt.spent_at IS NULL
+     AND s.revoked_at IS NULL
+     AND s.idle_expires_at > now() AND s.absolute_expires_at > now()
+     FOR NO KEY UPDATE OF s
+), spent AS (
   UPDATE refresh_tokens rt
      SET spent_at = now(), sealed_successor = $2
-    FROM sessions s
-   WHERE rt.token_hash = $1 AND rt.spent_at IS NULL
-     AND s.id = rt.session_id AND s.revoked_at IS NULL
-     AND s.idle_expires_at > now() AND s.absolute_expires_at > now()
+    FROM live
+   WHERE rt.token_hash = $1 AND rt.spent_at IS NULL AND rt.session_id = live.id
   RETURNING rt.id, rt.session_id
 ), successor AS (
   INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, created_at)
