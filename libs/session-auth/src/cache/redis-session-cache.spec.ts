@@ -263,6 +263,17 @@ describe('RedisSessionCache', () => {
       await eventually(async () => (await b.get('session:gone')) === null, 1000);
     });
 
+    it('shows a compare-and-delete on one instance to the other (and drops its own copy)', async () => {
+      await a.set('session:cad', 'active', 60_000);
+      await expect(a.get('session:cad')).resolves.toBe('active');
+      await expect(b.get('session:cad')).resolves.toBe('active');
+
+      await expect(a.compareAndDelete('session:cad', 'active')).resolves.toBe(true);
+
+      await expect(a.get('session:cad')).resolves.toBeNull();
+      await eventually(async () => (await b.get('session:cad')) === null, 1000);
+    });
+
     it('never lets a reader put back a value that a concurrent writer replaced', async () => {
       await a.set('session:race', 'active', 60_000);
       // B's read and A's write race; afterwards B must agree with Redis.

@@ -128,7 +128,10 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
     const result = await this.run(() =>
       this.client.eval(COMPARE_AND_DELETE, 1, this.prefix + key, value),
     );
-    return result === undefined ? undefined : Number(result) === 1;
+    if (result === undefined) return undefined;
+    const deleted = Number(result) === 1;
+    if (deleted) await this.invalidateEverywhere(key);
+    return deleted;
   }
 
   async compareAndExpire(key: string, value: string, ttlMs: number): Promise<boolean | undefined> {
