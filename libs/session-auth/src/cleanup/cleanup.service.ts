@@ -10,7 +10,7 @@ import { runStatement } from '../utils/run-statement.js';
 import { CleanupLock } from './cleanup-lock.js';
 import { LockFence, LockLost } from './lock-fence.js';
 
-/** What one cleanup call did; `ran: false` when another instance held the lock. */
+/** What one cleanup call did; `ran: false` when another instance held the lock, or the run lost it and stopped. */
 export interface CleanupResult {
   ran: boolean;
   /** Which instance ran it (host, pid and a random suffix). */

@@ -137,7 +137,7 @@ export class SessionMetrics {
     );
     this.cleanupRuns = counter(
       'session_auth_cleanup_runs_total',
-      'Cleanup ticks: ran, skipped (lock held elsewhere) or failed',
+      'Cleanup ticks: ran, skipped (lock held elsewhere), lock_lost (stopped mid-run) or failed',
       ['outcome'],
     );
     this.cleanupRows = counter(
