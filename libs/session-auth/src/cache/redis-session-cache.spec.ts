@@ -124,6 +124,21 @@ describe('RedisSessionCache', () => {
       await expect(cache.ping()).resolves.toBe(true);
     });
 
+    it('reconciles before answering when the reconciler is registered after it connected', async () => {
+      const late = await started(new RedisSessionCache(redis, PREFIX));
+      let finish!: () => void;
+      const reconciling = new Promise<void>((resolve) => (finish = resolve));
+      await late.set('session:late', 'active', 60_000);
+
+      late.reconcileWith(() => reconciling);
+
+      await expect(late.get('session:late')).resolves.toBeUndefined();
+      finish();
+      await eventually(async () => late.isAvailable());
+      await expect(late.get('session:late')).resolves.toBe('active');
+      await shutdown(late);
+    });
+
     it('sets with a millisecond TTL under the prefix and gets it back', async () => {
       await expect(cache.set('session:a', 'value-a', 60_000)).resolves.toBe(true);
 

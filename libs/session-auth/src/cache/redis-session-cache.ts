@@ -74,6 +74,11 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
 
   reconcileWith(reconcile: () => Promise<void>): void {
     this.reconciler = reconcile;
+    // Connected before the reconciler was known: reconcile now, reading PostgreSQL meanwhile.
+    if (this.state === 'up') {
+      this.state = 'starting';
+      void this.recover();
+    }
   }
 
   async get(key: string): Promise<string | null | undefined> {
@@ -246,7 +251,12 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
     this.state = 'reconciling';
     try {
       await this.replayDeletes();
-      await this.reconciler?.();
+      // Run the reconciler, and again if another one was registered while it ran.
+      let done: (() => Promise<void>) | undefined;
+      while (this.reconciler !== done) {
+        done = this.reconciler;
+        await done?.();
+      }
     } catch (error) {
       if (this.state === 'reconciling') this.state = 'down';
       this.logger.warn(
