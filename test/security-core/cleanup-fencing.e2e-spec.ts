@@ -105,7 +105,7 @@ it('a holder stalled past the lock TTL stops before its next batch once another 
         expect(run).toBeDefined();
         return run!;
       },
-      { timeoutMs: 4000, intervalMs: 50 },
+      { timeoutMs: 8000, intervalMs: 50 },
     );
 
     // 4. Lock the tables again, wake the stalled holder, and watch for its next batch.
