@@ -1,7 +1,8 @@
-import { me, refreshCookieOf, refreshWithBody, register } from '../support/auth.js';
+import { login, me, refreshCookieOf, refreshWithBody, register } from '../support/auth.js';
 import { type DemoProcess, startDemo } from '../support/demo-process.js';
 import { expectError, expectStatus } from '../support/expect-http.js';
 import { ApiClient } from '../support/http-client.js';
+import { closeAllSessionSockets, connectSessionSocket } from '../support/sockets.js';
 import { sleep } from '../support/timing.js';
 
 // Security round 2, finding 7: with device binding on, a spent refresh token replayed from another
@@ -21,11 +22,14 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  closeAllSessionSockets();
   await demo?.stop();
 });
 
-it('a spent token replayed from another device after the grace window is reuse: the session is revoked', async () => {
+it('a spent token replayed from another device after the grace window is reuse: the session is revoked and the user alerted', async () => {
   const device = await register(demo.baseUrl);
+  const other = await login(demo.baseUrl, device.email, device.password);
+  const otherSocket = await connectSessionSocket(demo.baseUrl, other.accessToken, 'other device');
   const stolen = device.refreshToken;
   const rotated = await refreshWithBody(device.client, stolen);
   expectStatus(rotated, 200);
@@ -35,6 +39,8 @@ it('a spent token replayed from another device after the grace window is reuse: 
   const thief = new ApiClient(demo.baseUrl, THIEF_AGENT);
   expectError(await refreshWithBody(thief, stolen), 401, 'REFRESH_TOKEN_REUSED');
 
+  const alert = await otherSocket.waitFor('SESSION_REUSE_DETECTED');
+  expect(alert.payload).toEqual({ sessionId: device.session.id });
   expectError(await refreshWithBody(device.client, successor), 401, 'SESSION_REVOKED');
   expectError(await me(device.client, rotated.body.accessToken), 401, 'SESSION_REVOKED');
 });
