@@ -10,7 +10,7 @@ import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
 import { AccessTokenService, type AccessTokenClaims } from '../tokens/access-token.service.js';
 import { generateRefreshToken, hashRefreshToken } from '../tokens/refresh-token.crypto.js';
 import { RefreshRotationService } from '../tokens/refresh-rotation.service.js';
-import { type Clock, DatabaseClock, SYSTEM_CLOCK } from './database-clock.js';
+import { DatabaseClock, SYSTEM_CLOCK } from './database-clock.js';
 import { boundedContext, type SessionContext } from './session-context.js';
 import type { RevokeReason, SessionEntity } from './session.entity.js';
 import { SessionNotifier } from './session-notifier.js';
@@ -58,7 +58,10 @@ export class SessionService {
     private readonly passwords: PasswordService,
     private readonly cleanup: CleanupService,
     private readonly metrics: SessionMetrics,
-    @Optional() @Inject(DatabaseClock) private readonly clock: Clock = SYSTEM_CLOCK,
+    /** The database's clock (lifetimes); the process clock where there is none (unit specs). */
+    @Optional()
+    @Inject(DatabaseClock)
+    private readonly clock: { now(): number; toLocal(ms: number): number } = SYSTEM_CLOCK,
   ) {}
 
   /** Starts a session after the app has checked the user's credentials. */
