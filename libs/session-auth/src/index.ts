@@ -20,7 +20,12 @@ export {
   type SessionAuthOptions,
 } from './session-auth.options.js';
 export type { RedisClientLike } from './cache/redis-client.js';
-export { IS_PUBLIC_KEY, FRESH_SESSION_KEY } from './session-auth.constants.js';
+export {
+  IS_PUBLIC_KEY,
+  FRESH_SESSION_KEY,
+  SESSION_AUTH_ROUTE_KEY,
+  type SessionAuthRoute,
+} from './session-auth.constants.js';
 export { parseDurationSeconds } from './utils/duration.js';
 
 export {
@@ -52,7 +57,11 @@ export { ApiErrors, ErrorResponseDoc, IssuedSessionDoc, SessionViewDoc } from '.
 
 export { SessionCache } from './cache/session-cache.interface.js';
 
-export { SessionAuthError, type ErrorBody } from './errors/session-auth.error.js';
+export {
+  SessionAuthError,
+  type ErrorBody,
+  type SessionAuthErrorOptions,
+} from './errors/session-auth.error.js';
 export { ERROR_STATUS, type SessionAuthErrorCode } from './errors/error-codes.js';
 export { ERROR_MESSAGES } from './errors/error-messages.js';
 export { SessionAuthExceptionFilter, toErrorBody } from './errors/session-auth-exception.filter.js';

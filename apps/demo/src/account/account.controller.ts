@@ -9,6 +9,7 @@ import {
 } from 'nestjs-session-auth';
 import { demoErrorDoc } from '../errors/demo-errors.js';
 import { ApiBearerAuth, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
+import { RateLimit, SIGN_IN_LIMITS } from '../throttle/rate-limit.decorator.js';
 import { UsersService } from '../users/users.service.js';
 import { ChangePasswordDto } from './change-password.dto.js';
 
@@ -27,6 +28,8 @@ export class AccountController {
 
   /** Changes the password (the current one is re-checked) and signs out every other device unless asked not to. */
   @Post('auth/password')
+  // Re-checks the current password: as guessable as a sign-in.
+  @RateLimit(...SIGN_IN_LIMITS)
   @HttpCode(204)
   @ApiNoContentResponse({
     description: 'Password changed; other sessions ended unless keepOtherSessions',

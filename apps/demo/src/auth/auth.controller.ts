@@ -11,6 +11,7 @@ import {
 import { demoErrorDoc } from '../errors/demo-errors.js';
 import type { Request, Response } from 'express';
 import { type UserView, UsersService } from '../users/users.service.js';
+import { RateLimit, SIGN_IN_LIMITS } from '../throttle/rate-limit.decorator.js';
 import { LoginDto, RegisterDto } from './dto/credentials.dto.js';
 
 type SignedIn = IssuedSessionBody & { user: UserView };
@@ -26,6 +27,7 @@ export class AuthController {
   ) {}
 
   @Post('register')
+  @RateLimit(...SIGN_IN_LIMITS)
   @ApiCreatedResponse({
     type: IssuedSessionDoc,
     description: 'Signed in; sets the refresh cookie; also carries `user`',
@@ -41,6 +43,7 @@ export class AuthController {
   }
 
   @Post('login')
+  @RateLimit(...SIGN_IN_LIMITS)
   @HttpCode(200)
   @ApiOkResponse({
     type: IssuedSessionDoc,

@@ -1,30 +1,35 @@
-import { Injectable } from '@nestjs/common';
-import { ThrottlerGuard, type ThrottlerRequest } from '@nestjs/throttler';
-import type { Request } from 'express';
-
-/** The demo's throttlers (see app.module.ts for their limits). */
-export type DemoThrottler = 'login' | 'login-ip' | 'refresh';
-
-/** Which throttlers govern a request: sign-in attempts and refreshes are limited, nothing else. */
-function throttlersFor(req: Request): DemoThrottler[] {
-  if (req.method !== 'POST') return [];
-  // Changing the password re-checks the current one: as guessable as a sign-in.
-  if (['/auth/login', '/auth/register', '/auth/password'].includes(req.path))
-    return ['login', 'login-ip'];
-  if (req.path === '/auth/refresh') return ['refresh'];
-  return [];
-}
+import { type ExecutionContext, Injectable } from '@nestjs/common';
+import {
+  ThrottlerGuard,
+  type ThrottlerLimitDetail,
+  type ThrottlerRequest,
+} from '@nestjs/throttler';
+import {
+  SESSION_AUTH_ROUTE_KEY,
+  SessionAuthError,
+  type SessionAuthRoute,
+} from 'nestjs-session-auth';
+import { type DemoThrottler, RATE_LIMITS_KEY } from './rate-limit.decorator.js';
 
 /**
- * Limits sign-in attempts per IP and email (so one address cannot lock out another's account),
- * sign-in attempts per IP over all emails (credential stuffing, a higher limit), and refreshes per
- * IP (so refresh tokens cannot be guessed at speed). Other routes pass untouched.
+ * Limits of the library's routes, which the demo cannot decorate: found by the route name the
+ * library sets on each of its handlers, so they follow the route like `@RateLimit()` does.
+ */
+const LIBRARY_ROUTE_LIMITS: Partial<Record<SessionAuthRoute, DemoThrottler[]>> = {
+  // Refresh tokens must not be guessable at speed.
+  refresh: ['refresh'],
+};
+
+/**
+ * Applies to each route only the throttlers it declares with `@RateLimit()`: sign-in attempts per
+ * IP and email (so one address cannot lock out another's account), per IP over all emails
+ * (credential stuffing, a higher limit), and refreshes per IP. Routes that declare none pass.
  */
 @Injectable()
 export class DemoThrottlerGuard extends ThrottlerGuard {
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
-    const req = props.context.switchToHttp().getRequest<Request>();
-    if (!throttlersFor(req).includes(props.throttler.name as DemoThrottler)) return true;
+    if (!this.throttlersOf(props.context).includes(props.throttler.name as DemoThrottler))
+      return true;
     return super.handleRequest(props);
   }
 
@@ -32,5 +37,26 @@ export class DemoThrottlerGuard extends ThrottlerGuard {
   protected override async getTracker(req: Record<string, any>): Promise<string> {
     const email = typeof req.body?.email === 'string' ? req.body.email.toLowerCase() : '';
     return `${req.ip}|${email}`;
+  }
+
+  /** A 429 with the standard `Retry-After` (the throttler itself only sends `Retry-After-<name>`). */
+  protected override async throwThrottlingException(
+    _context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
+    throw new SessionAuthError('RATE_LIMITED', undefined, {
+      retryAfterSeconds: detail.timeToBlockExpire,
+    });
+  }
+
+  private throttlersOf(context: ExecutionContext): DemoThrottler[] {
+    const handler = context.getHandler();
+    const declared = this.reflector.getAllAndOverride<DemoThrottler[] | undefined>(
+      RATE_LIMITS_KEY,
+      [handler, context.getClass()],
+    );
+    if (declared) return declared;
+    const route = this.reflector.get<SessionAuthRoute | undefined>(SESSION_AUTH_ROUTE_KEY, handler);
+    return (route && LIBRARY_ROUTE_LIMITS[route]) ?? [];
   }
 }

@@ -22,7 +22,7 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
-    /** Seconds, from a `Retry-After*` header of a 429. */
+    /** Seconds, from the `Retry-After` header of a 429 or 503. */
     readonly retryAfter?: number,
   ) {
     super(message);
@@ -76,11 +76,9 @@ export async function request<T>(
 
 function toApiError(response: Response, body: unknown): ApiError {
   const { code, message } = (body ?? {}) as { code?: unknown; message?: unknown };
-  let retryAfter: number | undefined;
-  response.headers.forEach((value, name) => {
-    if (name.startsWith('retry-after') && Number.isFinite(Number(value)))
-      retryAfter = Number(value);
-  });
+  // The server sends Retry-After as whole seconds (never an HTTP date) on every 429 and busy 503.
+  const seconds = Number(response.headers.get('retry-after') ?? NaN);
+  const retryAfter = Number.isInteger(seconds) && seconds > 0 ? seconds : undefined;
   return new ApiError(
     response.status,
     typeof code === 'string' ? code : `HTTP_${response.status}`,

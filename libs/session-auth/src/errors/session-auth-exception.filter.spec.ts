@@ -269,6 +269,7 @@ describe('SessionAuthExceptionFilter', () => {
       headersSent,
       status: jest.fn<(code: number) => unknown>(),
       send: jest.fn<(body: unknown) => unknown>(),
+      header: jest.fn<(name: string, value: string) => unknown>(),
     };
     response.status.mockReturnValue(response);
     const host = {
@@ -301,6 +302,26 @@ describe('SessionAuthExceptionFilter', () => {
       code: 'SESSION_REVOKED',
       message: ERROR_MESSAGES.SESSION_REVOKED,
     });
+  });
+
+  it('sends the standard Retry-After header (whole seconds) when the error says when to retry', () => {
+    const { host, response } = httpHost();
+
+    new SessionAuthExceptionFilter().catch(
+      new SessionAuthError('RATE_LIMITED', undefined, { retryAfterSeconds: 41.2 }),
+      host,
+    );
+
+    expect(response.header).toHaveBeenCalledWith('Retry-After', '42');
+    expect(response.status).toHaveBeenCalledWith(429);
+  });
+
+  it('sends no Retry-After when the error does not say when to retry', () => {
+    const { host, response } = httpHost();
+
+    new SessionAuthExceptionFilter().catch(new SessionAuthError('SESSION_REVOKED'), host);
+
+    expect(response.header).not.toHaveBeenCalled();
   });
 
   it('writes nothing when the headers were already sent', () => {

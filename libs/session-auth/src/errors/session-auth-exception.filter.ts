@@ -89,6 +89,11 @@ function hasCode(response: unknown): boolean {
   );
 }
 
+/** Seconds for the standard `Retry-After` header, when the error says when to try again. */
+export function retryAfterOf(error: unknown): number | undefined {
+  return error instanceof SessionAuthError ? error.retryAfterSeconds : undefined;
+}
+
 /** Connection-level failures of PostgreSQL (refused, reset, timed out, shutting down). */
 function isDatabaseUnavailable(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown } | null;
@@ -125,6 +130,8 @@ export class SessionAuthExceptionFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<HttpReply>();
     const body = this.toBody(error);
     if (response.headersSent || response.sent) return;
+    const retryAfter = retryAfterOf(error);
+    if (retryAfter !== undefined) response.header('Retry-After', String(retryAfter));
     // Express's `status().json()` and Fastify's `status().send()` both serialise an object as JSON.
     response.status(body.statusCode).send(body);
   }
@@ -140,4 +147,5 @@ interface HttpReply {
   headersSent?: boolean;
   sent?: boolean;
   status(code: number): { send(body: unknown): unknown };
+  header(name: string, value: string): unknown;
 }

@@ -12,6 +12,11 @@ export interface ErrorBody {
   message: string;
 }
 
+export interface SessionAuthErrorOptions {
+  /** When to try again (seconds), sent as the standard `Retry-After` header (429, 503). */
+  retryAfterSeconds?: number;
+}
+
 /**
  * Every error the library raises on purpose: a stable `code`, its HTTP status and a safe message.
  * It is an `HttpException` whose body is `{ statusCode, code, message }`, so an app that registers
@@ -23,13 +28,22 @@ export interface ErrorBody {
  * ```
  */
 export class SessionAuthError extends HttpException {
+  /**
+   * Whole seconds, at least 1, after which the client may try again; sent as `Retry-After` by
+   * `SessionAuthExceptionFilter`. Undefined when retrying would not help.
+   */
+  readonly retryAfterSeconds?: number;
+
   constructor(
     /** The stable code, e.g. `SESSION_REVOKED`. */
     readonly code: SessionAuthErrorCode,
     message: string = ERROR_MESSAGES[code],
+    options: SessionAuthErrorOptions = {},
   ) {
     const statusCode = ERROR_STATUS[code];
     super({ statusCode, code, message } satisfies ErrorBody, statusCode);
     this.name = 'SessionAuthError';
+    if (options.retryAfterSeconds !== undefined)
+      this.retryAfterSeconds = Math.max(1, Math.ceil(options.retryAfterSeconds));
   }
 }

@@ -8,6 +8,7 @@ import {
   Query,
   Req,
   Res,
+  SetMetadata,
   UseGuards,
 } from '@nestjs/common';
 import {
@@ -21,6 +22,7 @@ import {
   ApiTags,
 } from './openapi.js';
 import { CurrentSession } from '../decorators/current-session.decorator.js';
+import { SESSION_AUTH_ROUTE_KEY, type SessionAuthRoute } from '../session-auth.constants.js';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { SessionAuthGuard } from '../guards/session-auth.guard.js';
 import { type AuthenticatedSession, SessionService } from '../sessions/session.service.js';
@@ -41,6 +43,7 @@ export class SessionAuthController {
 
   /** Rotates the refresh token (cookie or body) and issues a fresh access token. */
   @Post('refresh')
+  @SetMetadata(SESSION_AUTH_ROUTE_KEY, 'refresh' satisfies SessionAuthRoute)
   @HttpCode(200)
   @ApiCookieAuth('refresh_token')
   @ApiBody({ required: false, schema: { properties: { refreshToken: { type: 'string' } } } })
@@ -68,6 +71,7 @@ export class SessionAuthController {
 
   /** Ends the current session and clears the refresh cookie. */
   @Post('logout')
+  @SetMetadata(SESSION_AUTH_ROUTE_KEY, 'logout' satisfies SessionAuthRoute)
   @HttpCode(204)
   @UseGuards(SessionAuthGuard)
   @ApiBearerAuth()
@@ -93,6 +97,7 @@ export class SessionAuthController {
 
   /** The caller's live sessions; `current` marks this one. */
   @Get('sessions')
+  @SetMetadata(SESSION_AUTH_ROUTE_KEY, 'list' satisfies SessionAuthRoute)
   @UseGuards(SessionAuthGuard)
   @ApiBearerAuth()
   @ApiOkResponse({ type: [SessionViewDoc] })
@@ -108,6 +113,7 @@ export class SessionAuthController {
 
   /** Ends one of the caller's sessions; 404 for any id that is not theirs. */
   @Delete('sessions/:id')
+  @SetMetadata(SESSION_AUTH_ROUTE_KEY, 'terminate' satisfies SessionAuthRoute)
   @HttpCode(204)
   @UseGuards(SessionAuthGuard)
   @ApiBearerAuth()
@@ -124,6 +130,7 @@ export class SessionAuthController {
 
   /** Ends the caller's other sessions (`scope=others`) or all of them (`scope=all`). */
   @Delete('sessions')
+  @SetMetadata(SESSION_AUTH_ROUTE_KEY, 'terminate-many' satisfies SessionAuthRoute)
   @HttpCode(204)
   @UseGuards(SessionAuthGuard)
   @ApiBearerAuth()
