@@ -7,7 +7,7 @@ import { SessionIoAdapter } from 'nestjs-session-auth';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { collectDefaultMetrics } from 'prom-client';
 import { AppModule } from './app.module.js';
-import { DEVELOPMENT_JWT_SECRET, loadDemoConfig } from './config/demo-config.js';
+import { loadDemoConfig } from './config/demo-config.js';
 import { dataSourceOptions } from './database/data-source-options.js';
 import { startEmbeddedPostgres } from './database/embedded-postgres.js';
 import { migrate } from './database/migrate.js';
@@ -23,9 +23,10 @@ function describeUrl(url: string): string {
 async function bootstrap(): Promise<void> {
   const logger = new Logger('Demo');
   const config = loadDemoConfig();
-  if (config.jwtSecret === DEVELOPMENT_JWT_SECRET) {
+  if (config.developmentJwtSecret) {
     logger.warn(
-      'JWT_SECRET is not set: using the development secret. Never do this in production.',
+      'JWT_SECRET is not set: signing with the public development secret (npm start only). ' +
+        'Anyone can forge tokens for this instance; set JWT_SECRET anywhere else.',
     );
   }
   const embedded = config.databaseUrl

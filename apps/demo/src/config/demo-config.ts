@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseDurationSeconds } from 'nestjs-session-auth';
 
 /** The demo's configuration, read once from the environment (see README, "Configuration"). */
@@ -7,6 +8,8 @@ export interface DemoConfig {
   redisUrl?: string;
   redisKeyPrefix: string;
   jwtSecret: string;
+  /** The secret is the development constant (only under `npm start`): announce it loudly. */
+  developmentJwtSecret: boolean;
   accessTokenTtl: number;
   refreshIdleTtl: number;
   refreshAbsoluteTtl: number;
@@ -38,7 +41,48 @@ export interface DemoConfig {
 /** A development secret so `npm start` works out of the box; it is announced loudly at start-up. */
 export const DEVELOPMENT_JWT_SECRET = 'session-auth-demo-development-secret-change-me';
 
+/** Shortest signing secret accepted: HS256 keys shorter than its 256-bit hash are guessable. */
+export const MIN_JWT_SECRET_BYTES = 32;
+
 export class DemoConfigError extends Error {}
+
+/**
+ * The signing secret: `JWT_SECRET`, else the file named by `JWT_SECRET_FILE` (a Docker secret, or
+ * the one docker-compose generates per deployment). The development constant is public (it is in
+ * this file), so only `npm start` (NODE_ENV=development) may fall back to it; any other start,
+ * `npm run start:prod` and the Docker image (NODE_ENV=production) included, refuses.
+ */
+function jwtSecret(env: NodeJS.ProcessEnv): { secret: string; development: boolean } {
+  const [name, secret] = env.JWT_SECRET
+    ? ['JWT_SECRET', env.JWT_SECRET]
+    : env.JWT_SECRET_FILE
+      ? ['JWT_SECRET_FILE', readSecretFile(env.JWT_SECRET_FILE)]
+      : [undefined, undefined];
+  if (name && secret !== undefined) {
+    const bytes = Buffer.byteLength(secret);
+    if (bytes < MIN_JWT_SECRET_BYTES)
+      throw new DemoConfigError(
+        `${name} must hold at least ${MIN_JWT_SECRET_BYTES} bytes (got ${bytes}): generate one with \`openssl rand -base64 48\``,
+      );
+    return { secret, development: false };
+  }
+  if (env.NODE_ENV === 'development') return { secret: DEVELOPMENT_JWT_SECRET, development: true };
+  throw new DemoConfigError(
+    `JWT_SECRET is not set: ${env.NODE_ENV === 'production' ? 'NODE_ENV=production' : 'a start outside `npm start`'} ` +
+      `needs a secret of at least ${MIN_JWT_SECRET_BYTES} bytes (generate one with \`openssl rand -base64 48\`, ` +
+      `or name a file holding it in JWT_SECRET_FILE); only \`npm start\` (NODE_ENV=development) signs with a development secret`,
+  );
+}
+
+function readSecretFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    throw new DemoConfigError(
+      `JWT_SECRET_FILE names a file that cannot be read (${(error as NodeJS.ErrnoException).code})`,
+    );
+  }
+}
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
   const raw = env[name];
@@ -74,12 +118,14 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
       `REFRESH_TRANSPORT must be cookie, body or both (got "${transport}")`,
     );
   }
+  const signing = jwtSecret(env);
   return {
     port: integer(env, 'PORT', 3000, 0),
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'session-auth:',
-    jwtSecret: env.JWT_SECRET || DEVELOPMENT_JWT_SECRET,
+    jwtSecret: signing.secret,
+    developmentJwtSecret: signing.development,
     accessTokenTtl: duration(env, 'ACCESS_TOKEN_TTL', '15m'),
     refreshIdleTtl: duration(env, 'REFRESH_IDLE_TTL', '7d'),
     refreshAbsoluteTtl: duration(env, 'REFRESH_ABSOLUTE_TTL', '30d'),

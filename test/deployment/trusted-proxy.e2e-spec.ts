@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { DEFAULT_PASSWORD, uniqueEmail } from '../support/auth.js';
+import { type DemoProcess, REPO_ROOT, startDemo, stopDemos } from '../support/demo-process.js';
+
+// Only the load balancer may say who the client is. With TRUST_PROXY=uniquelocal every container
+// on the compose network could set its own IP (and so its rate-limit bucket) in X-Forwarded-For.
+
+const compose = readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8');
+const nginx = readFileSync(path.join(REPO_ROOT, 'deploy/nginx.conf'), 'utf8');
+
+describe('the shipped compose file', () => {
+  it('trusts exactly the load balancer: TRUST_PROXY is the fixed address of the lb service', () => {
+    const trusted = [...compose.matchAll(/^\s+TRUST_PROXY:\s*(\S+)\s*$/gm)].map((m) => m[1]);
+    const lb = /^ {2}lb:\n(?:(?: {4}.*)?\n)*?\s+ipv4_address:\s*(\S+)/m.exec(compose)?.[1];
+
+    expect(trusted.length).toBeGreaterThan(0);
+    expect(lb).toBeDefined();
+    expect(isIP(lb!)).toBe(4);
+    for (const value of trusted) expect(value).toBe(lb);
+  });
+
+  it('keeps other containers off the balancer’s address (dynamic addresses come from ip_range)', () => {
+    const lb = /ipv4_address:\s*(\S+)/.exec(compose)![1];
+    const range = /ip_range:\s*(\d+\.\d+\.\d+)\.(\d+)\/25/.exec(compose);
+
+    expect(range).not.toBeNull();
+    const [, prefix, start] = range!;
+    expect(lb.startsWith(`${prefix}.`)).toBe(true);
+    const last = Number(lb.split('.')[3]);
+    expect(last < Number(start) || last >= Number(start) + 128).toBe(true);
+  });
+
+  it('nginx replaces X-Forwarded-For with the peer address instead of extending the client’s', () => {
+    const headers = [...nginx.matchAll(/proxy_set_header X-Forwarded-For (\S+);/g)].map(
+      (m) => m[1],
+    );
+    expect(headers.length).toBeGreaterThan(0);
+    expect(headers.every((value) => value === '$remote_addr')).toBe(true);
+  });
+});
+
+describe('TRUST_PROXY with one address', () => {
+  const BALANCER = '127.0.0.2';
+  const OTHER_PEER = '127.0.0.3';
+  let demo: DemoProcess;
+
+  beforeAll(async () => {
+    demo = await startDemo({ name: 'trusted-proxy', env: { TRUST_PROXY: BALANCER } });
+  });
+
+  afterAll(async () => {
+    await stopDemos(demo);
+  });
+
+  /** Registers from `localAddress`, sending X-Forwarded-For; returns the IP the session recorded. */
+  function registerFrom(localAddress: string, forwardedFor: string): Promise<string> {
+    const body = JSON.stringify({ email: uniqueEmail('proxy'), password: DEFAULT_PASSWORD });
+    return new Promise((resolve, reject) => {
+      const req = request(
+        `${demo.baseUrl}/auth/register`,
+        {
+          method: 'POST',
+          localAddress,
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () => {
+            if (res.statusCode !== 201) reject(new Error(`${res.statusCode} ${text}`));
+            else resolve(JSON.parse(text).session.ip);
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  it('takes the client address from X-Forwarded-For when the balancer sends it', async () => {
+    expect(await registerFrom(BALANCER, '203.0.113.7')).toBe('203.0.113.7');
+  });
+
+  it('ignores X-Forwarded-For from any other peer, private or not', async () => {
+    expect(await registerFrom(OTHER_PEER, '203.0.113.7')).toBe(OTHER_PEER);
+  });
+});
