@@ -13,6 +13,7 @@ import {
   closeAllSessionSockets,
   connectSessionSocket,
   lastEventReceivedAt,
+  ownSessionIn,
   type RecordingSocket,
   refusedHandshake,
 } from '../support/sockets.js';
@@ -78,10 +79,12 @@ describe('events across instances', () => {
 
     expect(latencyMs).toBeLessThanOrEqual(SESSION_NEW_DEADLINE_MS);
     expect(received.payload.session).toMatchObject({ id: device2.session.id, deviceName: 'Phone' });
-    // The list that follows shows both devices, device 1 as the receiving (current) one.
+    // The list that follows shows both devices; it is the same for every device (no `current`),
+    // and device 1 finds itself by its session id.
     const list = await socket1.waitFor('SESSIONS_UPDATED', (p) => p.sessions.length === 2);
     expect(ids(list.payload.sessions)).toEqual(ids([device1.session, device2.session]));
-    expect(list.payload.sessions.find((s) => s.current)?.id).toBe(device1.session.id);
+    expect(list.payload.sessions.filter((s) => 'current' in s)).toEqual([]);
+    expect(ownSessionIn(socket1, list.payload.sessions)?.id).toBe(device1.session.id);
     expect(socket1.disconnects).toEqual([]);
   });
 
@@ -106,9 +109,8 @@ describe('events across instances', () => {
       'SESSIONS_UPDATED',
       (p) => !p.sessions.some((s) => s.id === device1.session.id),
     );
-    expect(update.payload.sessions).toEqual([
-      expect.objectContaining({ id: device2.session.id, current: true }),
-    ]);
+    expect(update.payload.sessions).toEqual([expect.objectContaining({ id: device2.session.id })]);
+    expect(ownSessionIn(socket2, update.payload.sessions)).toBeDefined();
     // The remaining device is told about the change, not terminated.
     expect(socket2.eventsNamed('SESSION_TERMINATED')).toEqual([]);
     expect(socket2.socket.connected).toBe(true);

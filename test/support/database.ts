@@ -33,3 +33,20 @@ export async function absoluteExpiry(sessionId: string): Promise<Date> {
   if (!row) throw new Error(`no session ${sessionId} in the database`);
   return row.absolute_expires_at;
 }
+
+/**
+ * Inserts `count` live sessions of a user straight into the table (sign-ins through the API would
+ * take minutes at this scale, and `maxSessionsPerUser` would evict them); returns their ids.
+ */
+export async function insertLiveSessions(userId: string, count: number): Promise<string[]> {
+  const rows = await query<{ id: string }>(
+    `INSERT INTO sessions (id, user_id, device_id, device_name, user_agent, ip, created_at,
+       authenticated_at, last_active_at, idle_expires_at, absolute_expires_at)
+     SELECT gen_random_uuid(), $1, NULL, 'Seeded device ' || n, 'seeded', '127.0.0.1', now(), now(),
+       now() - make_interval(secs => n), now() + interval '1 day', now() + interval '7 days'
+     FROM generate_series(1, $2::int) AS n
+     RETURNING id`,
+    [userId, count],
+  );
+  return rows.map((row) => row.id);
+}

@@ -1,5 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
-import type { SessionServerToClientEvents } from 'nestjs-session-auth';
+import type { SessionListItem, SessionServerToClientEvents } from 'nestjs-session-auth';
+import { decodeJwt } from './jwt.js';
 
 // A socket.io client of the `/sessions` namespace that records everything it receives, so a test
 // can wait for one event (with a deadline), check the order of events, and check afterwards that
@@ -26,6 +27,11 @@ export interface Disconnection {
 
 export interface RecordingSocket {
   readonly label: string;
+  /**
+   * The session this socket belongs to (the `sid` of its token). SESSIONS_UPDATED goes to all of a
+   * user's devices with no `current` flag: like a real client, a test finds its own by this id.
+   */
+  readonly sessionId: string;
   readonly socket: SessionSocket;
   /** Every server-to-client event, in the order received. */
   readonly events: ReceivedEvent[];
@@ -131,6 +137,7 @@ export async function connectSessionSocket(
 
   return {
     label,
+    sessionId: sessionIdOf(token),
     socket,
     events,
     disconnects,
@@ -173,6 +180,20 @@ export function refusedHandshake(baseUrl: string, token: string | undefined): Pr
 export function closeAllSessionSockets(): void {
   open.forEach((socket) => socket.close());
   open.clear();
+}
+
+/** The `sid` claim of an access token (not verified: the server did that at the handshake). */
+function sessionIdOf(token: string): string {
+  const { sid } = decodeJwt(token).payload;
+  return typeof sid === 'string' ? sid : '';
+}
+
+/** The list item of `socket`'s own session in a SESSIONS_UPDATED list, if it is there. */
+export function ownSessionIn(
+  socket: RecordingSocket,
+  sessions: SessionListItem[],
+): SessionListItem | undefined {
+  return sessions.find((s) => s.id === socket.sessionId);
 }
 
 function summarize(events: ReceivedEvent[]): string {

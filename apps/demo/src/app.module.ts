@@ -42,6 +42,7 @@ export class AppModule {
           absoluteTtl: config.refreshAbsoluteTtl,
           reuseGraceSeconds: config.reuseGraceSeconds,
           bcryptRounds: config.bcryptRounds,
+          maxSessionsPerUser: config.maxSessionsPerUser,
           redis: config.redisUrl,
           redisKeyPrefix: config.redisKeyPrefix,
           refreshTransport: config.refreshTransport,

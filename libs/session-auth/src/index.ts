@@ -34,7 +34,7 @@ export {
   type IssuedSession,
 } from './sessions/session.service.js';
 export type { SessionContext } from './sessions/session-context.js';
-export type { SessionView } from './sessions/session-view.js';
+export type { SessionListItem, SessionView } from './sessions/session-view.js';
 export { SessionEntity, type RevokeReason } from './sessions/session.entity.js';
 export { RefreshTokenEntity } from './sessions/refresh-token.entity.js';
 export { sessionAuthEntities, sessionAuthMigrations } from './sessions/session-auth.schema.js';

@@ -38,6 +38,7 @@ describe('resolveSessionAuthOptions', () => {
       revokeAllOnReuse: false,
       bindDevice: false,
       bindUserAgent: false,
+      maxSessionsPerUser: 100,
       bcryptRounds: 12,
       redisKeyPrefix: 'session-auth:',
       refreshTransport: 'cookie',
@@ -49,7 +50,6 @@ describe('resolveSessionAuthOptions', () => {
       // Spent tokens are kept for as long as a session could present them: absolute + grace.
       cleanupRetention: 30 * 86_400 + 10,
     });
-    expect(resolved.maxSessionsPerUser).toBeUndefined();
     expect(resolved.redis).toBeUndefined();
   });
 

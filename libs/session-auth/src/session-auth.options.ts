@@ -33,7 +33,10 @@ export interface SessionAuthOptions {
   bindDevice?: boolean;
   /** Also refuse a refresh whose user agent differs from the session's. Default `false`. */
   bindUserAgent?: boolean;
-  /** Evict the least recently active session beyond this many per user. Default: unlimited. */
+  /**
+   * Evict the least recently active session beyond this many per user (1 to 10,000); it also bounds
+   * what one change sends to the user's devices. Default `100`.
+   */
   maxSessionsPerUser?: number;
   /** bcrypt cost. Default `12`. */
   bcryptRounds?: number;
@@ -111,7 +114,7 @@ export interface ResolvedSessionAuthOptions {
   revokeAllOnReuse: boolean;
   bindDevice: boolean;
   bindUserAgent: boolean;
-  maxSessionsPerUser?: number;
+  maxSessionsPerUser: number;
   bcryptRounds: number;
   passwordConcurrency: number;
   redis?: string | RedisClientLike;
@@ -138,6 +141,7 @@ export const SESSION_AUTH_DEFAULTS = {
   revokeAllOnReuse: false,
   bindDevice: false,
   bindUserAgent: false,
+  maxSessionsPerUser: 100,
   bcryptRounds: 12,
   redisKeyPrefix: 'session-auth:',
   refreshTransport: 'cookie',
@@ -219,8 +223,6 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
   if (!['cookie', 'body', 'both'].includes(o.refreshTransport)) {
     throw new SessionAuthOptionsError('refreshTransport', `must be 'cookie', 'body' or 'both'`);
   }
-  if (o.maxSessionsPerUser !== undefined)
-    integerInRange('maxSessionsPerUser', o.maxSessionsPerUser, 1, 10_000);
   if (typeof o.redisKeyPrefix !== 'string' || o.redisKeyPrefix.length === 0) {
     throw new SessionAuthOptionsError('redisKeyPrefix', 'must be a non-empty string');
   }
@@ -244,6 +246,7 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
     metrics: o.metrics === false ? false : o.metrics === true ? {} : o.metrics,
     openApi: o.openApi === true,
     reuseGraceSeconds,
+    maxSessionsPerUser: integerInRange('maxSessionsPerUser', o.maxSessionsPerUser, 1, 10_000),
     bcryptRounds: integerInRange('bcryptRounds', o.bcryptRounds, 4, 31),
     passwordConcurrency: integerInRange(
       'passwordConcurrency',

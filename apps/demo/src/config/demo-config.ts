@@ -15,6 +15,8 @@ export interface DemoConfig {
   refreshAbsoluteTtl: number;
   reuseGraceSeconds: number;
   bcryptRounds: number;
+  /** Sessions per user before the least recently active is evicted (the library's default is 100). */
+  maxSessionsPerUser?: number;
   cleanupCron: string;
   cleanupLockTtl: number;
   /** How long spent tokens and ended sessions are kept; default: the library's (the absolute lifetime). */
@@ -131,6 +133,9 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
     refreshAbsoluteTtl: duration(env, 'REFRESH_ABSOLUTE_TTL', '30d'),
     reuseGraceSeconds: integer(env, 'REUSE_GRACE_SECONDS', 10, 0),
     bcryptRounds: integer(env, 'BCRYPT_ROUNDS', 12, 4),
+    maxSessionsPerUser: env.MAX_SESSIONS_PER_USER
+      ? integer(env, 'MAX_SESSIONS_PER_USER', 0, 1)
+      : undefined,
     cleanupCron: env.CLEANUP_CRON || '0 */15 * * * *',
     cleanupLockTtl: duration(env, 'CLEANUP_LOCK_TTL', '60s'),
     cleanupRetention: env.CLEANUP_RETENTION

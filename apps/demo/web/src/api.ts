@@ -1,7 +1,7 @@
 /** The demo's HTTP API as the page uses it: JSON in and out, same-origin cookies, typed errors. */
-import type { SessionView } from 'nestjs-session-auth/socket-events';
+import type { SessionListItem, SessionView } from 'nestjs-session-auth/socket-events';
 
-export type { SessionView };
+export type { SessionListItem, SessionView };
 
 /** What sign-in, sign-up and refresh answer with, minus the refresh token (the page never keeps it). */
 export interface IssuedAccess {

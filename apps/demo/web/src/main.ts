@@ -1,5 +1,5 @@
 import './styles.css';
-import { ApiError, type IssuedAccess, type SessionView, type UserView } from './api.js';
+import { ApiError, type IssuedAccess, type SessionListItem, type UserView } from './api.js';
 import { describeThisBrowser } from './device-name.js';
 import { h, srOnly } from './dom.js';
 import { dateTime, timeAgo } from './format.js';
@@ -183,7 +183,7 @@ function field(
 
 interface DeviceItem {
   element: HTMLLIElement;
-  update(session: SessionView): void;
+  update(session: SessionListItem): void;
 }
 
 function showDevices(): void {
@@ -218,11 +218,11 @@ function showDevices(): void {
   };
 
   const items = new Map<string, DeviceItem>();
-  let sessions: SessionView[] = [];
+  let sessions: SessionListItem[] = [];
   /** Bumped by every update, so a list loaded over HTTP never overwrites a newer pushed one. */
   let version = 0;
 
-  const render = (next: SessionView[]): void => {
+  const render = (next: SessionListItem[]): void => {
     version++;
     sessions = [...next].sort(byCurrentThenRecent(keeper.sessionId));
     for (const [id, item] of items) {
@@ -251,7 +251,7 @@ function showDevices(): void {
   const load = async (): Promise<void> => {
     const at = version;
     try {
-      const loaded = await keeper.call<SessionView[]>('GET', '/auth/sessions');
+      const loaded = await keeper.call<SessionListItem[]>('GET', '/auth/sessions');
       if (at === version) render(loaded);
     } catch (error) {
       if (keeper.signedIn) show(alert, `Could not load your devices. ${messageOf(error)}`);
@@ -263,7 +263,7 @@ function showDevices(): void {
     return session ? deviceLabel(session) : 'another device';
   };
 
-  async function signOutDevice(session: SessionView, button: HTMLButtonElement): Promise<void> {
+  async function signOutDevice(session: SessionListItem, button: HTMLButtonElement): Promise<void> {
     if (button.getAttribute('aria-disabled') === 'true') return;
     button.setAttribute('aria-disabled', 'true');
     show(alert, '');
@@ -376,9 +376,9 @@ function showDevices(): void {
 }
 
 function deviceItem(
-  first: SessionView,
+  first: SessionListItem,
   current: boolean,
-  signOut: (session: SessionView, button: HTMLButtonElement) => void,
+  signOut: (session: SessionListItem, button: HTMLButtonElement) => void,
 ): DeviceItem {
   let session = first;
   const name = h('h2', { class: 'device-name' });
@@ -433,14 +433,14 @@ function deviceItem(
   };
 }
 
-function deviceLabel(session: SessionView): string {
+function deviceLabel(session: SessionListItem): string {
   if (session.deviceName) return session.deviceName;
   if (session.browser && session.os) return `${session.browser} on ${session.os}`;
   return session.browser ?? session.os ?? 'Unknown device';
 }
 
 function byCurrentThenRecent(currentId: string | undefined) {
-  return (a: SessionView, b: SessionView): number =>
+  return (a: SessionListItem, b: SessionListItem): number =>
     Number(b.id === currentId) - Number(a.id === currentId) ||
     Date.parse(b.lastActiveAt) - Date.parse(a.lastActiveAt) ||
     Date.parse(b.createdAt) - Date.parse(a.createdAt);

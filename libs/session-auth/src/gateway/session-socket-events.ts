@@ -3,9 +3,9 @@
  * import this file (`import type`) to type a socket.io client without retyping payloads.
  */
 import type { RevokeReason } from '../sessions/revoke-reason.js';
-import type { SessionView } from '../sessions/session-view.type.js';
+import type { SessionListItem, SessionView } from '../sessions/session-view.type.js';
 
-export type { SessionView };
+export type { SessionListItem, SessionView };
 
 /** Namespace of the session gateway. */
 export const SESSIONS_NAMESPACE = '/sessions';
@@ -19,8 +19,11 @@ export interface SessionServerToClientEvents {
   SESSION_NEW: (payload: { session: SessionView }) => void;
   /** This socket's session ended; the server disconnects the socket right after. */
   SESSION_TERMINATED: (payload: { sessionId: string; reason: SessionEndReason }) => void;
-  /** The user's live sessions after any change; `current` is true for the receiving device's session. */
-  SESSIONS_UPDATED: (payload: { sessions: SessionView[] }) => void;
+  /**
+   * The user's live sessions after any change: one message to all of the user's devices, so the
+   * items carry no `current`; each client marks its own session by id.
+   */
+  SESSIONS_UPDATED: (payload: { sessions: SessionListItem[] }) => void;
   /** A spent refresh token was presented again (likely theft); that session has been ended. */
   SESSION_REUSE_DETECTED: (payload: { sessionId: string }) => void;
 }

@@ -131,19 +131,20 @@ export class SessionGateway
     this.listsTimer ??= setImmediate(() => void this.sendSessionLists());
   }
 
-  /** One SESSIONS_UPDATED per live session, so each device sees itself as `current`. */
+  /**
+   * One SESSIONS_UPDATED per changed user, to the user's room: a change costs one message (one
+   * publish through Redis) whatever the number of sessions, and each device marks its own by id.
+   * A user with no live session left has no device to tell.
+   */
   private async sendSessionLists(): Promise<void> {
     const userIds = [...this.listsDue];
     this.listsDue.clear();
     this.listsTimer = undefined;
     try {
       const byUser = await this.sessions.getActiveSessionsOfUsers(userIds);
-      for (const sessions of byUser.values()) {
-        for (const { id } of sessions) {
-          this.server.to(sessionRoom(id)).emit('SESSIONS_UPDATED', {
-            sessions: sessions.map((s) => ({ ...s, current: s.id === id })),
-          });
-        }
+      for (const [userId, sessions] of byUser) {
+        if (sessions.length > 0)
+          this.server.to(userRoom(userId)).emit('SESSIONS_UPDATED', { sessions });
       }
     } catch (error) {
       this.logger.warn(`could not send session lists: ${(error as Error).message}`);

@@ -1,11 +1,16 @@
 import { UAParser } from 'ua-parser-js';
 import type { SessionEntity } from './session.entity.js';
-import type { SessionView } from './session-view.type.js';
+import type { SessionListItem, SessionView } from './session-view.type.js';
 
-export type { SessionView };
+export type { SessionListItem, SessionView };
 
 /** Maps a row to its client view, parsing browser and OS from the stored user agent. */
 export function toSessionView(session: SessionEntity, currentSessionId?: string): SessionView {
+  return { ...toSessionListItem(session), current: session.id === currentSessionId };
+}
+
+/** The view without `current`, for a list that every device of the user receives. */
+export function toSessionListItem(session: SessionEntity): SessionListItem {
   return {
     id: session.id,
     deviceName: session.deviceName,
@@ -13,7 +18,6 @@ export function toSessionView(session: SessionEntity, currentSessionId?: string)
     ip: session.ip,
     createdAt: session.createdAt.toISOString(),
     lastActiveAt: session.lastActiveAt.toISOString(),
-    current: session.id === currentSessionId,
   };
 }
 

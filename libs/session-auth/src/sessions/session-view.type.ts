@@ -11,3 +11,9 @@ export interface SessionView {
   lastActiveAt: string;
   current: boolean;
 }
+
+/**
+ * A session as listed to all of a user's devices at once (SESSIONS_UPDATED): the same view without
+ * `current`, since one message serves every device; each client marks its own session by id.
+ */
+export type SessionListItem = Omit<SessionView, 'current'>;

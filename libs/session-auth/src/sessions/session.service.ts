@@ -16,7 +16,13 @@ import type { RevokeReason, SessionEntity } from './session.entity.js';
 import { SessionNotifier } from './session-notifier.js';
 import { SessionRepository } from './session.repository.js';
 import { SessionStateService } from './session-state.service.js';
-import { defaultDeviceName, toSessionView, type SessionView } from './session-view.js';
+import {
+  defaultDeviceName,
+  toSessionListItem,
+  toSessionView,
+  type SessionListItem,
+  type SessionView,
+} from './session-view.js';
 
 /** What a sign-in or a refresh hands to the client. */
 export interface IssuedSession {
@@ -71,10 +77,9 @@ export class SessionService {
     const { session, evicted } = await this.repository.dataSource.transaction(async (m) => {
       const max = this.options.maxSessionsPerUser;
       // Serialises sign-ins of one user so two at once cannot both slip under the limit.
-      if (max)
-        await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
-          `session-auth:user:${userId}`,
-        ]);
+      await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
+        `session-auth:user:${userId}`,
+      ]);
       const created = await this.repository.insert(m, {
         userId,
         context: ctx,
@@ -83,7 +88,7 @@ export class SessionService {
         idleTtl: this.options.idleTtl,
         absoluteTtl: this.options.absoluteTtl,
       });
-      const beyond = max ? await this.repository.findBeyondLimit(m, userId, max) : [];
+      const beyond = await this.repository.findBeyondLimit(m, userId, max);
       return {
         session: created,
         evicted: await this.repository.revokeByIds(m, beyond, 'SESSION_LIMIT'),
@@ -128,11 +133,11 @@ export class SessionService {
   }
 
   /** Live sessions of several users at once (for fan-out after a batch of changes), by user id. */
-  async getActiveSessionsOfUsers(userIds: string[]): Promise<Map<string, SessionView[]>> {
-    const byUser = new Map<string, SessionView[]>(userIds.map((id) => [id, []]));
+  async getActiveSessionsOfUsers(userIds: string[]): Promise<Map<string, SessionListItem[]>> {
+    const byUser = new Map<string, SessionListItem[]>(userIds.map((id) => [id, []]));
     for (let i = 0; i < userIds.length; i += 1000) {
       for (const session of await this.repository.findLiveOfUsers(userIds.slice(i, i + 1000))) {
-        byUser.get(session.userId)?.push(toSessionView(session));
+        byUser.get(session.userId)?.push(toSessionListItem(session));
       }
     }
     return byUser;
