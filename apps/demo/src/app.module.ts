@@ -43,6 +43,8 @@ export class AppModule {
           reuseGraceSeconds: config.reuseGraceSeconds,
           bcryptRounds: config.bcryptRounds,
           maxSessionsPerUser: config.maxSessionsPerUser,
+          passwordConcurrency: config.passwordConcurrency,
+          passwordQueueLimit: config.passwordQueueLimit,
           redis: config.redisUrl,
           redisKeyPrefix: config.redisKeyPrefix,
           refreshTransport: config.refreshTransport,

@@ -42,7 +42,7 @@ export type { CleanupResult } from './cleanup/cleanup.service.js';
 export { SessionIoAdapter } from './gateway/session-io-adapter.factory.js';
 export * from './gateway/session-socket-events.js';
 export type { AccessTokenClaims } from './tokens/access-token.service.js';
-export { MAX_PASSWORD_BYTES } from './passwords/password.service.js';
+export { MAX_PASSWORD_BYTES, type PasswordJobOptions } from './passwords/password.service.js';
 
 export { SessionAuthGuard } from './guards/session-auth.guard.js';
 export type { AuthTarget } from './guards/auth-target.js';
@@ -53,6 +53,7 @@ export { RequireFreshSession } from './decorators/require-fresh-session.decorato
 export { RefreshTokenTransport, type IssuedSessionBody } from './http/refresh-token-transport.js';
 export type { HttpRequestLike, HttpResponseLike } from './http/http-types.js';
 export { sessionContextOf } from './http/request-context.js';
+export { clientGoneSignal } from './http/client-gone.js';
 export { ApiErrors, ErrorResponseDoc, IssuedSessionDoc, SessionViewDoc } from './http/api-docs.js';
 
 export { SessionCache } from './cache/session-cache.interface.js';

@@ -270,6 +270,17 @@ describe('resolveSessionAuthOptions', () => {
     );
   });
 
+  it('bounds the bcrypt queue at 32 jobs per slot by default', () => {
+    expect(resolve({ passwordConcurrency: 3 }).passwordQueueLimit).toBe(96);
+    expect(resolve({ passwordConcurrency: 3, passwordQueueLimit: 0 }).passwordQueueLimit).toBe(0);
+  });
+
+  it.each([-1, 1.5, Number.NaN])('refuses passwordQueueLimit %j', (limit) => {
+    expect(optionsError(() => resolve({ passwordQueueLimit: limit })).message).toContain(
+      '"passwordQueueLimit"',
+    );
+  });
+
   it.each([-1, 301, 2.5])('refuses reuseGraceSeconds %j', (seconds) => {
     expect(optionsError(() => resolve({ reuseGraceSeconds: seconds })).message).toContain(
       '"reuseGraceSeconds"',

@@ -43,6 +43,12 @@ export interface SessionAuthOptions {
   /** bcrypt hashes and compares running at once (the rest queue). Default: the number of cores. */
   passwordConcurrency?: number;
   /**
+   * bcrypt jobs that may wait for a slot; one more is refused with 503 `SERVER_BUSY` and
+   * `Retry-After`. Default: 32 per slot (`32 * passwordConcurrency`), so the last in line waits
+   * about 32 job times (some 8 s at cost 12).
+   */
+  passwordQueueLimit?: number;
+  /**
    * Redis: a URL, or an ioredis `Redis` / `Cluster` client you own (never closed by the library).
    * Needs the `ioredis` package. Default: in-process cache (single instance).
    */
@@ -117,6 +123,7 @@ export interface ResolvedSessionAuthOptions {
   maxSessionsPerUser: number;
   bcryptRounds: number;
   passwordConcurrency: number;
+  passwordQueueLimit: number;
   redis?: string | RedisClientLike;
   redisKeyPrefix: string;
   refreshTransport: RefreshTransport;
@@ -154,6 +161,9 @@ export const SESSION_AUTH_DEFAULTS = {
   metrics: false,
   openApi: false,
 } as const satisfies SessionAuthOptions;
+
+/** Default bcrypt jobs that may wait per running slot (`passwordQueueLimit`). */
+const PASSWORD_QUEUE_PER_SLOT = 32;
 
 /** Thrown at start-up when an option is wrong; the message names the option. */
 export class SessionAuthOptionsError extends Error {
@@ -219,6 +229,12 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
   }
   const absoluteTtl = duration('absoluteTtl', o.absoluteTtl);
   const reuseGraceSeconds = integerInRange('reuseGraceSeconds', o.reuseGraceSeconds, 0, 300);
+  const passwordConcurrency = integerInRange(
+    'passwordConcurrency',
+    o.passwordConcurrency ?? availableParallelism(),
+    1,
+    1024,
+  );
   const idleTtl = duration('idleTtl', o.idleTtl);
   if (!['cookie', 'body', 'both'].includes(o.refreshTransport)) {
     throw new SessionAuthOptionsError('refreshTransport', `must be 'cookie', 'body' or 'both'`);
@@ -248,11 +264,12 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
     reuseGraceSeconds,
     maxSessionsPerUser: integerInRange('maxSessionsPerUser', o.maxSessionsPerUser, 1, 10_000),
     bcryptRounds: integerInRange('bcryptRounds', o.bcryptRounds, 4, 31),
-    passwordConcurrency: integerInRange(
-      'passwordConcurrency',
-      o.passwordConcurrency ?? availableParallelism(),
-      1,
-      1024,
+    passwordConcurrency,
+    passwordQueueLimit: integerInRange(
+      'passwordQueueLimit',
+      o.passwordQueueLimit ?? PASSWORD_QUEUE_PER_SLOT * passwordConcurrency,
+      0,
+      1_000_000,
     ),
     touchDebounceSeconds: integerInRange('touchDebounceSeconds', o.touchDebounceSeconds, 0, 86_400),
   };

@@ -1,7 +1,8 @@
-import { Body, Controller, Delete, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
 import {
   type AuthenticatedSession,
   ApiErrors,
+  clientGoneSignal,
   CurrentSession,
   RequireFreshSession,
   SessionAuthGuard,
@@ -11,6 +12,7 @@ import { demoErrorDoc } from '../errors/demo-errors.js';
 import { ApiBearerAuth, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
 import { RateLimit, SIGN_IN_LIMITS } from '../throttle/rate-limit.decorator.js';
 import { UsersService } from '../users/users.service.js';
+import type { Response } from 'express';
 import { ChangePasswordDto } from './change-password.dto.js';
 
 /** Deleting the account needs a password sign-in at most this many seconds old. */
@@ -39,12 +41,16 @@ export class AccountController {
     demoErrorDoc('INVALID_CREDENTIALS'),
     'SESSION_REVOKED',
     'RATE_LIMITED',
+    'SERVER_BUSY',
   )
   async changePassword(
     @CurrentSession() auth: AuthenticatedSession,
     @Body() body: ChangePasswordDto,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<void> {
-    await this.users.changePassword(auth.userId, body.currentPassword, body.newPassword);
+    await this.users.changePassword(auth.userId, body.currentPassword, body.newPassword, {
+      signal: clientGoneSignal(res),
+    });
     await this.sessions.passwordChanged(auth.userId, auth.sessionId, {
       keepOtherSessions: body.keepOtherSessions,
     });

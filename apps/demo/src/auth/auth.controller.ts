@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import {
   ApiErrors,
+  clientGoneSignal,
   IssuedSessionDoc,
   type IssuedSessionBody,
   RefreshTokenTransport,
@@ -32,13 +33,15 @@ export class AuthController {
     type: IssuedSessionDoc,
     description: 'Signed in; sets the refresh cookie; also carries `user`',
   })
-  @ApiErrors('VALIDATION_FAILED', demoErrorDoc('EMAIL_TAKEN'), 'RATE_LIMITED')
+  @ApiErrors('VALIDATION_FAILED', demoErrorDoc('EMAIL_TAKEN'), 'RATE_LIMITED', 'SERVER_BUSY')
   async register(
     @Body() body: RegisterDto,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<SignedIn> {
-    const user = await this.users.register(body.email, body.password, body.name);
+    const user = await this.users.register(body.email, body.password, body.name, {
+      signal: clientGoneSignal(res),
+    });
     return this.signIn(user, body.deviceName, req, res);
   }
 
@@ -49,13 +52,20 @@ export class AuthController {
     type: IssuedSessionDoc,
     description: 'Signed in; sets the refresh cookie; also carries `user`',
   })
-  @ApiErrors('VALIDATION_FAILED', demoErrorDoc('INVALID_CREDENTIALS'), 'RATE_LIMITED')
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    demoErrorDoc('INVALID_CREDENTIALS'),
+    'RATE_LIMITED',
+    'SERVER_BUSY',
+  )
   async login(
     @Body() body: LoginDto,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<SignedIn> {
-    const user = await this.users.authenticate(body.email, body.password);
+    const user = await this.users.authenticate(body.email, body.password, {
+      signal: clientGoneSignal(res),
+    });
     return this.signIn(user, body.deviceName, req, res);
   }
 

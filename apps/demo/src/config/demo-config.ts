@@ -17,6 +17,9 @@ export interface DemoConfig {
   bcryptRounds: number;
   /** Sessions per user before the least recently active is evicted (the library's default is 100). */
   maxSessionsPerUser?: number;
+  /** bcrypt jobs at once, and how many may wait (the library's defaults: cores, 32 per slot). */
+  passwordConcurrency?: number;
+  passwordQueueLimit?: number;
   cleanupCron: string;
   cleanupLockTtl: number;
   /** How long spent tokens and ended sessions are kept; default: the library's (the absolute lifetime). */
@@ -95,6 +98,11 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return value;
 }
 
+/** An integer the library has its own default for: undefined when unset. */
+function optionalInteger(env: NodeJS.ProcessEnv, name: string, min: number): number | undefined {
+  return env[name] ? integer(env, name, 0, min) : undefined;
+}
+
 function duration(env: NodeJS.ProcessEnv, name: string, fallback: string): number {
   const raw = env[name] || fallback;
   const seconds = parseDurationSeconds(raw);
@@ -133,9 +141,9 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
     refreshAbsoluteTtl: duration(env, 'REFRESH_ABSOLUTE_TTL', '30d'),
     reuseGraceSeconds: integer(env, 'REUSE_GRACE_SECONDS', 10, 0),
     bcryptRounds: integer(env, 'BCRYPT_ROUNDS', 12, 4),
-    maxSessionsPerUser: env.MAX_SESSIONS_PER_USER
-      ? integer(env, 'MAX_SESSIONS_PER_USER', 0, 1)
-      : undefined,
+    maxSessionsPerUser: optionalInteger(env, 'MAX_SESSIONS_PER_USER', 1),
+    passwordConcurrency: optionalInteger(env, 'PASSWORD_CONCURRENCY', 1),
+    passwordQueueLimit: optionalInteger(env, 'PASSWORD_QUEUE_LIMIT', 0),
     cleanupCron: env.CLEANUP_CRON || '0 */15 * * * *',
     cleanupLockTtl: duration(env, 'CLEANUP_LOCK_TTL', '60s'),
     cleanupRetention: env.CLEANUP_RETENTION

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { SessionService } from 'nestjs-session-auth';
+import { type PasswordJobOptions, SessionService } from 'nestjs-session-auth';
 import { type DataSource, QueryFailedError } from 'typeorm';
 import { DemoError } from '../errors/demo-errors.js';
 import { UserEntity } from './user.entity.js';
@@ -23,12 +23,17 @@ export class UsersService {
   ) {}
 
   /** Creates an account; EMAIL_TAKEN if the email (any case) exists, decided by the unique index. */
-  async register(email: string, password: string, name?: string): Promise<UserView> {
+  async register(
+    email: string,
+    password: string,
+    name?: string,
+    job?: PasswordJobOptions,
+  ): Promise<UserView> {
     const user = this.dataSource.getRepository(UserEntity).create({
       id: randomUUID(),
       email: email.toLowerCase(),
       name: name ?? null,
-      passwordHash: await this.sessions.hashPassword(password),
+      passwordHash: await this.sessions.hashPassword(password, job),
     });
     try {
       await this.dataSource.getRepository(UserEntity).insert(user);
@@ -43,11 +48,11 @@ export class UsersService {
   }
 
   /** The user for these credentials, or INVALID_CREDENTIALS (one bcrypt compare either way). */
-  async authenticate(email: string, password: string): Promise<UserView> {
+  async authenticate(email: string, password: string, job?: PasswordJobOptions): Promise<UserView> {
     const user = await this.dataSource
       .getRepository(UserEntity)
       .findOne({ where: { email: email.toLowerCase() } });
-    const valid = await this.sessions.verifyPassword(password, user?.passwordHash);
+    const valid = await this.sessions.verifyPassword(password, user?.passwordHash, job);
     if (!user || !valid) throw new DemoError('INVALID_CREDENTIALS');
     return toView(user);
   }
@@ -57,15 +62,16 @@ export class UsersService {
     userId: string,
     currentPassword: string,
     newPassword: string,
+    job?: PasswordJobOptions,
   ): Promise<void> {
     const repository = this.dataSource.getRepository(UserEntity);
     const user = await repository.findOne({ where: { id: userId } });
-    if (!user || !(await this.sessions.verifyPassword(currentPassword, user.passwordHash))) {
+    if (!user || !(await this.sessions.verifyPassword(currentPassword, user.passwordHash, job))) {
       throw new DemoError('INVALID_CREDENTIALS');
     }
     await repository.update(
       { id: userId },
-      { passwordHash: await this.sessions.hashPassword(newPassword) },
+      { passwordHash: await this.sessions.hashPassword(newPassword, job) },
     );
   }
 

@@ -20,8 +20,12 @@ export const ERROR_STATUS = {
   SESSION_NOT_FOUND: 404,
   NOT_FOUND: 404,
   RATE_LIMITED: 429,
+  /** The client closed the connection before the answer (nginx's 499): nobody reads this one. */
+  CLIENT_CLOSED_REQUEST: 499,
   INTERNAL_ERROR: 500,
   DATABASE_UNAVAILABLE: 503,
+  /** Too many password checks queued; comes with Retry-After. */
+  SERVER_BUSY: 503,
 } as const;
 
 /** A stable error code of the library. */

@@ -19,6 +19,8 @@ export const ERROR_MESSAGES: Record<SessionAuthErrorCode, string> = {
   SESSION_NOT_FOUND: 'No such session.',
   NOT_FOUND: 'No such route.',
   RATE_LIMITED: 'Too many attempts; try again later.',
+  CLIENT_CLOSED_REQUEST: 'The client closed the request before the answer.',
   INTERNAL_ERROR: 'Something went wrong on our side.',
+  SERVER_BUSY: 'The server is busy; try again shortly.',
   DATABASE_UNAVAILABLE: 'The session store is unavailable; try again shortly.',
 };

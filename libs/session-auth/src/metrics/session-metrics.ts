@@ -48,6 +48,8 @@ export class SessionMetrics {
   readonly cleanupRows: CounterLike<'action'>;
   readonly cleanupDuration: HistogramLike<never>;
   readonly socketsConnected: GaugeLike;
+  readonly passwordJobs: CounterLike<'outcome'>;
+  readonly passwordQueue: GaugeLike;
 
   /** Loads prom-client only when metrics are on. */
   static async create(
@@ -153,6 +155,15 @@ export class SessionMetrics {
     this.socketsConnected = gauge(
       'session_auth_sockets_connected',
       'Sockets connected to this instance',
+    );
+    this.passwordJobs = counter(
+      'session_auth_password_jobs_total',
+      'bcrypt hashes and compares: completed, refused (queue full) or abandoned (client gone while queued)',
+      ['outcome'],
+    );
+    this.passwordQueue = gauge(
+      'session_auth_password_jobs_queued',
+      'bcrypt jobs waiting for a slot (at most passwordQueueLimit)',
     );
   }
 }

@@ -2,6 +2,7 @@ import { jest } from '@jest/globals';
 import bcrypt from 'bcrypt';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { resolveSessionAuthOptions } from '../session-auth.options.js';
+import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
 import { assertPasswordLength, MAX_PASSWORD_BYTES, PasswordService } from './password.service.js';
 
 const options = resolveSessionAuthOptions({ jwtSecret: 'x'.repeat(32), bcryptRounds: 4 });
@@ -19,7 +20,7 @@ async function rejection(promise: Promise<unknown>): Promise<SessionAuthError> {
 }
 
 describe('PasswordService', () => {
-  const passwords = new PasswordService(options);
+  const passwords = new PasswordService(options, disabledMetrics());
 
   afterEach(() => jest.restoreAllMocks());
 
@@ -121,5 +122,62 @@ describe('assertPasswordLength', () => {
 
   it('throws a SessionAuthError over 72 bytes', () => {
     expect(() => assertPasswordLength('😀'.repeat(19))).toThrow(SessionAuthError);
+  });
+});
+
+describe('PasswordService queue', () => {
+  const slow = resolveSessionAuthOptions({
+    jwtSecret: 'x'.repeat(32),
+    bcryptRounds: 4,
+    passwordConcurrency: 1,
+    passwordQueueLimit: 1,
+  });
+
+  /** Holds bcrypt's only slot until the returned function is called. */
+  function holdTheSlot(passwords: PasswordService): {
+    release: () => void;
+    done: Promise<unknown>;
+  } {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const original = bcrypt.hash;
+    jest.spyOn(bcrypt, 'hash').mockImplementationOnce((async (...args: [string, number]) => {
+      await gate;
+      return original(...args);
+    }) as never);
+    return { release, done: passwords.hash('first') };
+  }
+
+  afterEach(() => jest.restoreAllMocks());
+
+  it('answers SERVER_BUSY (503) with a retry delay when the queue is full', async () => {
+    const passwords = new PasswordService(slow, disabledMetrics());
+    const first = holdTheSlot(passwords);
+    const queued = passwords.hash('second');
+
+    const error = await rejection(passwords.verify('third', '$2b$04$invalidinvalidinvalidinv'));
+
+    expect(error.code).toBe('SERVER_BUSY');
+    expect(error.getStatus()).toBe(503);
+    expect(error.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    first.release();
+    await Promise.all([first.done, queued]);
+  });
+
+  it('drops a queued job whose client went away (CLIENT_CLOSED_REQUEST) without running bcrypt', async () => {
+    const passwords = new PasswordService(slow, disabledMetrics());
+    const first = holdTheSlot(passwords);
+    const compare = jest.spyOn(bcrypt, 'compare');
+    const gone = new AbortController();
+    const queued = passwords.verify('second', '$2b$04$invalidinvalidinvalidinv', {
+      signal: gone.signal,
+    });
+
+    gone.abort();
+
+    expect((await rejection(queued)).code).toBe('CLIENT_CLOSED_REQUEST');
+    first.release();
+    await first.done;
+    expect(compare).not.toHaveBeenCalled();
   });
 });

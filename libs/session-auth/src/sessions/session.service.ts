@@ -4,7 +4,7 @@ import { CleanupService, type CleanupResult } from '../cleanup/cleanup.service.j
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { SessionEvents, type SessionCreatedEvent } from '../events/session-events.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
-import { PasswordService } from '../passwords/password.service.js';
+import { type PasswordJobOptions, PasswordService } from '../passwords/password.service.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
 import { AccessTokenService, type AccessTokenClaims } from '../tokens/access-token.service.js';
@@ -209,14 +209,22 @@ export class SessionService {
     if (due !== false) await this.repository.touch(sessionId);
   }
 
-  /** bcrypt hash at the configured cost; VALIDATION_FAILED over 72 bytes. */
-  hashPassword(plain: string): Promise<string> {
-    return this.passwords.hash(plain);
+  /**
+   * bcrypt hash at the configured cost; VALIDATION_FAILED over 72 bytes, SERVER_BUSY (503 with
+   * Retry-After) when `passwordQueueLimit` jobs already wait. With `job.signal` (see
+   * `clientGoneSignal`), a job still waiting when the client goes away is dropped unrun.
+   */
+  hashPassword(plain: string, job?: PasswordJobOptions): Promise<string> {
+    return this.passwords.hash(plain, job);
   }
 
-  /** bcrypt compare; with no hash it still spends one compare and answers false. */
-  verifyPassword(plain: string, hash: string | null | undefined): Promise<boolean> {
-    return this.passwords.verify(plain, hash);
+  /** bcrypt compare; with no hash it still spends one compare and answers false. Queued like `hashPassword`. */
+  verifyPassword(
+    plain: string,
+    hash: string | null | undefined,
+    job?: PasswordJobOptions,
+  ): Promise<boolean> {
+    return this.passwords.verify(plain, hash, job);
   }
 
   /** Ends expired sessions and deletes old rows now (the cron job calls the same). */
