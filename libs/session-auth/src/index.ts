@@ -53,7 +53,7 @@ export { RequireFreshSession } from './decorators/require-fresh-session.decorato
 export { RefreshTokenTransport, type IssuedSessionBody } from './http/refresh-token-transport.js';
 export type { HttpRequestLike, HttpResponseLike } from './http/http-types.js';
 export { sessionContextOf } from './http/request-context.js';
-export { clientGoneSignal } from './http/client-gone.js';
+export { clientGoneSignal, type NodeResponseLike } from './http/client-gone.js';
 export { ApiErrors, ErrorResponseDoc, IssuedSessionDoc, SessionViewDoc } from './http/api-docs.js';
 
 export { SessionCache } from './cache/session-cache.interface.js';

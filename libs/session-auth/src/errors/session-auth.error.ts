@@ -12,6 +12,7 @@ export interface ErrorBody {
   message: string;
 }
 
+/** Extra details of a `SessionAuthError`, e.g. `{ retryAfterSeconds: 30 }` on a 429. */
 export interface SessionAuthErrorOptions {
   /** When to try again (seconds), sent as the standard `Retry-After` header (429, 503). */
   retryAfterSeconds?: number;

@@ -1,6 +1,8 @@
-/** What this needs of a Node `ServerResponse`: Express's `res` is one, Fastify's is `reply.raw`. */
-interface NodeResponseLike {
+/** What `clientGoneSignal` needs of a Node `ServerResponse`: Express's `res` is one, Fastify's is `reply.raw`. */
+export interface NodeResponseLike {
+  /** Node's `close` event: the connection closed, after the answer or before it. */
   once(event: 'close', listener: () => void): unknown;
+  /** True once the whole answer was handed to the connection. */
   readonly writableFinished: boolean;
 }
 
