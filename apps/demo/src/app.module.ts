@@ -43,6 +43,7 @@ export class AppModule {
           reuseGraceSeconds: config.reuseGraceSeconds,
           bcryptRounds: config.bcryptRounds,
           redis: config.redisUrl,
+          directDatabaseUrl: config.databaseDirectUrl,
           redisKeyPrefix: config.redisKeyPrefix,
           refreshTransport: config.refreshTransport,
           cookieSecure: config.cookieSecure,
