@@ -7,6 +7,8 @@ import { trackChildProcess } from './global-setup.js';
 import { freePort } from './redis-server.js';
 
 const READY_TIMEOUT_MS = 10_000;
+/** Debian installs it in /usr/sbin, which is not on every user's PATH (see check-services.mjs). */
+const PGBOUNCER_PATH = process.env.PGBOUNCER_PATH ?? '/usr/sbin/pgbouncer';
 
 /** A PgBouncer in transaction mode, owned by one test file, in front of one PostgreSQL server. */
 export interface TestPgBouncer {
@@ -55,9 +57,13 @@ export async function startPgBouncer(target: {
   );
   chmodSync(dir, 0o755);
   const asRoot = process.getuid?.() === 0;
-  const child: ChildProcess = spawn('pgbouncer', [...(asRoot ? ['-u', 'postgres'] : []), config], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    PGBOUNCER_PATH,
+    [...(asRoot ? ['-u', 'postgres'] : []), config],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   trackChildProcess(child);
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
