@@ -174,7 +174,27 @@ async function rateLimitShared(): Promise<void> {
   for (const demo of demos) expectError(await attempt(demo), 429, 'RATE_LIMITED');
 }
 
+/**
+ * Classic pub/sub on a cluster: each instance subscribes to the invalidation channel on one node,
+ * and PUBLISH on any node reaches it (the cluster bus forwards it). Both must be subscribed.
+ */
+async function invalidationSubscribers(): Promise<number> {
+  const counts = await Promise.all(
+    cluster.nodes
+      .filter((node) => node.isRunning())
+      .map(async (node) => {
+        const reply = await cluster.cli(node.port, 'PUBSUB', 'NUMSUB', `${PREFIX()}invalidate`);
+        return Number(reply.split('\n')[1]);
+      }),
+  );
+  return counts.reduce((sum, n) => sum + n, 0);
+}
+
 async function everythingWorks(): Promise<void> {
+  await eventually(async () => expect(await invalidationSubscribers()).toBe(2), {
+    timeoutMs: 5000,
+    intervalMs: 100,
+  });
   await rotationAcrossInstances();
   await revocationOnBoth();
   await sessionNewAcrossInstances();

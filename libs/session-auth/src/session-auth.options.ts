@@ -237,7 +237,7 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
   if (
     typeof o.redis === 'string' &&
     o.redis.startsWith(REDIS_CLUSTER_SCHEME) &&
-    parseClusterUrl(o.redis).seeds.some((seed) => !seed.host || !Number.isInteger(seed.port))
+    !validSeeds(parseClusterUrl(o.redis).seeds)
   ) {
     throw new SessionAuthOptionsError('redis', 'must list host:port seeds after redis+cluster://');
   }
@@ -295,6 +295,15 @@ function retention(
     );
   }
   return seconds;
+}
+
+function validSeeds(seeds: { host: string; port: number }[]): boolean {
+  return (
+    seeds.length > 0 &&
+    seeds.every(
+      (seed) => seed.host && Number.isInteger(seed.port) && seed.port > 0 && seed.port < 65536,
+    )
+  );
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
