@@ -1,4 +1,5 @@
-import { RedisSessionCache } from '#session-auth';
+// The cache adapter itself (not public API): the sweep test drives it against the test's cluster.
+import { RedisSessionCache } from '../../libs/session-auth/src/cache/redis-session-cache.js';
 import { Cluster } from 'ioredis';
 import {
   login,

@@ -28,7 +28,11 @@ export class RedisConnection implements OnApplicationShutdown {
   static async open(options: ResolvedSessionAuthOptions): Promise<RedisConnection> {
     if (typeof options.redis !== 'string')
       return new RedisConnection(options.redis as Redis | Cluster | undefined, false);
-    const ioredis = await importOptionalPeer('ioredis', 'the redis option', () => import('ioredis'));
+    const ioredis = await importOptionalPeer(
+      'ioredis',
+      'the redis option',
+      () => import('ioredis'),
+    );
     const client = options.redis.startsWith(REDIS_CLUSTER_SCHEME)
       ? connectCluster(ioredis.Cluster, options.redis)
       : new ioredis.Redis(options.redis, FAIL_FAST);

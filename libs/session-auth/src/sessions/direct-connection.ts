@@ -1,6 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
@@ -17,6 +16,19 @@ export interface DirectClient {
   release(destroy?: boolean): void;
 }
 
+/** What the library needs of a `pg` Pool. */
+interface DirectPool {
+  connect(): Promise<DirectClient>;
+  end(): Promise<void>;
+  on(event: 'error', listener: () => void): void;
+}
+
+/** TypeORM's PostgreSQL driver: its pool, and the `pg` module it loaded. */
+interface PostgresDriver {
+  master: { connect(): Promise<DirectClient> };
+  postgres: { Pool: new (config: Record<string, unknown>) => DirectPool };
+}
+
 /** A small pool: one LISTEN and one cleanup lock at a time per instance. */
 const DIRECT_POOL_SIZE = 3;
 
@@ -29,7 +41,7 @@ const DIRECT_POOL_SIZE = 3;
  */
 @Injectable()
 export class DirectConnection implements OnApplicationShutdown {
-  private pool?: Promise<Pool>;
+  private pool?: DirectPool;
 
   constructor(
     @Inject(SESSION_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedSessionAuthOptions,
@@ -49,26 +61,21 @@ export class DirectConnection implements OnApplicationShutdown {
   }
 
   async connect(): Promise<DirectClient> {
-    if (!this.isSeparate) {
-      const driver = this.dataSource.driver as unknown as {
-        master: { connect(): Promise<DirectClient> };
-      };
-      return driver.master.connect();
-    }
-    this.pool ??= this.createPool(this.options.directDatabaseUrl!);
-    return (await this.pool).connect() as Promise<DirectClient>;
+    const driver = this.dataSource.driver as unknown as PostgresDriver;
+    if (!this.isSeparate) return driver.master.connect();
+    this.pool ??= this.createPool(driver, this.options.directDatabaseUrl!);
+    return this.pool.connect();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    const pool = await this.pool;
+    const pool = this.pool;
     this.pool = undefined;
     await pool?.end();
   }
 
-  private async createPool(connectionString: string): Promise<Pool> {
-    // Loaded only when configured: an app without a pooler never imports it here.
-    const { default: pg } = await import('pg');
-    const pool = new pg.Pool({
+  /** With the `pg` module TypeORM already loaded: no package of its own to install or import. */
+  private createPool(driver: PostgresDriver, connectionString: string): DirectPool {
+    const pool = new driver.postgres.Pool({
       connectionString,
       max: DIRECT_POOL_SIZE,
       // Fail fast like the app's pool, so a PostgreSQL outage is noticed and retried.
