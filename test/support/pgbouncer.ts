@@ -23,7 +23,7 @@ export interface TestPgBouncer {
  * Starts Debian's `pgbouncer` as a child process (not a daemon) with a generated configuration in
  * a temporary folder: transaction pooling, trust authentication, every database forwarded to
  * `target`. Short waits, so that a PostgreSQL outage reaches the app as errors within seconds.
- * As root it drops to the `postgres` user, since PgBouncer refuses to run as root.
+ * As root it drops to `nobody` (the files are world-readable), since PgBouncer refuses to run as root.
  */
 export async function startPgBouncer(target: {
   host: string;
@@ -57,13 +57,9 @@ export async function startPgBouncer(target: {
   );
   chmodSync(dir, 0o755);
   const asRoot = process.getuid?.() === 0;
-  const child: ChildProcess = spawn(
-    PGBOUNCER_PATH,
-    [...(asRoot ? ['-u', 'postgres'] : []), config],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child: ChildProcess = spawn(PGBOUNCER_PATH, [...(asRoot ? ['-u', 'nobody'] : []), config], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   trackChildProcess(child);
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
