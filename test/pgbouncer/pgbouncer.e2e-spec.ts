@@ -190,36 +190,30 @@ it('with Redis gone for both, the cleanup runs under the advisory lock on the di
   }
 }, 60_000);
 
-it('PostgreSQL unreachable behind PgBouncer: 503 DATABASE_UNAVAILABLE within seconds, /health 503, recovery without a restart', async () => {
+/**
+ * Breaks the path to PostgreSQL (behind PgBouncer and behind the direct URL alike) and expects
+ * every route that needs it to answer 503 DATABASE_UNAVAILABLE within seconds on both instances,
+ * /health 503, and sign-in to work again once the path is back, without a restart.
+ */
+async function expectOutageAndRecovery(breakPath: () => Promise<void> | void): Promise<void> {
   const user = await register(a().baseUrl);
   expectStatus(await me(client(b()), user.accessToken), 200);
+  const signIn = (demo: DemoProcess) =>
+    client(demo).post('/auth/login', { json: { email: user.email, password: user.password } });
 
-  await pgProxy.cut();
+  await breakPath();
   try {
     const started = Date.now();
-    const results: [string, ApiResponse][] = await Promise.all(
+    const results: ApiResponse[] = await Promise.all(
       demos.flatMap((demo) => [
-        (async () =>
-          [
-            'POST /auth/login',
-            await client(demo).post('/auth/login', {
-              json: { email: user.email, password: user.password },
-            }),
-          ] as [string, ApiResponse])(),
-        (async () =>
-          ['POST /auth/refresh', await refreshWithBody(client(demo), user.refreshToken)] as [
-            string,
-            ApiResponse,
-          ])(),
-        (async () =>
-          [
-            'GET /auth/sessions',
-            await client(demo).get('/auth/sessions', { token: user.accessToken }),
-          ] as [string, ApiResponse])(),
+        signIn(demo),
+        refreshWithBody(client(demo), user.refreshToken),
+        client(demo).get('/auth/sessions', { token: user.accessToken }),
       ]),
     );
     const elapsed = Date.now() - started;
-    for (const [, response] of results) expectError(response, 503, 'DATABASE_UNAVAILABLE');
+    for (const response of results) expectError(response, 503, 'DATABASE_UNAVAILABLE');
+    // PgBouncer gives up after query_wait_timeout (4 s), the app's pool after query_timeout (5 s).
     expect(elapsed).toBeLessThan(8000);
     for (const demo of demos) {
       const health = await client(demo).get('/health');
@@ -232,14 +226,16 @@ it('PostgreSQL unreachable behind PgBouncer: 503 DATABASE_UNAVAILABLE within sec
     await pgProxy.restore();
   }
   for (const demo of demos)
-    await eventually(
-      async () =>
-        expectStatus(
-          await client(demo).post('/auth/login', {
-            json: { email: user.email, password: user.password },
-          }),
-          200,
-        ),
-      { timeoutMs: 15_000, intervalMs: 250 },
-    );
+    await eventually(async () => expectStatus(await signIn(demo), 200), {
+      timeoutMs: 15_000,
+      intervalMs: 250,
+    });
+}
+
+it('PostgreSQL refusing connections behind PgBouncer: 503 DATABASE_UNAVAILABLE within seconds, /health 503, recovery without a restart', async () => {
+  await expectOutageAndRecovery(() => pgProxy.cut());
+}, 60_000);
+
+it('PostgreSQL silent (a black hole) behind PgBouncer: 503 DATABASE_UNAVAILABLE within seconds, no hang, recovery without a restart', async () => {
+  await expectOutageAndRecovery(() => pgProxy.stall());
 }, 60_000);
