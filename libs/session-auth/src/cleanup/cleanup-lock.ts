@@ -85,7 +85,7 @@ export class CleanupLock {
       via: 'postgres',
       // A session-level advisory lock lives as long as its connection: a live connection holds it.
       stillHeld: () =>
-        runner.query('SELECT 1').then(
+        client.query('SELECT 1').then(
           () => true,
           () => false,
         ),
