@@ -77,7 +77,8 @@ async function chunked(db, label, total, sql) {
 async function seed(db) {
   const expiredFrom = Math.floor(SESSIONS * (1 - EXPIRED_SHARE - OLD_REVOKED_SHARE));
   const revokedFrom = Math.floor(SESSIONS * (1 - OLD_REVOKED_SHARE));
-  // Sessions g = 1..SESSIONS: live, then expired but not yet ended, then revoked past retention.
+  // Sessions g = 1..SESSIONS: live, then expired but not yet ended, then revoked past retention
+  // (the default retention is the absolute lifetime, 30 days, plus the grace window).
   // Field contents have production-like lengths (uuid user ids, a full browser user agent).
   const sessionsMs = await chunked(
     db,
@@ -92,7 +93,7 @@ async function seed(db) {
        CASE WHEN g >= ${expiredFrom} AND g < ${revokedFrom} THEN now() - interval '1 minute'
             ELSE now() + interval '6 days' END,
        now() + interval '27 days',
-       CASE WHEN g >= ${revokedFrom} THEN now() - interval '8 days' END,
+       CASE WHEN g >= ${revokedFrom} THEN now() - interval '31 days' END,
        CASE WHEN g >= ${revokedFrom} THEN 'LOGOUT' END
      FROM generate_series($1::int, $2::int) AS g`,
   );
@@ -125,7 +126,7 @@ async function seed(db) {
     oldSpent,
     `INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, created_at, spent_at, sealed_successor)
      SELECT md5('old-' || g)::uuid, md5('s' || g)::uuid, encode(sha256(('old-' || g)::bytea), 'hex'),
-       NULL, now() - interval '9 days', now() - interval '8 days', NULL
+       NULL, now() - interval '32 days', now() - interval '31 days', NULL
      FROM generate_series($1::int, $2::int) AS g`,
   );
   log('VACUUM ANALYZE');
