@@ -1,5 +1,6 @@
-// Runs before `npm test` (pretest): fails fast, with a hint, when PostgreSQL, Redis, redis-server
-// or Chromium is not there, instead of letting every e2e suite time out one after the other.
+// Runs before `npm test` (pretest): fails fast, with a hint, when PostgreSQL, Redis, redis-server,
+// redis-cli, pgbouncer or Chromium is not there, instead of letting every e2e suite time out one
+// after the other.
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { URL } from 'node:url';
@@ -10,8 +11,10 @@ const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TIMEOUT_MS = 3000;
 // The browser suites drive Debian's Chromium (no browser download); the outage suites start their
-// own redis-server.
+// own redis-server, the cluster suite a Redis Cluster (redis-cli joins it), the pooler suite
+// Debian's pgbouncer (in /usr/sbin, not on every user's PATH).
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const PGBOUNCER_PATH = process.env.PGBOUNCER_PATH ?? '/usr/sbin/pgbouncer';
 
 function missingTools() {
   const missing = [];
@@ -26,6 +29,20 @@ function missingTools() {
     execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
   } catch {
     missing.push('redis-server on the PATH: install it with  apt-get install redis-server');
+  }
+  try {
+    execFileSync('redis-cli', ['--version'], { stdio: 'ignore' });
+  } catch {
+    missing.push(
+      'redis-cli on the PATH (test/cluster): install it with  apt-get install redis-tools',
+    );
+  }
+  try {
+    execFileSync(PGBOUNCER_PATH, ['--version'], { stdio: 'ignore' });
+  } catch {
+    missing.push(
+      `pgbouncer at ${PGBOUNCER_PATH} (test/pgbouncer): install it with  apt-get install pgbouncer  (or set PGBOUNCER_PATH)`,
+    );
   }
   return missing;
 }

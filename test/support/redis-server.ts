@@ -14,13 +14,20 @@ export interface TestRedisServer {
   isRunning(): boolean;
   /** Stops the server (SIGTERM, SIGKILL after 5 s). Nothing is persisted, so data is lost. */
   stop(): Promise<void>;
+  /** Kills it at once (SIGKILL, a crash: no goodbye to clients or to cluster peers). */
+  kill(): Promise<void>;
   /** Starts a fresh, empty server on the same port. */
   restart(): Promise<void>;
   output(): string;
 }
 
-/** Starts `redis-server` on a free port, without persistence, and waits until it answers PING. */
-export async function startRedisServer(): Promise<TestRedisServer> {
+/**
+ * Starts `redis-server` on a free port, without persistence, and waits until it answers PING.
+ * `args` are appended to the command line (later arguments win), e.g. cluster mode.
+ */
+export async function startRedisServer({
+  args = () => [],
+}: { args?: (port: number) => string[] } = {}): Promise<TestRedisServer> {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
@@ -35,6 +42,7 @@ export async function startRedisServer(): Promise<TestRedisServer> {
       [
         ...['--port', String(port), '--bind', '127.0.0.1', '--daemonize', 'no'],
         ...['--save', '', '--appendonly', 'no', '--dir', tmpdir()],
+        ...args(port),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -61,6 +69,12 @@ export async function startRedisServer(): Promise<TestRedisServer> {
     url,
     isRunning: () => !!child && child.exitCode === null && child.signalCode === null,
     stop,
+    kill: async () => {
+      const current = child;
+      if (!current || current.exitCode !== null || current.signalCode !== null) return;
+      current.kill('SIGKILL');
+      await exited;
+    },
     restart: async () => {
       await stop();
       await start();

@@ -46,6 +46,7 @@ export class AppModule {
           passwordConcurrency: config.passwordConcurrency,
           passwordQueueLimit: config.passwordQueueLimit,
           redis: config.redisUrl,
+          directDatabaseUrl: config.databaseDirectUrl,
           redisKeyPrefix: config.redisKeyPrefix,
           refreshTransport: config.refreshTransport,
           cookieSecure: config.cookieSecure,

@@ -16,6 +16,7 @@ import { ShutdownState } from './lifecycle/shutdown-state.js';
 
 /** Host and port only: a URL's credentials never reach the log. */
 function describeUrl(url: string): string {
+  if (url.startsWith('redis+cluster:')) return `cluster ${url.replace(/^.*[/@]/, '')}`;
   const { protocol, hostname, port, pathname } = new URL(url);
   return `${protocol}//${hostname}${port ? `:${port}` : ''}${pathname}`;
 }
@@ -33,7 +34,11 @@ async function bootstrap(): Promise<void> {
     ? undefined
     : await startEmbeddedPostgres(config.embeddedDataDir);
   const database = dataSourceOptions(config.databaseUrl ?? embedded!.url, !!embedded);
-  const applied = await migrate(database, { shared: !embedded });
+  // Migrations queue on a session-level advisory lock: never through a transaction pooler.
+  const applied = await migrate(
+    config.databaseDirectUrl ? dataSourceOptions(config.databaseDirectUrl, false) : database,
+    { shared: !embedded },
+  );
   if (applied.length > 0) logger.log(`applied migrations: ${applied.join(', ')}`);
 
   const app = await NestFactory.create<NestExpressApplication>(
@@ -74,6 +79,7 @@ async function bootstrap(): Promise<void> {
   const address = app.getHttpServer().address() as { port: number };
   logger.log(
     `backends: database=${embedded ? `embedded PGlite (${config.embeddedDataDir})` : `PostgreSQL ${describeUrl(config.databaseUrl!)}`}` +
+      (config.databaseDirectUrl ? ` (direct ${describeUrl(config.databaseDirectUrl)})` : '') +
       `, cache=${config.redisUrl ? `Redis ${describeUrl(config.redisUrl)} (prefix "${config.redisKeyPrefix}")` : 'in-process (single instance)'}`,
   );
   logger.log(`listening on http://${host}:${address.port}`);

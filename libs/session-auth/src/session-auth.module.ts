@@ -22,6 +22,7 @@ import {
 import { resolveSessionAuthOptions, type SessionAuthOptions } from './session-auth.options.js';
 import { CacheReconciler } from './sessions/cache-reconciler.js';
 import { DatabaseClock } from './sessions/database-clock.js';
+import { DirectConnection } from './sessions/direct-connection.js';
 import { RevocationFeed } from './sessions/revocation-feed.js';
 import { SessionNotifier } from './sessions/session-notifier.js';
 import { SessionRepository } from './sessions/session.repository.js';
@@ -59,6 +60,7 @@ import { RefreshRotationService } from './tokens/refresh-rotation.service.js';
     SessionRepository,
     SessionStateService,
     SessionNotifier,
+    DirectConnection,
     RevocationFeed,
     CacheReconciler,
     RefreshRotationService,

@@ -299,6 +299,28 @@ describe('resolveSessionAuthOptions', () => {
     );
   });
 
+  it('accepts a Redis Cluster URL with host:port seeds', () => {
+    expect(resolve({ redis: 'redis+cluster://10.0.0.1:6379,10.0.0.2:7000' }).redis).toBe(
+      'redis+cluster://10.0.0.1:6379,10.0.0.2:7000',
+    );
+  });
+
+  it.each(['redis+cluster://', 'redis+cluster://host:notaport', 'redis+cluster://:6379'])(
+    'refuses the Redis Cluster URL %j, naming redis',
+    (url) => {
+      expect(optionsError(() => resolve({ redis: url })).message).toContain('"redis"');
+    },
+  );
+
+  it('accepts a postgres:// directDatabaseUrl and refuses anything else', () => {
+    expect(resolve({ directDatabaseUrl: 'postgres://app@db:5432/app' }).directDatabaseUrl).toBe(
+      'postgres://app@db:5432/app',
+    );
+    expect(optionsError(() => resolve({ directDatabaseUrl: 'db:5432' })).message).toContain(
+      '"directDatabaseUrl"',
+    );
+  });
+
   it.each(['', 'every 15 minutes', '* * * *'])('refuses cleanupCron %j', (cron) => {
     expect(optionsError(() => resolve({ cleanupCron: cron })).message).toContain('"cleanupCron"');
   });

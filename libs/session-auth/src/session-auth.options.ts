@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { RedisClientLike } from './cache/redis-client.js';
+import { parseClusterUrl, REDIS_CLUSTER_SCHEME } from './cache/redis-cluster-url.js';
 import { checkKeyPair, type JwtKeyPair } from './tokens/jwt-keys.js';
 import { parseDurationSeconds } from './utils/duration.js';
 
@@ -49,8 +50,10 @@ export interface SessionAuthOptions {
    */
   passwordQueueLimit?: number;
   /**
-   * Redis: a URL, or an ioredis `Redis` / `Cluster` client you own (never closed by the library).
-   * Needs the `ioredis` package. Default: in-process cache (single instance).
+   * Redis: a URL (`redis://...`), a Redis Cluster URL listing any of its nodes
+   * (`redis+cluster://host1:6379,host2:6379`), or an ioredis `Redis` / `Cluster` client you own
+   * (never closed by the library). Needs the `ioredis` package. Default: in-process cache (single
+   * instance).
    */
   redis?: string | RedisClientLike;
   /** Prefix of every Redis key. Default `'session-auth:'`. */
@@ -75,6 +78,12 @@ export interface SessionAuthOptions {
    * `absoluteTtl` plus `reuseGraceSeconds` (checked at start-up). Default: exactly that.
    */
   cleanupRetention?: number | string;
+  /**
+   * A direct PostgreSQL URL (not through a transaction pooler) for LISTEN and the cleanup's
+   * session-level advisory lock; set it when the DataSource goes through PgBouncer in transaction
+   * mode, e.g. `'postgres://app@db:5432/app'`. Default: connections of the DataSource's own pool.
+   */
+  directDatabaseUrl?: string;
   /**
    * Prometheus metrics on prom-client's default registry (`true`) or on `{ registry }`. Needs the
    * `prom-client` package. Default `false`.
@@ -126,6 +135,7 @@ export interface ResolvedSessionAuthOptions {
   passwordQueueLimit: number;
   redis?: string | RedisClientLike;
   redisKeyPrefix: string;
+  directDatabaseUrl?: string;
   refreshTransport: RefreshTransport;
   cookieName: string;
   cookiePath: string;
@@ -243,6 +253,19 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
     throw new SessionAuthOptionsError('redisKeyPrefix', 'must be a non-empty string');
   }
   if (
+    typeof o.redis === 'string' &&
+    o.redis.startsWith(REDIS_CLUSTER_SCHEME) &&
+    !validSeeds(parseClusterUrl(o.redis).seeds)
+  ) {
+    throw new SessionAuthOptionsError('redis', 'must list host:port seeds after redis+cluster://');
+  }
+  if (
+    o.directDatabaseUrl !== undefined &&
+    (typeof o.directDatabaseUrl !== 'string' || !/^postgres(ql)?:\/\//.test(o.directDatabaseUrl))
+  ) {
+    throw new SessionAuthOptionsError('directDatabaseUrl', 'must be a postgres:// URL');
+  }
+  if (
     o.cleanupCron !== false &&
     (typeof o.cleanupCron !== 'string' || o.cleanupCron.trim().split(/\s+/).length < 5)
   ) {
@@ -292,6 +315,15 @@ function retention(
     );
   }
   return seconds;
+}
+
+function validSeeds(seeds: { host: string; port: number }[]): boolean {
+  return (
+    seeds.length > 0 &&
+    seeds.every(
+      (seed) => seed.host && Number.isInteger(seed.port) && seed.port > 0 && seed.port < 65536,
+    )
+  );
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -5,6 +5,9 @@ import { parseDurationSeconds } from 'nestjs-session-auth';
 export interface DemoConfig {
   port: number;
   databaseUrl?: string;
+  /** A direct PostgreSQL URL for LISTEN and session-level locks when DATABASE_URL goes through a pooler. */
+  databaseDirectUrl?: string;
+  /** Redis: REDIS_URL, or `redis+cluster://<REDIS_CLUSTER_NODES>` when that is set. */
   redisUrl?: string;
   redisKeyPrefix: string;
   jwtSecret: string;
@@ -121,6 +124,19 @@ function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
   throw new DemoConfigError(`${name} must be true or false (got "${raw}")`);
 }
 
+/** `host:port,host:port` seeds of a Redis Cluster, as the library's `redis+cluster://` URL. */
+function redisClusterUrl(raw: string): string {
+  const seeds = raw
+    .split(',')
+    .map((seed) => seed.trim())
+    .filter(Boolean);
+  if (seeds.length === 0 || seeds.some((seed) => !/^[^\s:,/@]+:\d{1,5}$/.test(seed)))
+    throw new DemoConfigError(
+      `REDIS_CLUSTER_NODES must be comma-separated host:port seeds (got "${raw}")`,
+    );
+  return `redis+cluster://${seeds.join(',')}`;
+}
+
 export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
   const transport = env.REFRESH_TRANSPORT || 'both';
   if (!['cookie', 'body', 'both'].includes(transport)) {
@@ -132,7 +148,10 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
   return {
     port: integer(env, 'PORT', 3000, 0),
     databaseUrl: env.DATABASE_URL || undefined,
-    redisUrl: env.REDIS_URL || undefined,
+    databaseDirectUrl: env.DATABASE_DIRECT_URL || undefined,
+    redisUrl: env.REDIS_CLUSTER_NODES
+      ? redisClusterUrl(env.REDIS_CLUSTER_NODES)
+      : env.REDIS_URL || undefined,
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'session-auth:',
     jwtSecret: signing.secret,
     developmentJwtSecret: signing.development,

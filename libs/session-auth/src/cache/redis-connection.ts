@@ -3,12 +3,21 @@ import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
 import { importOptionalPeer } from '../utils/optional-peer.js';
+import { parseClusterUrl, REDIS_CLUSTER_SCHEME } from './redis-cluster-url.js';
+
+/** Fail fast: no waiting queue, one retry, short timeouts, so an outage falls back to PostgreSQL at once. */
+const FAIL_FAST: RedisOptions = {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  connectTimeout: 2000,
+  retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+};
 
 /**
- * The Redis client the library uses, if any. A URL gets a client tuned to fail fast (no offline
- * queue, one retry, short timeouts) so an outage falls back to PostgreSQL at once; that client is
- * closed on shutdown. A client passed in is used as it is and never closed: its owner closes it.
- * `ioredis` is loaded only when a URL is configured.
+ * The Redis client the library uses, if any. A URL gets a client tuned to fail fast; a
+ * `redis+cluster://` URL gets an ioredis Cluster tuned the same way. Either is closed on shutdown.
+ * A client passed in is used as it is and never closed: its owner closes it. `ioredis` is loaded
+ * only when a URL is configured.
  */
 export class RedisConnection implements OnApplicationShutdown {
   constructor(
@@ -19,17 +28,14 @@ export class RedisConnection implements OnApplicationShutdown {
   static async open(options: ResolvedSessionAuthOptions): Promise<RedisConnection> {
     if (typeof options.redis !== 'string')
       return new RedisConnection(options.redis as Redis | Cluster | undefined, false);
-    const { Redis } = await importOptionalPeer(
+    const ioredis = await importOptionalPeer(
       'ioredis',
       'the redis option',
       () => import('ioredis'),
     );
-    const client = new Redis(options.redis, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2000,
-      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-    });
+    const client = options.redis.startsWith(REDIS_CLUSTER_SCHEME)
+      ? connectCluster(ioredis.Cluster, options.redis)
+      : new ioredis.Redis(options.redis, FAIL_FAST);
     return new RedisConnection(client, true);
   }
 
@@ -44,10 +50,33 @@ export const redisConnectionProvider: Provider = {
   useFactory: (options: ResolvedSessionAuthOptions) => RedisConnection.open(options),
 };
 
+/**
+ * A Cluster that fails fast like a single client: a command to a slot whose master is gone is
+ * retried briefly while a replica takes over (retryDelayOnFailover), and the cache's own command
+ * timeout sends the caller to PostgreSQL meanwhile.
+ */
+function connectCluster(ClusterClass: typeof Cluster, url: string): Cluster {
+  const { seeds, username, password } = parseClusterUrl(url);
+  return new ClusterClass(seeds, {
+    enableOfflineQueue: false,
+    clusterRetryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 200,
+    slotsRefreshTimeout: 1000,
+    redisOptions: { ...FAIL_FAST, username, password },
+  });
+}
+
 /** A second connection like `client` (a Cluster takes its nodes first, then the options). */
 export function duplicateRedis(client: Redis | Cluster, options: RedisOptions): Redis | Cluster {
-  if ('isCluster' in client && client.isCluster)
-    return (client as Cluster).duplicate([], { redisOptions: options });
+  if ('isCluster' in client && client.isCluster) {
+    const cluster = client as Cluster;
+    // The Cluster queues (or refuses) commands itself until it knows the slots: the same choice.
+    return cluster.duplicate([], {
+      enableOfflineQueue: options.enableOfflineQueue ?? true,
+      redisOptions: { ...cluster.options.redisOptions, ...options },
+    });
+  }
   return (client as Redis).duplicate(options);
 }
 

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, QueryRunner } from 'typeorm';
 import { SessionCache } from '../cache/session-cache.interface.js';
+import { DirectConnection } from '../sessions/direct-connection.js';
 
 /** A held lock: `release()` is safe to call once the work is done (or failed). */
 export interface HeldLock {
@@ -24,7 +23,9 @@ const ADVISORY_KEY = 727_384_002;
  * One cleanup at a time across instances. With Redis: SET NX PX with a random token, extended
  * while the run lasts and released by compare-and-delete, so only the holder can release it and a
  * crashed holder's lock expires after its TTL. With Redis unavailable: a PostgreSQL session-level
- * advisory lock, which the server drops by itself when the holder's connection dies.
+ * advisory lock, which the server drops by itself when the holder's connection dies. That lock is
+ * taken on a direct connection (never through a transaction pooler, where it would stay behind on
+ * a server connection that other clients then use), held for the whole run.
  */
 @Injectable()
 export class CleanupLock {
@@ -32,7 +33,7 @@ export class CleanupLock {
 
   constructor(
     @Inject(SessionCache) private readonly cache: SessionCache,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly direct: DirectConnection,
   ) {}
 
   async tryAcquire(ttlMs: number): Promise<HeldLock | undefined> {
@@ -67,33 +68,34 @@ export class CleanupLock {
   }
 
   private async advisoryLock(): Promise<HeldLock | undefined> {
-    const runner: QueryRunner = this.dataSource.createQueryRunner();
+    const client = await this.direct.connect();
     try {
-      await runner.connect();
-      const [row] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [
+      const { rows } = await client.query('SELECT pg_try_advisory_lock($1) AS locked', [
         ADVISORY_KEY,
-      ])) as { locked: boolean }[];
-      if (!row?.locked) {
-        await runner.release();
+      ]);
+      if (!rows[0]?.locked) {
+        client.release();
         return undefined;
       }
     } catch (error) {
-      await runner.release();
+      client.release(true);
       throw error;
     }
     return {
       via: 'postgres',
       // A session-level advisory lock lives as long as its connection: a live connection holds it.
       stillHeld: () =>
-        runner.query('SELECT 1').then(
+        client.query('SELECT 1').then(
           () => true,
           () => false,
         ),
       release: async () => {
         try {
-          await runner.query('SELECT pg_advisory_unlock($1)', [ADVISORY_KEY]);
-        } finally {
-          await runner.release();
+          await client.query('SELECT pg_advisory_unlock($1)', [ADVISORY_KEY]);
+          client.release();
+        } catch {
+          // Closing the connection ends the session, and the server drops the lock with it.
+          client.release(true);
         }
       },
     };

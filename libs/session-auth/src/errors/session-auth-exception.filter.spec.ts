@@ -199,18 +199,24 @@ describe('toErrorBody', () => {
   });
 
   describe('database connection failures', () => {
-    it.each(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '53300'])(
-      'maps error code %s to 503 DATABASE_UNAVAILABLE',
-      (code) => {
-        const error = Object.assign(new Error(`connect ${code} 127.0.0.1:5432`), { code });
+    it.each([
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'ETIMEDOUT',
+      '57P01',
+      '57P03',
+      '53300',
+      '08P01',
+      '08006',
+    ])('maps error code %s to 503 DATABASE_UNAVAILABLE', (code) => {
+      const error = Object.assign(new Error(`connect ${code} 127.0.0.1:5432`), { code });
 
-        expect(toErrorBody(error)).toEqual({
-          statusCode: 503,
-          code: 'DATABASE_UNAVAILABLE',
-          message: ERROR_MESSAGES.DATABASE_UNAVAILABLE,
-        });
-      },
-    );
+      expect(toErrorBody(error)).toEqual({
+        statusCode: 503,
+        code: 'DATABASE_UNAVAILABLE',
+        message: ERROR_MESSAGES.DATABASE_UNAVAILABLE,
+      });
+    });
 
     it.each([
       'Connection terminated unexpectedly',

@@ -102,6 +102,9 @@ function isDatabaseUnavailable(error: unknown): boolean {
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '53300'].includes(code)
   )
     return true;
+  // Class 08, connection exception: what a pooler (PgBouncer) answers when it cannot reach the
+  // server in time (query_wait_timeout, server login retry, server connection crashed).
+  if (/^08[0-9A-Z]{3}$/.test(code)) return true;
   const message = typeof e?.message === 'string' ? e.message : '';
   // pg's own wording: a dropped connection, a pool that cannot connect, a query past query_timeout.
   return /Connection terminated|timeout exceeded when trying to connect|Connection refused|Query read timeout/i.test(

@@ -5,9 +5,9 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { SessionCache } from '../cache/session-cache.interface.js';
+import { DirectConnection, type DirectClient } from './direct-connection.js';
 import { SessionStateService } from './session-state.service.js';
 
 /** PostgreSQL NOTIFY channel that carries the ids of revoked sessions. */
@@ -15,16 +15,6 @@ export const REVOCATION_CHANNEL = 'session_auth_revoked';
 /** NOTIFY payloads are limited to 8000 bytes: 36-character ids, comma-separated, 150 at a time. */
 const IDS_PER_NOTIFY = 150;
 const RECONNECT_MS = 1000;
-
-interface ListeningClient {
-  query(sql: string): Promise<unknown>;
-  on(
-    event: 'notification',
-    listener: (message: { channel: string; payload?: string }) => void,
-  ): void;
-  on(event: 'error' | 'end', listener: (error?: Error) => void): void;
-  release(destroy?: boolean): void;
-}
 
 /** Announces revoked sessions on PostgreSQL; delivered on commit when `m` is inside a transaction. */
 export async function announceRevoked(m: EntityManager, sessionIds: string[]): Promise<void> {
@@ -46,14 +36,14 @@ export async function announceRevoked(m: EntityManager, sessionIds: string[]): P
 @Injectable()
 export class RevocationFeed implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('SessionAuthRevocations');
-  private client?: ListeningClient;
+  private client?: DirectClient;
   private stopped = false;
   private retry?: NodeJS.Timeout;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(SessionCache) private readonly cache: SessionCache,
     private readonly state: SessionStateService,
+    private readonly direct: DirectConnection,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -71,18 +61,14 @@ export class RevocationFeed implements OnApplicationBootstrap, BeforeApplication
   private async listen(): Promise<void> {
     if (this.stopped) return;
     try {
-      const pool = (
-        this.dataSource.driver as unknown as {
-          master: { connect(): Promise<ListeningClient>; options?: { max?: number } };
-        }
-      ).master;
       // A pool of one connection (an embedded PostgreSQL) cannot lend it to LISTEN for good; and
       // one connection means one process, with nobody else to tell.
-      if (pool.options?.max === 1) {
+      if (this.direct.isSingleConnection) {
         this.logger.log('one database connection: revocations are not relayed between instances');
         return;
       }
-      const client = await pool.connect();
+      // Never through a transaction pooler: LISTEN needs a connection of its own (see DirectConnection).
+      const client = await this.direct.connect();
       client.on('notification', (message) => {
         if (message.channel === REVOCATION_CHANNEL && message.payload)
           void this.relay(message.payload);
