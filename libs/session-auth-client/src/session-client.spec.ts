@@ -3,6 +3,7 @@ import { createSessionClient, type SessionClient } from './session-client.js';
 import { SessionClientError } from './session-client.error.js';
 import { API, FakeAuthServer } from './test-fakes/fake-auth-server.js';
 import { installTabFakes } from './test-fakes/fake-tabs.js';
+import { settle } from './test-fakes/settle.js';
 import type { SessionClientEvents } from './types.js';
 
 // The client's state machine against a fake server, on fake timers: sign-in, proactive refresh,
@@ -29,17 +30,6 @@ afterEach(() => {
   jest.useRealTimers();
   jest.restoreAllMocks();
 });
-
-/** Awaits a promise while the fake clock runs (a refresh holds its lock 50 ms for the handover). */
-async function settle<T>(promise: Promise<T>): Promise<T> {
-  let done = false;
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  while (!done) await jest.advanceTimersByTimeAsync(10);
-  return promise;
-}
 
 async function signIn(): Promise<void> {
   await client.signIn({ email: 'ada@example.com', password: 'correct horse' });

@@ -148,7 +148,7 @@ export class TokenKeeper {
       const newer =
         !current ||
         current.sessionId !== message.access.sessionId ||
-        expiresAt(message.access) > expiresAt(current);
+        (message.access.token !== current.token && expiresAt(message.access) >= expiresAt(current));
       if (newer) {
         if (current?.sessionId !== message.access.sessionId) this.epoch++;
         this.take(message.access, false);

@@ -61,6 +61,13 @@ export class FakeSocket {
     this.fire('disconnect', 'transport close');
   }
 
+  /** The server ends the socket (as it does when the session ends); socket.io does not retry. */
+  serverDisconnect(): void {
+    this.connected = false;
+    this.active = false;
+    this.fire('disconnect', 'io server disconnect');
+  }
+
   push(event: string, payload: unknown): void {
     this.fire(event, payload);
   }
