@@ -19,7 +19,7 @@ export async function callJson<T>(
   transport: HttpTransport,
   method: string,
   path: string,
-  options: { body?: unknown; token?: string } = {},
+  options: { body?: unknown; token?: string; signal?: AbortSignal } = {},
 ): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
@@ -33,7 +33,7 @@ export async function callJson<T>(
       // The refresh cookie is HttpOnly: the browser sends it, this code never sees it.
       credentials: transport.credentials,
       cache: 'no-store',
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      signal: withTimeout(options.signal),
     });
   } catch {
     throw networkError();
@@ -46,4 +46,9 @@ export async function readJson<T>(response: Response): Promise<T> {
   if (!response.ok) throw await errorFromResponse(response);
   if (response.status === 204) return undefined as T;
   return (await response.json()) as T;
+}
+
+function withTimeout(signal: AbortSignal | undefined): AbortSignal {
+  const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+  return signal ? AbortSignal.any([signal, timeout]) : timeout;
 }

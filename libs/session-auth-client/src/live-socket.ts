@@ -57,6 +57,11 @@ export class LiveSocket {
     private readonly host: LiveSocketHost,
   ) {
     this.socket = io(url, {
+      // WebSocket first: every tab keeps a socket, and long-polling ones would hold the browser's
+      // six HTTP/1.1 connections per origin (a stalled poll after a network loss blocked the
+      // reconnect for seconds in the browser tests). Polling stays the fallback.
+      transports: ['websocket', 'polling'],
+      tryAllTransports: true,
       reconnectionDelayMax: 10_000,
       ...options,
       auth: (send) => {

@@ -133,7 +133,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
   // Background tabs' timers are throttled, and retries back off while offline: catch up as soon
   // as the tab is seen again or the network returns.
   const onOnline = (): void => {
-    keeper.catchUp();
+    keeper.networkBack();
     live?.online();
   };
   const onVisible = (): void => {

@@ -21,6 +21,8 @@ export interface TokenKeeperOptions {
 /** Holding the lock a moment longer lets the token reach the other tabs before the next is granted it. */
 const HANDOVER_MS = 50;
 const RETRY_MIN_MS = 1_000;
+/** Abort reason of a refresh request sent again because the network came back. */
+const NETWORK_BACK = 'network-back';
 const RETRY_MAX_MS = 30_000;
 
 /**
@@ -33,6 +35,8 @@ export class TokenKeeper {
   private inFlight?: Promise<Access>;
   private timer?: ReturnType<typeof setTimeout>;
   private retries = 0;
+  /** Aborts the refresh request on the wire, if any. */
+  private pending?: AbortController;
   /** Bumped when a session ends, so an answer that arrives later cannot bring it back. */
   private epoch = 0;
   private readonly tabs: TabChannel;
@@ -82,6 +86,16 @@ export class TokenKeeper {
     if (this.access && Date.now() >= dueAt(this.access)) this.refreshQuietly();
   }
 
+  /**
+   * The network is back. A refresh request sent around the loss may hang on a dead connection
+   * (holding the tabs' lock) until it times out: send it again now, and refresh if one is due.
+   */
+  networkBack(): void {
+    this.retries = 0;
+    if (this.pending) this.pending.abort(NETWORK_BACK);
+    else this.catchUp();
+  }
+
   /** Forgets the session; `announce` tells this browser's other tabs that it signed out. */
   end(reason: SignedOutReason | undefined, announce = false): void {
     const sessionId = this.access?.sessionId;
@@ -105,11 +119,7 @@ export class TokenKeeper {
       // While this tab waited for the lock, another tab may have refreshed and sent its token.
       const current = this.access;
       if (current && current.token !== staleToken && Date.now() < dueAt(current)) return current;
-      const issued = await callJson<IssuedSession>(
-        this.options.transport,
-        'POST',
-        this.options.refreshPath,
-      );
+      const issued = await this.requestRefresh();
       if (epoch !== this.epoch) throw signedOutError();
       const access = this.take(accessOf(issued, Date.now()), true);
       await new Promise((resolve) => setTimeout(resolve, HANDOVER_MS));
@@ -128,6 +138,28 @@ export class TokenKeeper {
         this.schedule(Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** this.retries++));
       }
       throw error;
+    }
+  }
+
+  /** POST to the refresh route; sent again (not failed) when `networkBack` aborts it. */
+  private async requestRefresh(): Promise<IssuedSession> {
+    for (;;) {
+      const controller = new AbortController();
+      this.pending = controller;
+      try {
+        return await callJson<IssuedSession>(
+          this.options.transport,
+          'POST',
+          this.options.refreshPath,
+          {
+            signal: controller.signal,
+          },
+        );
+      } catch (error) {
+        if (controller.signal.reason !== NETWORK_BACK) throw error;
+      } finally {
+        if (this.pending === controller) this.pending = undefined;
+      }
     }
   }
 

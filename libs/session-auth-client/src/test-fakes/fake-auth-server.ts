@@ -29,6 +29,7 @@ export class FakeAuthServer {
   readonly userId = 'user-1';
   private serial = 0;
   private hold?: Promise<void>;
+  private hanging = 0;
   private release?: () => void;
 
   readonly fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
@@ -40,7 +41,12 @@ export class FakeAuthServer {
       authorization: request.headers.get('authorization'),
     };
     this.calls.push(call);
-    return this.route(call);
+    // Like a browser's fetch, an aborted request rejects even while the server holds its answer.
+    const aborted = new Promise<never>((_, reject) => {
+      if (request.signal.aborted) reject(request.signal.reason);
+      request.signal.addEventListener('abort', () => reject(request.signal.reason));
+    });
+    return Promise.race([this.route(call), aborted]);
   };
 
   /** Calls to the refresh route so far. */
@@ -118,7 +124,16 @@ export class FakeAuthServer {
     return json(404, { statusCode: 404, code: 'NOT_FOUND', message: 'No such route.' });
   }
 
+  /** The next `n` refresh requests never get an answer (a connection that died on the way). */
+  hangRefreshes(n: number): void {
+    this.hanging = n;
+  }
+
   private async refresh(): Promise<Response> {
+    if (this.hanging > 0) {
+      this.hanging--;
+      await new Promise<never>(() => undefined);
+    }
     await this.hold;
     switch (this.refreshMode) {
       case 'network-error':

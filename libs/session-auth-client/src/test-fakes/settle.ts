@@ -10,6 +10,9 @@ export async function settle<T>(promise: Promise<T>): Promise<T> {
     () => (done = true),
     () => (done = true),
   );
-  while (!done) await jest.advanceTimersByTimeAsync(10);
+  for (let step = 0; !done; step++) {
+    if (step === 10_000) throw new Error('still pending after 100 s on the fake clock');
+    await jest.advanceTimersByTimeAsync(10);
+  }
   return promise;
 }
