@@ -8,7 +8,7 @@ export class SessionClientError extends Error {
     /** The server's stable code (e.g. `SESSION_NOT_FOUND`), `NETWORK_ERROR` or `SIGNED_OUT`. */
     readonly code: string,
     message: string,
-    /** Seconds to wait, from the `Retry-After` header of a 429. */
+    /** Seconds to wait, from the `Retry-After` header of a 429 or 503. */
     readonly retryAfter?: number,
   ) {
     super(message);
@@ -30,11 +30,24 @@ export const signedOutError = (): SessionClientError =>
 export async function errorFromResponse(response: Response): Promise<SessionClientError> {
   const body: unknown = await response.json().catch(() => undefined);
   const { code, message } = (body ?? {}) as { code?: unknown; message?: unknown };
-  const retryAfter = Number(response.headers.get('retry-after') ?? NaN);
+  const retryAfter = retryAfterOf(response.headers);
   return new SessionClientError(
     response.status,
     typeof code === 'string' ? code : `HTTP_${response.status}`,
     typeof message === 'string' ? message : `The server answered ${response.status}.`,
-    Number.isFinite(retryAfter) ? retryAfter : undefined,
+    retryAfter,
   );
+}
+
+/**
+ * Seconds from the standard `Retry-After` header (whole seconds; an HTTP date is not used by the
+ * server), else from a named one such as @nestjs/throttler's `Retry-After-<throttler>`.
+ */
+function retryAfterOf(headers: Headers): number | undefined {
+  let value = headers.get('retry-after');
+  headers.forEach((named, name) => {
+    if (value === null && name.startsWith('retry-after-')) value = named;
+  });
+  const seconds = Number(value ?? NaN);
+  return Number.isInteger(seconds) && seconds > 0 ? seconds : undefined;
 }

@@ -209,6 +209,23 @@ describe('session calls', () => {
     expect(client.state.get()).toEqual({ status: 'signed-out', reason: 'TERMINATED_ALL' });
   });
 
+  it('a 429 carries its Retry-After seconds, standard or named (Retry-After-<throttler>)', async () => {
+    for (const header of ['Retry-After', 'Retry-After-login']) {
+      const limited = createSessionClient({
+        baseUrl: API,
+        fetch: async () =>
+          new Response(JSON.stringify({ statusCode: 429, code: 'RATE_LIMITED', message: 'slow' }), {
+            status: 429,
+            headers: { [header]: '42' },
+          }),
+      });
+      await expect(limited.signIn({ email: 'a@example.com', password: 'x' })).rejects.toMatchObject(
+        { status: 429, code: 'RATE_LIMITED', retryAfter: 42, transient: true },
+      );
+      limited.close();
+    }
+  });
+
   it('a refused call rejects with the server’s code', async () => {
     server.revoked = true;
     await expect(client.sessions()).rejects.toMatchObject({

@@ -473,8 +473,10 @@ function show(region: HTMLElement, text: string): void {
 
 function messageOf(error: unknown): string {
   if (!(error instanceof SessionClientError)) return 'Something went wrong. Please try again.';
-  if (error.code === 'RATE_LIMITED' && error.retryAfter) {
-    return `Too many attempts. Try again in ${error.retryAfter} second${error.retryAfter === 1 ? '' : 's'}.`;
+  if (error.retryAfter) {
+    const wait = `Try again in ${error.retryAfter} second${error.retryAfter === 1 ? '' : 's'}.`;
+    if (error.code === 'RATE_LIMITED') return `Too many attempts. ${wait}`;
+    if (error.status === 503) return `The server is busy. ${wait}`;
   }
   const text = error.message.trim();
   const sentence = text.charAt(0).toUpperCase() + text.slice(1);
