@@ -159,3 +159,24 @@ it('signOut closes the socket before the logout, so its own SESSION_TERMINATED i
   expect(seen.signedOut).toEqual([{ reason: 'LOGOUT', sessionId: 'sess-1' }]);
   expect(socket().connected).toBe(false);
 });
+
+it('signOutAll: the socket’s TERMINATED_ALL and the answer end the session once, with one event', async () => {
+  await socket().accept();
+  const states: string[] = [];
+  client.state.subscribe((state) => states.push(state.status));
+  const done = client.signOutAll();
+  socket().push('SESSION_TERMINATED', { sessionId: 'sess-1', reason: 'TERMINATED_ALL' });
+  await done;
+  expect(seen.signedOut).toEqual([{ reason: 'TERMINATED_ALL', sessionId: 'sess-1' }]);
+  expect(states).toEqual(['signed-in', 'signed-out']);
+});
+
+it('signOutAll that fails (offline) keeps the session and its live socket', async () => {
+  await socket().accept();
+  server.offline = true;
+  await expect(client.signOutAll()).rejects.toBeInstanceOf(TypeError);
+  server.offline = false;
+  expect(client.state.get().status).toBe('signed-in');
+  expect(socket().connected).toBe(true);
+  expect(seen.connection.at(-1)).toBe('live');
+});

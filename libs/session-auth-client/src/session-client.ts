@@ -11,6 +11,7 @@ import type {
   SessionItem,
   SessionPayload,
   SessionState,
+  SignedOutReason,
   SignInBody,
   SignUpBody,
 } from './types.js';
@@ -126,6 +127,12 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     return answer as unknown as T;
   }
 
+  /** Ends this device's session after a call that ended it, unless its socket already told it. */
+  function endIfStill(sessionId: string | undefined, reason: SignedOutReason): void {
+    if (sessionId !== undefined && keeper.current?.sessionId === sessionId)
+      keeper.end(reason, true);
+  }
+
   async function authorized(method: string, path: string): Promise<Response> {
     return client.fetch(urlOf(transport, path), { method, credentials: transport.credentials });
   }
@@ -206,7 +213,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
       await readJson(
         await authorized('DELETE', `${authPath}/sessions/${encodeURIComponent(sessionId)}`),
       );
-      if (sessionId === keeper.current?.sessionId) keeper.end('LOGOUT', true);
+      endIfStill(sessionId, 'LOGOUT');
     },
 
     async signOutOthers() {
@@ -214,9 +221,10 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     },
 
     async signOutAll() {
-      live?.close();
+      // The socket stays open until the server has answered: if the call fails, nothing ended.
+      const sessionId = keeper.current?.sessionId;
       await readJson(await authorized('DELETE', `${authPath}/sessions?scope=all`));
-      keeper.end('TERMINATED_ALL', true);
+      endIfStill(sessionId, 'TERMINATED_ALL');
     },
 
     on: (event, listener) => events.on(event, listener),

@@ -32,7 +32,11 @@ export class FakeAuthServer {
   private hanging = 0;
   private release?: () => void;
 
+  /** No network at all: every request fails as a browser's fetch does offline. */
+  offline = false;
+
   readonly fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    if (this.offline) throw new TypeError('Failed to fetch');
     const request = new Request(input, init);
     const url = new URL(request.url);
     const call = {
