@@ -31,7 +31,7 @@ beforeEach(async () => {
   client = createSessionClient({ baseUrl: API, fetch: server.fetch, socket: { io: fake.io } });
   for (const key of Object.keys(seen) as (keyof SessionClientEvents)[]) {
     seen[key].length = 0;
-    client.on(key, (payload: never) => seen[key].push(payload));
+    client.on(key, (payload: unknown) => void (seen[key] as unknown[]).push(payload));
   }
   await client.signIn({ email: 'ada@example.com', password: 'correct horse' });
 });
