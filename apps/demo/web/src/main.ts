@@ -31,7 +31,7 @@ const thisBrowser = describeThisBrowser();
 let teardown: (() => void) | undefined;
 let authMode: AuthMode | undefined;
 
-const client = createSessionClient({ socket: { io, options: { reconnectionDelayMax: 10_000 } } });
+const client = createSessionClient({ socket: { io } });
 /** The session the devices view shows, so a refreshed token does not rebuild it. */
 let shownSession: string | undefined;
 
