@@ -175,6 +175,24 @@ describe('refresh failures', () => {
     expect((await settle(client.fetch('/me'))).status).toBe(200);
   });
 
+  it('while a refresh backs off (503), calls fail fast instead of sending a refresh each', async () => {
+    server.refreshMode = 'unavailable';
+    await jest.advanceTimersByTimeAsync(6_000); // the scheduled refresh meets the 503
+    expect(server.refreshes).toBe(1);
+    server.refuseAllAsExpired = true; // and every call now needs a refresh
+    for (let call = 0; call < 10; call++) {
+      await expect(settle(client.fetch('/me'))).rejects.toMatchObject({ status: 503 });
+    }
+    expect(server.refreshes).toBe(1);
+    expect(client.state.get().status).toBe('signed-in');
+
+    server.refreshMode = 'ok';
+    server.refuseAllAsExpired = false;
+    await jest.advanceTimersByTimeAsync(1_000); // the backoff step is over: one refresh
+    expect(server.refreshes).toBe(2);
+    expect((await settle(client.fetch('/me'))).status).toBe(200);
+  });
+
   it('a call while offline fails with NETWORK_ERROR, not a sign-out', async () => {
     server.refreshMode = 'network-error';
     server.refuseAllAsExpired = true;

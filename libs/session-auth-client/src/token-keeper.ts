@@ -35,6 +35,9 @@ export class TokenKeeper {
   private inFlight?: Promise<Access>;
   private timer?: ReturnType<typeof setTimeout>;
   private retries = 0;
+  /** After a transient failure: no new refresh before this time (the last failure is repeated). */
+  private backoffUntil = 0;
+  private lastFailure?: unknown;
   /** Aborts the refresh request on the wire, if any. */
   private pending?: AbortController;
   /** Bumped when a session ends, so an answer that arrives later cannot bring it back. */
@@ -77,6 +80,10 @@ export class TokenKeeper {
    * that is not yet due. Concurrent callers share one refresh.
    */
   refresh(staleToken: string | undefined): Promise<Access> {
+    // A struggling or unreachable server gets one refresh per backoff step, not one per call.
+    if (!this.inFlight && this.access && Date.now() < this.backoffUntil) {
+      return Promise.reject(this.lastFailure);
+    }
     this.inFlight ??= this.refreshExclusive(staleToken).finally(() => (this.inFlight = undefined));
     return this.inFlight;
   }
@@ -92,6 +99,7 @@ export class TokenKeeper {
    */
   networkBack(): void {
     this.retries = 0;
+    this.backoffUntil = 0;
     if (this.pending) this.pending.abort(NETWORK_BACK);
     else this.catchUp();
   }
@@ -103,6 +111,7 @@ export class TokenKeeper {
     this.epoch++;
     this.access = undefined;
     this.retries = 0;
+    this.backoffUntil = 0;
     clearTimeout(this.timer);
     this.events.onEnded(reason, sessionId);
   }
@@ -128,6 +137,7 @@ export class TokenKeeper {
     try {
       const access = await this.tabs.exclusive(work);
       this.retries = 0;
+      this.backoffUntil = 0;
       return access;
     } catch (error) {
       if (epoch !== this.epoch) throw error;
@@ -135,7 +145,10 @@ export class TokenKeeper {
         this.end(reasonOfRefusal(error.code, this.access !== undefined));
       } else if (this.access) {
         // Offline, overloaded or rate limited: the session stays; try again with backoff.
-        this.schedule(Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** this.retries++));
+        const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** this.retries++);
+        this.backoffUntil = Date.now() + delay;
+        this.lastFailure = error;
+        this.schedule(delay);
       }
       throw error;
     }

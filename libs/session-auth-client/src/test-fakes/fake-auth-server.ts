@@ -7,7 +7,12 @@
 export const API = 'https://api.test';
 
 export type RefreshMode =
-  'ok' | 'network-error' | 'REFRESH_TOKEN_REUSED' | 'SESSION_REVOKED' | 'REFRESH_TOKEN_MISSING';
+  | 'ok'
+  | 'network-error'
+  | 'unavailable'
+  | 'REFRESH_TOKEN_REUSED'
+  | 'SESSION_REVOKED'
+  | 'REFRESH_TOKEN_MISSING';
 
 interface Call {
   method: string;
@@ -142,6 +147,8 @@ export class FakeAuthServer {
     switch (this.refreshMode) {
       case 'network-error':
         throw new TypeError('Failed to fetch');
+      case 'unavailable':
+        return error(503, 'SERVER_BUSY');
       case 'ok':
         if (!this.hasCookie) return error(401, 'REFRESH_TOKEN_MISSING');
         return json(200, this.issue());
