@@ -80,6 +80,21 @@ describe('with Web Locks', () => {
     expect(fakes.locks!.granted).toBe(3);
   });
 
+  it('a token handed over by another tab ends this tab’s refresh backoff', async () => {
+    openTabs(2);
+    await signInFirst();
+    server.refuseAllAsExpired = true; // every call needs a refresh from here on
+    server.refreshMode = 'unavailable';
+    await expect(settle(tabs[1].fetch('/me'))).rejects.toMatchObject({ status: 503 });
+    // The server is back; the first tab refreshes and hands its token over.
+    server.refreshMode = 'ok';
+    await settle(tabs[0].fetch('/me'));
+    const refreshes = server.refreshes;
+    // Within the second tab's backoff step, its next refused call may refresh again.
+    expect((await settle(tabs[1].fetch('/me'))).status).toBe(401);
+    expect(server.refreshes).toBe(refreshes + 1);
+  });
+
   it('signing out in one tab signs the others out (reason OTHER_TAB_LOGOUT)', async () => {
     openTabs(2);
     await signInFirst();

@@ -63,7 +63,7 @@ export class TokenKeeper {
     return this.take(accessOf(issued, Date.now()), true);
   }
 
-  /** Whether a call made now would still find the session it started with. */
+  /** Changes whenever a session starts or ends: a late answer compares it before it counts. */
   get generation(): number {
     return this.epoch;
   }
@@ -135,10 +135,7 @@ export class TokenKeeper {
       return access;
     };
     try {
-      const access = await this.tabs.exclusive(work);
-      this.retries = 0;
-      this.backoffUntil = 0;
-      return access;
+      return await this.tabs.exclusive(work);
     } catch (error) {
       if (epoch !== this.epoch) throw error;
       if (error instanceof SessionClientError && !error.transient) {
@@ -179,6 +176,9 @@ export class TokenKeeper {
   private take(access: Access, announce: boolean): Access {
     const previous = this.access;
     this.access = access;
+    // A new token (this tab's or another's) ends any backoff: the server answers again.
+    this.retries = 0;
+    this.backoffUntil = 0;
     // Jitter, so the tabs' timers do not fire together: the first refreshes, the rest get its token.
     const jitter = Math.random() * Math.min(access.lifetimeMs / 20, 2_000);
     this.schedule(Math.max(0, dueAt(access) - Date.now()) + jitter);
