@@ -28,12 +28,15 @@ export async function measure() {
     },
   });
   const chunks = (Array.isArray(output) ? output : [output]).flatMap((o) => o.output);
-  const imports = chunks.flatMap((chunk) => (chunk.type === 'chunk' ? chunk.imports : []));
   const bundled = chunks
     .filter((chunk) => chunk.type === 'chunk')
     .map((chunk) => chunk.code)
     .join('\n');
   const { code } = await minify('client.js', bundled, { compress: true, mangle: true });
+  // Module specifiers the bundle still imports or re-exports from (static or dynamic).
+  const imports = [
+    ...code.matchAll(/(?:\bimport|\bexport)\s*(?:[\w*{][^;]*?from\s*)?\(?\s*["'`]([^"'`]+)["'`]/g),
+  ].map((match) => match[1]);
   return {
     minified: Buffer.byteLength(code),
     gzipped: gzipSync(code, { level: 9 }).length,
