@@ -132,8 +132,12 @@ it('SESSION_REUSE_DETECTED: theftDetected for any session; for this one also a s
   expect(client.state.get().status).toBe('signed-in');
 
   socket().push('SESSION_REUSE_DETECTED', { sessionId: 'sess-1' });
-  expect(seen.theftDetected.at(-1)).toEqual({ sessionId: 'sess-1', current: true });
+  expect(seen.theftDetected).toEqual([
+    { sessionId: 'sess-2', current: false },
+    { sessionId: 'sess-1', current: true },
+  ]);
   expect(client.state.get()).toEqual({ status: 'signed-out', reason: 'REUSE_DETECTED' });
+  expect(seen.signedOut).toEqual([{ reason: 'REUSE_DETECTED', sessionId: 'sess-1' }]);
 });
 
 it('SESSION_NEW arrives marked as another device', async () => {

@@ -142,10 +142,13 @@ describe('refresh failures', () => {
   });
 
   it('REFRESH_TOKEN_REUSED signs out with reason REUSE_DETECTED (theft)', async () => {
+    const thefts: SessionClientEvents['theftDetected'][] = [];
+    client.on('theftDetected', (event) => thefts.push(event));
     server.refreshMode = 'REFRESH_TOKEN_REUSED';
     await jest.advanceTimersByTimeAsync(8_000);
     expect(client.state.get()).toEqual({ status: 'signed-out', reason: 'REUSE_DETECTED' });
     expect(signedOut).toEqual([{ reason: 'REUSE_DETECTED', sessionId: 'sess-1' }]);
+    expect(thefts).toEqual([{ sessionId: 'sess-1', current: true }]);
   });
 
   it('SESSION_REVOKED signs out with reason REVOKED', async () => {

@@ -82,7 +82,10 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
       live?.close();
       live = undefined;
       state.set({ status: 'signed-out', reason });
-      if (reason && sessionId) events.emit('signedOut', { reason, sessionId });
+      if (!reason || !sessionId) return;
+      // Theft of this session, whether the socket or a refused refresh told it.
+      if (reason === 'REUSE_DETECTED') events.emit('theftDetected', { sessionId, current: true });
+      events.emit('signedOut', { reason, sessionId });
     },
   });
 
@@ -106,9 +109,8 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
         events.emit('sessionsUpdated', { sessions: sessions.map(mark) });
       },
       theftDetected: (sessionId) => {
-        const current = sessionId === keeper.current?.sessionId;
-        events.emit('theftDetected', { sessionId, current });
-        if (current) keeper.end('REUSE_DETECTED');
+        if (sessionId === keeper.current?.sessionId) keeper.end('REUSE_DETECTED');
+        else events.emit('theftDetected', { sessionId, current: false });
       },
       ended: (reason) => keeper.end(reason),
     });
