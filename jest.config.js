@@ -20,8 +20,10 @@ export default {
     '^nestjs-session-auth$': '<rootDir>/libs/session-auth/src/index.ts',
     '^nestjs-session-auth/socket-events$': '<rootDir>/libs/session-auth/src/socket-events.ts',
     '^nestjs-session-auth/testing$': '<rootDir>/libs/session-auth/src/testing/index.ts',
+    '^nestjs-session-auth-client$': '<rootDir>/libs/session-auth-client/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
+  // libs/** holds both packages' unit specs (nestjs-session-auth and nestjs-session-auth-client).
   testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',

@@ -1,13 +1,20 @@
 import './styles.css';
-import { ApiError, type IssuedAccess, type SessionListItem, type UserView } from './api.js';
+import {
+  type ConnectionStatus,
+  createSessionClient,
+  SessionClientError,
+  type SessionItem,
+  type SignedOutReason,
+} from 'nestjs-session-auth-client';
+import { io } from 'socket.io-client';
+import type { SignedIn, UserView } from './api.js';
 import { describeThisBrowser } from './device-name.js';
 import { h, srOnly } from './dom.js';
 import { dateTime, timeAgo } from './format.js';
-import { connectLive, type LiveStatus } from './live.js';
-import { type EndReason, SessionKeeper } from './session-keeper.js';
 
 /**
- * The device page: sign in / sign up, then "Your devices" with live updates over socket.io.
+ * The device page: sign in / sign up, then "Your devices" with live updates over socket.io. Tokens,
+ * refreshes, tabs and the socket are the business of nestjs-session-auth-client; this file is the UI.
  * Accessible names follow DESIGN.md ("Device page"); tests and screen readers rely on them.
  */
 
@@ -24,17 +31,27 @@ const thisBrowser = describeThisBrowser();
 let teardown: (() => void) | undefined;
 let authMode: AuthMode | undefined;
 
-const keeper = new SessionKeeper({
-  onSignedIn: () => showDevices(),
-  onEnded: (reason) => showAuth('sign-in', noticeFor(reason)),
+const client = createSessionClient({ socket: { io } });
+/** The session the devices view shows, so a refreshed token does not rebuild it. */
+let shownSession: string | undefined;
+
+client.state.subscribe((state) => {
+  if (state.status === 'signed-in') {
+    if (shownSession !== state.sessionId) showDevices(state.sessionId);
+  } else if (state.status === 'signed-out') {
+    shownSession = undefined;
+    showAuth('sign-in', state.reason && noticeFor(state.reason));
+  }
 });
 
-keeper.restore().catch((error: unknown) => {
-  // A refused session was already handled (onEnded); this is offline / server trouble.
-  if (!keeper.signedIn && error instanceof ApiError && error.transient) {
+client.restore().catch((error: unknown) => {
+  // A refused session already shows the sign-in form; this is offline / server trouble.
+  if (error instanceof SessionClientError && error.transient) {
     showAuth('sign-in', { kind: 'alert', text: messageOf(error) });
   }
 });
+
+const signedIn = (): boolean => client.state.get().status === 'signed-in';
 
 // --- sign in / sign up ------------------------------------------------------------------------
 
@@ -120,11 +137,7 @@ function showAuth(mode: AuthMode, notice?: Notice): void {
       password: String(data.get('password') ?? ''),
       deviceName: text('deviceName') || thisBrowser,
     };
-    keeper
-      .signIn<IssuedAccess & { user: UserView }>(
-        mode === 'sign-in' ? '/auth/login' : '/auth/register',
-        body,
-      )
+    (mode === 'sign-in' ? client.signIn<SignedIn>(body) : client.signUp<SignedIn>(body))
       .catch((error: unknown) => {
         show(status, '');
         show(alert, messageOf(error));
@@ -183,11 +196,12 @@ function field(
 
 interface DeviceItem {
   element: HTMLLIElement;
-  update(session: SessionListItem): void;
+  update(session: SessionItem): void;
 }
 
-function showDevices(): void {
+function showDevices(sessionId: string): void {
   replaceView(undefined);
+  shownSession = sessionId;
   authMode = undefined;
 
   const heading = h('h1', { id: 'view-title', tabindex: '-1' }, 'Your devices');
@@ -218,13 +232,13 @@ function showDevices(): void {
   };
 
   const items = new Map<string, DeviceItem>();
-  let sessions: SessionListItem[] = [];
+  let sessions: SessionItem[] = [];
   /** Bumped by every update, so a list loaded over HTTP never overwrites a newer pushed one. */
   let version = 0;
 
-  const render = (next: SessionListItem[]): void => {
+  const render = (next: SessionItem[]): void => {
     version++;
-    sessions = [...next].sort(byCurrentThenRecent(keeper.sessionId));
+    sessions = [...next].sort(byCurrentThenRecent);
     for (const [id, item] of items) {
       if (!sessions.some((s) => s.id === id)) {
         const hadFocus = item.element.contains(document.activeElement);
@@ -236,7 +250,7 @@ function showDevices(): void {
     const ordered = sessions.map((session) => {
       let item = items.get(session.id);
       if (!item) {
-        item = deviceItem(session, session.id === keeper.sessionId, signOutDevice);
+        item = deviceItem(session, session.current, signOutDevice);
         items.set(session.id, item);
       }
       item.update(session);
@@ -251,10 +265,10 @@ function showDevices(): void {
   const load = async (): Promise<void> => {
     const at = version;
     try {
-      const loaded = await keeper.call<SessionListItem[]>('GET', '/auth/sessions');
+      const loaded = await client.sessions();
       if (at === version) render(loaded);
     } catch (error) {
-      if (keeper.signedIn) show(alert, `Could not load your devices. ${messageOf(error)}`);
+      if (signedIn()) show(alert, `Could not load your devices. ${messageOf(error)}`);
     }
   };
 
@@ -263,18 +277,18 @@ function showDevices(): void {
     return session ? deviceLabel(session) : 'another device';
   };
 
-  async function signOutDevice(session: SessionListItem, button: HTMLButtonElement): Promise<void> {
+  async function signOutDevice(session: SessionItem, button: HTMLButtonElement): Promise<void> {
     if (button.getAttribute('aria-disabled') === 'true') return;
     button.setAttribute('aria-disabled', 'true');
     show(alert, '');
     try {
-      await keeper.call('DELETE', `/auth/sessions/${encodeURIComponent(session.id)}`);
+      await client.signOutDevice(session.id);
       render(sessions.filter((s) => s.id !== session.id));
       confirmDone(`Signed out ${deviceLabel(session)}.`);
     } catch (error) {
-      if (error instanceof ApiError && error.code === 'SESSION_NOT_FOUND') {
+      if (error instanceof SessionClientError && error.code === 'SESSION_NOT_FOUND') {
         render(sessions.filter((s) => s.id !== session.id));
-      } else if (keeper.signedIn) {
+      } else if (signedIn()) {
         show(alert, messageOf(error));
       }
     } finally {
@@ -284,57 +298,45 @@ function showDevices(): void {
 
   othersButton.addEventListener('click', async () => {
     show(alert, '');
-    const others = sessions.filter((s) => s.id !== keeper.sessionId).length;
+    const others = sessions.filter((s) => !s.current).length;
     try {
-      await keeper.call('DELETE', '/auth/sessions?scope=others');
-      render(sessions.filter((s) => s.id === keeper.sessionId));
+      await client.signOutOthers();
+      render(sessions.filter((s) => s.current));
       confirmDone(others ? 'Signed out all other devices.' : 'No other devices were signed in.');
     } catch (error) {
-      if (keeper.signedIn) show(alert, messageOf(error));
+      if (signedIn()) show(alert, messageOf(error));
     }
   });
 
-  thisButton.addEventListener('click', () => {
-    // Close the socket first: this device's own SESSION_TERMINATED is no news to it.
-    closeLive();
-    void keeper.signOut();
-  });
+  thisButton.addEventListener('click', () => void client.signOut());
 
-  const closeLive = connectLive(keeper, {
-    onConnected: () => void load(),
-    onStatus: (state: LiveStatus) => {
-      liveIndicator.dataset.status = state;
-      liveText.textContent = {
-        connecting: 'Connecting…',
-        live: 'Live updates on',
-        reconnecting: 'Reconnecting…',
-      }[state];
-    },
-    SESSION_NEW: ({ session }) => {
+  const showConnection = (state: ConnectionStatus): void => {
+    liveIndicator.dataset.status = state;
+    liveText.textContent = {
+      connecting: 'Connecting…',
+      live: 'Live updates on',
+      reconnecting: 'Reconnecting…',
+      closed: 'Offline',
+    }[state];
+  };
+  const listeners = [
+    client.on('connection', showConnection),
+    client.on('sessionNew', ({ session }) => {
       show(status, ''); // "Signed out <name>" is out of date once a device signs in again
       if (!sessions.some((s) => s.id === session.id)) render([...sessions, session]);
-    },
-    SESSIONS_UPDATED: ({ sessions: next }) => render(next),
-    SESSION_TERMINATED: ({ sessionId, reason }) => {
-      if (sessionId !== keeper.sessionId) return render(sessions.filter((s) => s.id !== sessionId));
-      closeLive();
-      // This device's own sign-out reaches the other tabs of this browser as LOGOUT.
-      keeper.end(reason === 'LOGOUT' ? 'OTHER_TAB_LOGOUT' : reason);
-    },
-    SESSION_REUSE_DETECTED: ({ sessionId }) => {
-      if (sessionId === keeper.sessionId) {
-        closeLive();
-        keeper.end('REUSE_DETECTED');
-        return;
-      }
+    }),
+    // Pushed after every change, and reloaded by the client after every (re)connect.
+    client.on('sessionsUpdated', ({ sessions: next }) => render(next)),
+    client.on('theftDetected', ({ sessionId, current }) => {
+      if (current) return; // the client signs this device out; the sign-in form says why
       show(
         alert,
         `Suspicious activity: the sign-in token of “${nameOf(sessionId)}” was used twice, so that device was ` +
           'signed out for safety. If that was not you, change your password.',
       );
       render(sessions.filter((s) => s.id !== sessionId));
-    },
-  });
+    }),
+  ];
 
   // "Last active 5 minutes ago" has to move on by itself. The list is also re-read now and then
   // and whenever the tab comes back into view: a pushed event can be missed (e.g. while Redis is
@@ -346,14 +348,15 @@ function showDevices(): void {
   const onVisible = () => document.visibilityState === 'visible' && void load();
   document.addEventListener('visibilitychange', onVisible);
   teardown = () => {
-    closeLive();
+    listeners.forEach((off) => off());
     clearInterval(ticker);
     clearTimeout(statusTimer);
     document.removeEventListener('visibilitychange', onVisible);
   };
 
-  void keeper
-    .call<UserView>('GET', '/me')
+  void client
+    .fetch('/me')
+    .then((response) => (response.ok ? (response.json() as Promise<UserView>) : Promise.reject()))
     .then(
       (user) =>
         (who.textContent = `Signed in as ${user.name ? `${user.name} (${user.email})` : user.email}`),
@@ -376,9 +379,9 @@ function showDevices(): void {
 }
 
 function deviceItem(
-  first: SessionListItem,
+  first: SessionItem,
   current: boolean,
-  signOut: (session: SessionListItem, button: HTMLButtonElement) => void,
+  signOut: (session: SessionItem, button: HTMLButtonElement) => void,
 ): DeviceItem {
   let session = first;
   const name = h('h2', { class: 'device-name' });
@@ -433,17 +436,18 @@ function deviceItem(
   };
 }
 
-function deviceLabel(session: SessionListItem): string {
+function deviceLabel(session: SessionItem): string {
   if (session.deviceName) return session.deviceName;
   if (session.browser && session.os) return `${session.browser} on ${session.os}`;
   return session.browser ?? session.os ?? 'Unknown device';
 }
 
-function byCurrentThenRecent(currentId: string | undefined) {
-  return (a: SessionListItem, b: SessionListItem): number =>
-    Number(b.id === currentId) - Number(a.id === currentId) ||
+function byCurrentThenRecent(a: SessionItem, b: SessionItem): number {
+  return (
+    Number(b.current) - Number(a.current) ||
     Date.parse(b.lastActiveAt) - Date.parse(a.lastActiveAt) ||
-    Date.parse(b.createdAt) - Date.parse(a.createdAt);
+    Date.parse(b.createdAt) - Date.parse(a.createdAt)
+  );
 }
 
 // --- shared -----------------------------------------------------------------------------------
@@ -468,7 +472,7 @@ function show(region: HTMLElement, text: string): void {
 }
 
 function messageOf(error: unknown): string {
-  if (!(error instanceof ApiError)) return 'Something went wrong. Please try again.';
+  if (!(error instanceof SessionClientError)) return 'Something went wrong. Please try again.';
   if (error.retryAfter) {
     const wait = `Try again in ${error.retryAfter} second${error.retryAfter === 1 ? '' : 's'}.`;
     if (error.code === 'RATE_LIMITED') return `Too many attempts. ${wait}`;
@@ -479,7 +483,7 @@ function messageOf(error: unknown): string {
   return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
 }
 
-function noticeFor(reason: EndReason): Notice | undefined {
+function noticeFor(reason: SignedOutReason): Notice | undefined {
   const alert = (text: string): Notice => ({ kind: 'alert', text });
   switch (reason) {
     case 'TERMINATED':
@@ -505,7 +509,5 @@ function noticeFor(reason: EndReason): Notice | undefined {
       return { kind: 'status', text: 'You signed out in another tab.' };
     case 'LOGOUT':
       return { kind: 'status', text: 'You signed out of this device.' };
-    case 'NO_SESSION':
-      return undefined;
   }
 }

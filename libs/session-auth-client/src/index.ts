@@ -1,0 +1,16 @@
+export { createSessionClient, type SessionClient } from './session-client.js';
+export type { SessionClientOptions } from './session-client.options.js';
+export { SessionClientError } from './session-client.error.js';
+export type { Observable } from './emitter.js';
+export type { IoFactory } from './live-socket.js';
+export type {
+  ConnectionStatus,
+  IssuedSession,
+  SessionClientEvents,
+  SessionItem,
+  SessionPayload,
+  SessionState,
+  SignedOutReason,
+  SignInBody,
+  SignUpBody,
+} from './types.js';
