@@ -1,0 +1,11 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { SessionIoAdapter } from 'nestjs-session-auth';
+import { AppModule } from './app.module.js';
+import { listen } from './listening.js';
+
+const app = await NestFactory.create<NestExpressApplication>(AppModule);
+// With Redis configured, socket events reach the user's sockets on every instance.
+app.useWebSocketAdapter(new SessionIoAdapter(app));
+await listen(app);

@@ -1,0 +1,107 @@
+import { DEFAULT_PASSWORD } from '../support/auth.js';
+import type { DemoProcess } from '../support/demo-process.js';
+import { testEnv } from '../support/env.js';
+import { expectStatus } from '../support/expect-http.js';
+import { scanKeys, withRedis } from '../support/global-setup.js';
+import { closeAllSessionSockets, connectSessionSocket } from '../support/sockets.js';
+import { type Adopter, bringUpAdopter } from './support/adopter.js';
+import { ADOPTER_USER_IDS, adopterLogin } from './support/adopter-client.js';
+import { NODE_APP_TSCONFIG } from './support/consumer-app.js';
+
+// The adopter that switches everything on, from the packed tarball: forRootAsync with ConfigService,
+// Redis under its own key prefix, application events, the cleanup cron (ScheduleModule) and the
+// socket gateway through SessionIoAdapter (with @socket.io/redis-adapter).
+
+const NAME = 'full';
+/** startDemo names the instance `consumer-full`; its keys go under the run's prefix plus that. */
+const redisPrefix = () => `${testEnv().redisPrefix}consumer-${NAME}:`;
+
+let adopter: Adopter;
+
+beforeAll(async () => {
+  adopter = bringUpAdopter({
+    recipe: {
+      name: NAME,
+      layers: ['shared', 'express', 'full'],
+      dependencies: [
+        ...[
+          '@nestjs/common',
+          '@nestjs/core',
+          '@nestjs/platform-express',
+          'reflect-metadata',
+          'rxjs',
+        ],
+        ...['@nestjs/typeorm', 'typeorm', 'pg', '@nestjs/config'],
+        ...['@nestjs/event-emitter', '@nestjs/schedule', 'cron', 'ioredis'],
+        ...['@nestjs/websockets', '@nestjs/platform-socket.io', 'socket.io'],
+        '@socket.io/redis-adapter',
+      ],
+      devDependencies: ['typescript', '@types/node', '@types/express'],
+      tsconfig: NODE_APP_TSCONFIG,
+    },
+    databaseTag: 'consumer_full',
+    // The cron every second, so the test sees a run within its deadline.
+    env: { CLEANUP_CRON: '* * * * * *', REDIS_KEY_PREFIX: redisPrefix() },
+  });
+  await adopter.settled();
+}, 300_000);
+
+afterAll(async () => {
+  closeAllSessionSockets();
+  await adopter?.dispose();
+});
+
+const server = (): Promise<DemoProcess> => adopter.started;
+
+it("compiles with its own tsc, strict and checking the package's .d.ts", async () => {
+  await adopter.compiled;
+});
+
+it('starts as a real process with Redis and the gateway', async () => {
+  await server();
+});
+
+it('pushes SESSION_NEW to the socket of a device when the same user signs in elsewhere', async () => {
+  const { baseUrl } = await server();
+  const laptop = await adopterLogin(baseUrl, 'ada', DEFAULT_PASSWORD);
+  const socket = await connectSessionSocket(baseUrl, laptop.accessToken, 'laptop');
+  const phone = await adopterLogin(baseUrl, 'ada', DEFAULT_PASSWORD);
+  const { payload } = await socket.waitFor('SESSION_NEW', (p) => p.session.id === phone.sessionId);
+  expect(payload.session).toMatchObject({ id: phone.sessionId });
+  socket.close();
+});
+
+it("delivers session.created to the app's own @OnEvent listener", async () => {
+  const { baseUrl } = await server();
+  const device = await adopterLogin(baseUrl, 'grace', DEFAULT_PASSWORD);
+  const seen = await device.client.get('/observed-events/created');
+  expectStatus(seen, 200);
+  expect(seen.body).toContainEqual({ userId: ADOPTER_USER_IDS.grace, sessionId: device.sessionId });
+});
+
+it('keeps its Redis keys under the prefix it was configured with', async () => {
+  const { baseUrl } = await server();
+  const device = await adopterLogin(baseUrl, 'ada', DEFAULT_PASSWORD);
+  expectStatus(await device.client.get('/me', { token: device.accessToken }), 200);
+  const keys = await withRedis(testEnv().redisUrl, (redis) => scanKeys(redis, redisPrefix()));
+  expect(keys.length).toBeGreaterThan(0);
+});
+
+it('runs the cleanup cron: an expired session ends and its socket is told why', async () => {
+  const { baseUrl } = await server();
+  const db = await adopter.database;
+  const device = await adopterLogin(baseUrl, 'grace', DEFAULT_PASSWORD);
+  const socket = await connectSessionSocket(baseUrl, device.accessToken, 'expiring');
+  await db.query(
+    "UPDATE sessions SET idle_expires_at = now() - interval '1 minute' WHERE id = $1",
+    [device.sessionId],
+  );
+  const { payload } = await socket.waitFor('SESSION_TERMINATED', undefined, 10_000);
+  expect(payload).toEqual({ sessionId: device.sessionId, reason: 'EXPIRED' });
+  // The socket is told after the row is updated.
+  const [row] = await db.query<{ revoke_reason: string | null }>(
+    'SELECT revoke_reason FROM sessions WHERE id = $1',
+    [device.sessionId],
+  );
+  expect(row.revoke_reason).toBe('EXPIRED');
+});

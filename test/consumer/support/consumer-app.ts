@@ -1,0 +1,113 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { lockedVersions } from './locked-versions.js';
+import { PACKAGE_NAME, packedLibrary } from './packed-library.js';
+import { runCommand } from './run-command.js';
+
+const APPS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '../apps');
+const INSTALL_TIMEOUT_MS = 240_000;
+const BUILD_TIMEOUT_MS = 180_000;
+
+/** How to make one adopter's app. */
+export interface AppRecipe {
+  /** Names the temporary folder and labels failures. */
+  name: string;
+  /** Folders under test/consumer/apps copied into the app in this order (a later file wins). */
+  layers: string[];
+  /** Packages the app depends on besides the library; exact versions come from the root lockfile. */
+  dependencies: string[];
+  devDependencies: string[];
+  /** The app's tsconfig.json. */
+  tsconfig: Record<string, unknown>;
+}
+
+/** A brand-new app in a temporary folder with the packed library installed. */
+export interface ConsumerApp {
+  readonly name: string;
+  readonly dir: string;
+  /** The `dependencies` its package.json names (library included). */
+  readonly dependencies: Record<string, string>;
+  /** What `npm install` printed (its warnings name the install scripts it did not run). */
+  readonly installOutput: string;
+  readonly installMs: number;
+  /** Runs a command in the app's folder; rejects with its output when it fails. */
+  run(command: string, args: string[]): Promise<{ stdout: string; stderr: string; ms: number }>;
+  /** Runs a binary of the app's own node_modules, e.g. `bin('typescript/bin/tsc', ['-p', '.'])`. */
+  bin(script: string, args: string[]): Promise<{ stdout: string; stderr: string; ms: number }>;
+  /** Deletes the folder. */
+  remove(): void;
+}
+
+/** Strict TypeScript for a Nest app on Node, checking every .d.ts it reads (the package's too). */
+export const NODE_APP_TSCONFIG = {
+  compilerOptions: {
+    target: 'ES2022',
+    module: 'NodeNext',
+    moduleResolution: 'NodeNext',
+    lib: ['ES2022'],
+    types: ['node'],
+    strict: true,
+    skipLibCheck: false,
+    experimentalDecorators: true,
+    emitDecoratorMetadata: true,
+    outDir: 'dist',
+    rootDir: 'src',
+  },
+  include: ['src'],
+};
+
+/**
+ * Writes package.json (the tarball by path, exact versions of everything else), copies the app's
+ * sources and runs `npm install --prefer-offline` so the npm cache serves it.
+ */
+export async function createConsumerApp(recipe: AppRecipe): Promise<ConsumerApp> {
+  const { tarball } = await packedLibrary();
+  const dir = mkdtempSync(path.join(tmpdir(), `session-auth-consumer-${recipe.name}-`));
+  const dependencies = {
+    [PACKAGE_NAME]: `file:${tarball}`,
+    ...lockedVersions(recipe.dependencies),
+  };
+  const manifest = {
+    name: `consumer-${recipe.name}`,
+    version: '1.0.0',
+    private: true,
+    type: 'module',
+    dependencies,
+    devDependencies: lockedVersions(recipe.devDependencies),
+  };
+  writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileSync(path.join(dir, 'tsconfig.json'), `${JSON.stringify(recipe.tsconfig, null, 2)}\n`);
+  for (const layer of recipe.layers) cpSync(path.join(APPS_DIR, layer), dir, { recursive: true });
+
+  const run = (command: string, args: string[], timeoutMs = BUILD_TIMEOUT_MS) =>
+    runCommand(command, args, { cwd: dir, timeoutMs });
+  try {
+    // Never --force or --legacy-peer-deps: the install must resolve as a stranger's would.
+    const install = await run(
+      'npm',
+      ['install', '--prefer-offline', '--no-audit', '--no-fund'],
+      INSTALL_TIMEOUT_MS,
+    );
+    return {
+      name: recipe.name,
+      dir,
+      dependencies,
+      installOutput: `${install.stdout}${install.stderr}`,
+      installMs: install.ms,
+      run: (command, args) => run(command, args),
+      bin: (script, args) =>
+        run(process.execPath, [path.join(dir, 'node_modules', script), ...args]),
+      remove: () => rmSync(dir, { recursive: true, force: true }),
+    };
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Compiles the app with its own TypeScript (strict, per its tsconfig.json). */
+export function compile(app: ConsumerApp) {
+  return app.bin('typescript/bin/tsc', ['-p', 'tsconfig.json']);
+}
