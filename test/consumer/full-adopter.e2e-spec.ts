@@ -47,18 +47,19 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
+  console.info(`consumer app ${NAME}: ${adopter?.timings()}`);
   closeAllSessionSockets();
   await adopter?.dispose();
 });
 
-const server = (): Promise<DemoProcess> => adopter.started;
+const server = (): Promise<DemoProcess> => adopter.running;
 
 it("compiles with its own tsc, strict and checking the package's .d.ts", async () => {
   await adopter.compiled;
 });
 
 it('starts as a real process with Redis and the gateway', async () => {
-  await server();
+  await adopter.started;
 });
 
 it('pushes SESSION_NEW to the socket of a device when the same user signs in elsewhere', async () => {

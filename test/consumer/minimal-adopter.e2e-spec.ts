@@ -63,12 +63,15 @@ beforeAll(async () => {
 }, BRING_UP_TIMEOUT_MS);
 
 afterAll(async () => {
+  for (const [platform, adopter] of Object.entries(adopters)) {
+    console.info(`consumer app minimal-${platform}: ${adopter.timings()}`);
+  }
   await Promise.all(Object.values(adopters).map((adopter) => adopter?.dispose()));
 });
 
 describe.each(Object.keys(PLATFORMS) as Platform[])('minimal adopter on %s', (platform) => {
   const adopter = () => adopters[platform];
-  const baseUrl = async () => (await adopter().started).baseUrl;
+  const baseUrl = async () => (await adopter().running).baseUrl;
 
   it('installs the tarball with the required peers only, and bcrypt loads', async () => {
     const app = await adopter().installed;
@@ -105,11 +108,6 @@ describe.each(Object.keys(PLATFORMS) as Platform[])('minimal adopter on %s', (pl
     const { client } = await adopterLogin(url, 'ada', DEFAULT_PASSWORD);
     expectError(await client.get('/me'), 401, 'ACCESS_TOKEN_MISSING');
     expectError(await client.get('/me', { token: 'garbage' }), 401, 'ACCESS_TOKEN_INVALID');
-    expectError(
-      await client.get('/me', { headers: { authorization: 'Basic YWRhOmFkYQ==' } }),
-      401,
-      'ACCESS_TOKEN_MISSING',
-    );
   });
 
   it("signs in through the app's route with a refresh cookie and serves the guarded route", async () => {
