@@ -27,7 +27,8 @@ export function runCommand(
   const started = Date.now();
   const child = spawn(command, args, {
     cwd: options.cwd,
-    env: { ...hostEnv(), ...options.env },
+    // No colours: failures are read in a test report, not a terminal.
+    env: { ...hostEnv(), NO_COLOR: '1', FORCE_COLOR: '0', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   trackChildProcess(child);
