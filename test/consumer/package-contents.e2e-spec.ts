@@ -46,6 +46,10 @@ it('holds only dist/ JavaScript, declarations, maps and the package documents', 
 });
 
 it(`is smaller than ${MAX_TARBALL_BYTES / 1000} kB`, () => {
+  console.info(
+    `packed ${path.basename(packed.tarball)}: ${packed.size} bytes (${packed.unpackedSize} unpacked), ` +
+      `${packed.files.length} files, npm pack took ${(packed.packMs / 1000).toFixed(1)} s`,
+  );
   expect(packed.size).toBeLessThan(MAX_TARBALL_BYTES);
 });
 
