@@ -7,5 +7,5 @@ import { listen } from './listening.js';
 
 const app = await NestFactory.create<NestExpressApplication>(AppModule);
 // With Redis configured, socket events reach the user's sockets on every instance.
-app.useWebSocketAdapter(new SessionIoAdapter(app));
+app.useWebSocketAdapter(await SessionIoAdapter.create(app));
 await listen(app);
