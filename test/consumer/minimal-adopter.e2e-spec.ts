@@ -4,7 +4,7 @@ import { DEFAULT_PASSWORD, refreshCookieOf } from '../support/auth.js';
 import { expectError, expectNoServerError, expectStatus } from '../support/expect-http.js';
 import { REFRESH_COOKIE } from '../support/http-client.js';
 import { type Adopter, bringUpAdopter } from './support/adopter.js';
-import { ADOPTER_USER_IDS, adopterLogin } from './support/adopter-client.js';
+import { ADOPTER_USER_IDS, type AdopterUser, adopterLogin } from './support/adopter-client.js';
 import { NODE_APP_TSCONFIG } from './support/consumer-app.js';
 
 // The smallest adopter, made from the packed tarball in a folder of its own, with only the required
@@ -72,6 +72,13 @@ afterAll(async () => {
 describe.each(Object.keys(PLATFORMS) as Platform[])('minimal adopter on %s', (platform) => {
   const adopter = () => adopters[platform];
   const baseUrl = async () => (await adopter().running).baseUrl;
+  /** Every token the app handed out, to look for in its output at the end. */
+  const secrets: string[] = [DEFAULT_PASSWORD];
+  const signIn = async (user: AdopterUser) => {
+    const device = await adopterLogin(await baseUrl(), user, DEFAULT_PASSWORD);
+    secrets.push(device.accessToken, device.refreshToken);
+    return device;
+  };
 
   it('installs the tarball with the required peers only, and bcrypt loads', async () => {
     const app = await adopter().installed;
@@ -104,15 +111,13 @@ describe.each(Object.keys(PLATFORMS) as Platform[])('minimal adopter on %s', (pl
   });
 
   it('refuses a missing or garbage access token with 401 and its code', async () => {
-    const url = await baseUrl();
-    const { client } = await adopterLogin(url, 'ada', DEFAULT_PASSWORD);
+    const { client } = await signIn('ada');
     expectError(await client.get('/me'), 401, 'ACCESS_TOKEN_MISSING');
     expectError(await client.get('/me', { token: 'garbage' }), 401, 'ACCESS_TOKEN_INVALID');
   });
 
   it("signs in through the app's route with a refresh cookie and serves the guarded route", async () => {
-    const url = await baseUrl();
-    const device = await adopterLogin(url, 'ada', DEFAULT_PASSWORD);
+    const device = await signIn('ada');
     expect(device.response.body).toMatchObject({
       accessToken: expect.any(String),
       accessTokenExpiresAt: expect.any(String),
@@ -135,10 +140,11 @@ describe.each(Object.keys(PLATFORMS) as Platform[])('minimal adopter on %s', (pl
   });
 
   it('rotates the refresh token from the cookie and from the body', async () => {
-    const device = await adopterLogin(await baseUrl(), 'ada', DEFAULT_PASSWORD);
+    const device = await signIn('ada');
     const byCookie = await device.client.post('/auth/refresh');
     expectStatus(byCookie, 200);
     const second = refreshCookieOf(byCookie);
+    secrets.push(second, byCookie.body.accessToken);
     expect(second).not.toBe(device.refreshToken);
     expect(byCookie.body.session.id).toBe(device.sessionId);
     expectStatus(await device.client.get('/me', { token: byCookie.body.accessToken }), 200);
@@ -149,6 +155,7 @@ describe.each(Object.keys(PLATFORMS) as Platform[])('minimal adopter on %s', (pl
     });
     expectStatus(byBody, 200);
     expect(byBody.body.refreshToken).toEqual(expect.any(String));
+    secrets.push(byBody.body.refreshToken, byBody.body.accessToken);
     expect(byBody.body.refreshToken).not.toBe(second);
 
     expectError(
@@ -167,9 +174,8 @@ describe.each(Object.keys(PLATFORMS) as Platform[])('minimal adopter on %s', (pl
   });
 
   it('lists the sessions and ends one with DELETE; its tokens are then refused', async () => {
-    const url = await baseUrl();
-    const laptop = await adopterLogin(url, 'ada', DEFAULT_PASSWORD);
-    const phone = await adopterLogin(url, 'ada', DEFAULT_PASSWORD);
+    const laptop = await signIn('ada');
+    const phone = await signIn('ada');
     const list = await laptop.client.get('/auth/sessions', { token: laptop.accessToken });
     expectStatus(list, 200);
     expect(list.body).toEqual(
@@ -193,9 +199,8 @@ describe.each(Object.keys(PLATFORMS) as Platform[])('minimal adopter on %s', (pl
   });
 
   it("answers 404 for another user's session and 4xx, never 500, for bad input", async () => {
-    const url = await baseUrl();
-    const ada = await adopterLogin(url, 'ada', DEFAULT_PASSWORD);
-    const grace = await adopterLogin(url, 'grace', DEFAULT_PASSWORD);
+    const ada = await signIn('ada');
+    const grace = await signIn('grace');
     expectError(
       await grace.client.delete(`/auth/sessions/${ada.sessionId}`, { token: grace.accessToken }),
       404,
@@ -221,7 +226,7 @@ describe.each(Object.keys(PLATFORMS) as Platform[])('minimal adopter on %s', (pl
   });
 
   it('logs out: the session ends and the cookie is cleared', async () => {
-    const device = await adopterLogin(await baseUrl(), 'grace', DEFAULT_PASSWORD);
+    const device = await signIn('grace');
     const out = await device.client.post('/auth/logout', { token: device.accessToken });
     expectStatus(out, 204);
     expect(out.cookies[REFRESH_COOKIE]?.cleared).toBe(true);
@@ -230,5 +235,11 @@ describe.each(Object.keys(PLATFORMS) as Platform[])('minimal adopter on %s', (pl
       401,
       'SESSION_REVOKED',
     );
+  });
+
+  it('prints no token or password', async () => {
+    const output = (await adopter().running).output();
+    expect(secrets.length).toBeGreaterThan(10);
+    expect(secrets.filter((secret) => output.includes(secret))).toEqual([]);
   });
 });
