@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_PASSWORD, refreshCookieOf } from '../support/auth.js';
 import { expectError, expectNoServerError, expectStatus } from '../support/expect-http.js';
-import { REFRESH_COOKIE } from '../support/http-client.js';
+import { ApiClient, REFRESH_COOKIE } from '../support/http-client.js';
 import { type Adopter, bringUpAdopter } from './support/adopter.js';
 import { ADOPTER_USER_IDS, type AdopterUser, adopterLogin } from './support/adopter-client.js';
 import { NODE_APP_TSCONFIG } from './support/consumer-app.js';
@@ -235,6 +235,20 @@ describe.each(Object.keys(PLATFORMS) as Platform[])('minimal adopter on %s', (pl
       401,
       'SESSION_REVOKED',
     );
+  });
+
+  it('issues a session through nestjs-session-auth/testing that the running app accepts', async () => {
+    const server = await adopter().running;
+    const app = await adopter().installed;
+    const { stdout } = await app.run(
+      process.execPath,
+      ['dist/issue-test-session.js', ADOPTER_USER_IDS.grace],
+      server.env,
+    );
+    const issued = JSON.parse(stdout) as { headers: Record<string, string>; sessionId: string };
+    const me = await new ApiClient(server.baseUrl).get('/me', { headers: issued.headers });
+    expectStatus(me, 200);
+    expect(me.body).toEqual({ userId: ADOPTER_USER_IDS.grace, sessionId: issued.sessionId });
   });
 
   it('prints no token or password', async () => {

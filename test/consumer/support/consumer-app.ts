@@ -2,9 +2,10 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TEST_ENV_KEYS } from '../../support/global-setup.js';
 import { lockedVersions } from './locked-versions.js';
 import { PACKAGE_NAME, packedLibrary } from './packed-library.js';
-import { runCommand } from './run-command.js';
+import { type CommandResult, runCommand } from './run-command.js';
 
 const APPS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '../apps');
 const INSTALL_TIMEOUT_MS = 240_000;
@@ -32,10 +33,10 @@ export interface ConsumerApp {
   /** What `npm install` printed (its warnings name the install scripts it did not run). */
   readonly installOutput: string;
   readonly installMs: number;
-  /** Runs a command in the app's folder; rejects with its output when it fails. */
-  run(command: string, args: string[]): Promise<{ stdout: string; stderr: string; ms: number }>;
+  /** Runs a command in the app's folder (with `env` added); rejects with its output when it fails. */
+  run(command: string, args: string[], env?: Record<string, string>): Promise<CommandResult>;
   /** Runs a binary of the app's own node_modules, e.g. `bin('typescript/bin/tsc', ['-p', '.'])`. */
-  bin(script: string, args: string[]): Promise<{ stdout: string; stderr: string; ms: number }>;
+  bin(script: string, args: string[]): Promise<CommandResult>;
   /** Deletes the folder. */
   remove(): void;
 }
@@ -64,7 +65,9 @@ export const NODE_APP_TSCONFIG = {
  */
 export async function createConsumerApp(recipe: AppRecipe): Promise<ConsumerApp> {
   const { tarball } = await packedLibrary();
-  const dir = mkdtempSync(path.join(tmpdir(), `session-auth-consumer-${recipe.name}-`));
+  // Inside the run's folder when there is one, so the global teardown removes what a killed run left.
+  const parent = process.env[TEST_ENV_KEYS.runDir] ?? tmpdir();
+  const dir = mkdtempSync(path.join(parent, `consumer-${recipe.name}-`));
   const dependencies = {
     [PACKAGE_NAME]: `file:${tarball}`,
     ...lockedVersions(recipe.dependencies),
@@ -81,8 +84,12 @@ export async function createConsumerApp(recipe: AppRecipe): Promise<ConsumerApp>
   writeFileSync(path.join(dir, 'tsconfig.json'), `${JSON.stringify(recipe.tsconfig, null, 2)}\n`);
   for (const layer of recipe.layers) cpSync(path.join(APPS_DIR, layer), dir, { recursive: true });
 
-  const run = (command: string, args: string[], timeoutMs = BUILD_TIMEOUT_MS) =>
-    runCommand(command, args, { cwd: dir, timeoutMs });
+  const run = (
+    command: string,
+    args: string[],
+    timeoutMs = BUILD_TIMEOUT_MS,
+    env?: Record<string, string>,
+  ) => runCommand(command, args, { cwd: dir, timeoutMs, env });
   try {
     // Never --force or --legacy-peer-deps: the install must resolve as a stranger's would.
     const install = await run(
@@ -96,7 +103,7 @@ export async function createConsumerApp(recipe: AppRecipe): Promise<ConsumerApp>
       dependencies,
       installOutput: `${install.stdout}${install.stderr}`,
       installMs: install.ms,
-      run: (command, args) => run(command, args),
+      run: (command, args, env) => run(command, args, BUILD_TIMEOUT_MS, env),
       bin: (script, args) =>
         run(process.execPath, [path.join(dir, 'node_modules', script), ...args]),
       remove: () => rmSync(dir, { recursive: true, force: true }),
