@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_PASSWORD, refreshCookieOf } from '../support/auth.js';
+import { startDemo } from '../support/demo-process.js';
+import { testEnv } from '../support/env.js';
 import { expectError, expectNoServerError, expectStatus } from '../support/expect-http.js';
 import { ApiClient, REFRESH_COOKIE } from '../support/http-client.js';
 import { type Adopter, bringUpAdopter } from './support/adopter.js';
@@ -249,6 +251,21 @@ describe.each(Object.keys(PLATFORMS) as Platform[])('minimal adopter on %s', (pl
     const me = await new ApiClient(server.baseUrl).get('/me', { headers: issued.headers });
     expectStatus(me, 200);
     expect(me.body).toEqual({ userId: ADOPTER_USER_IDS.grace, sessionId: issued.sessionId });
+  });
+
+  it('refuses to start with Redis configured but ioredis not installed, naming the package', async () => {
+    const [app, , db] = await Promise.all([
+      adopter().installed,
+      adopter().compiled,
+      adopter().database,
+    ]);
+    const attempt = startDemo({
+      name: `consumer-minimal-${platform}-redis`,
+      entry: path.join(app.dir, 'dist/main.js'),
+      cwd: app.dir,
+      env: { DATABASE_URL: db.url, REDIS_URL: testEnv().redisUrl },
+    });
+    await expect(attempt).rejects.toThrow(/needs the package "ioredis"/);
   });
 
   it('prints no token or password', async () => {
