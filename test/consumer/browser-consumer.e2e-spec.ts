@@ -71,6 +71,7 @@ it('is bundled by Vite for the browser without errors or warnings', async () => 
 it('bundles the contract and nothing from Node or Nest, in a few kB', async () => {
   await build;
   const { files, code, bytes } = bundle();
+  console.info(`browser bundle: ${files.join(', ')}, ${bytes} bytes`);
   expect(files).toHaveLength(1);
   expect(code).toContain('/sessions'); // SESSIONS_NAMESPACE made it in
   expect(FORBIDDEN.filter((text) => code.includes(text))).toEqual([]);

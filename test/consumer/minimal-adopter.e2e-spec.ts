@@ -251,7 +251,7 @@ describe.each(Object.keys(PLATFORMS) as Platform[])('minimal adopter on %s', (pl
     const me = await new ApiClient(server.baseUrl).get('/me', { headers: issued.headers });
     expectStatus(me, 200);
     expect(me.body).toEqual({ userId: ADOPTER_USER_IDS.grace, sessionId: issued.sessionId });
-  });
+  }, 60_000);
 
   it('refuses to start with Redis configured but ioredis not installed, naming the package', async () => {
     const [app, , db] = await Promise.all([
@@ -266,7 +266,7 @@ describe.each(Object.keys(PLATFORMS) as Platform[])('minimal adopter on %s', (pl
       env: { DATABASE_URL: db.url, REDIS_URL: testEnv().redisUrl },
     });
     await expect(attempt).rejects.toThrow(/needs the package "ioredis"/);
-  });
+  }, 60_000);
 
   it('prints no token or password', async () => {
     const output = (await adopter().running).output();
