@@ -28,10 +28,6 @@ export interface AppRecipe {
 export interface ConsumerApp {
   readonly name: string;
   readonly dir: string;
-  /** The `dependencies` its package.json names (library included). */
-  readonly dependencies: Record<string, string>;
-  /** What `npm install` printed (its warnings name the install scripts it did not run). */
-  readonly installOutput: string;
   readonly installMs: number;
   /** Runs a command in the app's folder (with `env` added); rejects with its output when it fails. */
   run(command: string, args: string[], env?: Record<string, string>): Promise<CommandResult>;
@@ -68,16 +64,12 @@ export async function createConsumerApp(recipe: AppRecipe): Promise<ConsumerApp>
   // Inside the run's folder when there is one, so the global teardown removes what a killed run left.
   const parent = process.env[TEST_ENV_KEYS.runDir] ?? tmpdir();
   const dir = mkdtempSync(path.join(parent, `consumer-${recipe.name}-`));
-  const dependencies = {
-    [PACKAGE_NAME]: `file:${tarball}`,
-    ...lockedVersions(recipe.dependencies),
-  };
   const manifest = {
     name: `consumer-${recipe.name}`,
     version: '1.0.0',
     private: true,
     type: 'module',
-    dependencies,
+    dependencies: { [PACKAGE_NAME]: `file:${tarball}`, ...lockedVersions(recipe.dependencies) },
     devDependencies: lockedVersions(recipe.devDependencies),
   };
   writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -100,8 +92,6 @@ export async function createConsumerApp(recipe: AppRecipe): Promise<ConsumerApp>
     return {
       name: recipe.name,
       dir,
-      dependencies,
-      installOutput: `${install.stdout}${install.stderr}`,
       installMs: install.ms,
       run: (command, args, env) => run(command, args, BUILD_TIMEOUT_MS, env),
       bin: (script, args) =>
