@@ -1,7 +1,8 @@
 import { DEFAULT_PASSWORD } from '../support/auth.js';
 import type { DemoProcess } from '../support/demo-process.js';
 import { testEnv } from '../support/env.js';
-import { expectStatus } from '../support/expect-http.js';
+import { expectError, expectStatus } from '../support/expect-http.js';
+import { ApiClient } from '../support/http-client.js';
 import { scanKeys, withRedis } from '../support/global-setup.js';
 import { closeAllSessionSockets, connectSessionSocket } from '../support/sockets.js';
 import { type Adopter, bringUpAdopter } from './support/adopter.js';
@@ -9,8 +10,9 @@ import { ADOPTER_USER_IDS, adopterLogin } from './support/adopter-client.js';
 import { NODE_APP_TSCONFIG } from './support/consumer-app.js';
 
 // The adopter that switches everything on, from the packed tarball: forRootAsync with ConfigService,
-// Redis under its own key prefix, application events, the cleanup cron (ScheduleModule) and the
-// socket gateway through SessionIoAdapter (with @socket.io/redis-adapter).
+// Redis under its own key prefix, application events, the cleanup cron (ScheduleModule), the
+// socket gateway through SessionIoAdapter (with @socket.io/redis-adapter), SessionAuthGuard as a
+// global guard with @Public() routes, and SessionAuthExceptionFilter.
 
 const NAME = 'full';
 /** startDemo names the instance `consumer-full`; its keys go under the run's prefix plus that. */
@@ -78,6 +80,25 @@ it("delivers session.created to the app's own @OnEvent listener", async () => {
   const seen = await device.client.get('/observed-events/created');
   expectStatus(seen, 200);
   expect(seen.body).toContainEqual({ userId: ADOPTER_USER_IDS.grace, sessionId: device.sessionId });
+});
+
+it('with SessionAuthGuard global, @Public() routes stay open and the others need a token', async () => {
+  const { baseUrl } = await server();
+  const device = await adopterLogin(baseUrl, 'grace', DEFAULT_PASSWORD);
+  expectError(await device.client.get('/observed-events/mine'), 401, 'ACCESS_TOKEN_MISSING');
+  const mine = await device.client.get('/observed-events/mine', { token: device.accessToken });
+  expectStatus(mine, 200);
+  expect(mine.body).toContainEqual({ userId: ADOPTER_USER_IDS.grace, sessionId: device.sessionId });
+  expect(mine.body.every((e: { userId: string }) => e.userId === ADOPTER_USER_IDS.grace)).toBe(
+    true,
+  );
+});
+
+it("gives framework errors the library's shape through SessionAuthExceptionFilter", async () => {
+  const { baseUrl } = await server();
+  const client = new ApiClient(baseUrl);
+  expectError(await client.get('/nowhere'), 404, 'NOT_FOUND');
+  expectError(await client.post('/login', { body: '{"username":' }), 400, 'VALIDATION_FAILED');
 });
 
 it('keeps its Redis keys under the prefix it was configured with', async () => {

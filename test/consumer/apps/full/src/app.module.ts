@@ -1,14 +1,21 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
+import { APP_GUARD } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { SessionAuthModule, sessionAuthEntities, sessionAuthMigrations } from 'nestjs-session-auth';
+import {
+  SessionAuthGuard,
+  SessionAuthModule,
+  sessionAuthEntities,
+  sessionAuthMigrations,
+} from 'nestjs-session-auth';
 import { AccountsController } from './accounts.controller.js';
 import { ObservedEvents, ObservedEventsController } from './observed-events.js';
 
 // Every optional feature switched on: options from ConfigService, Redis under the app's own key
-// prefix, application events, the cleanup cron and the socket gateway (SessionIoAdapter in main.ts).
+// prefix, application events, the cleanup cron and the socket gateway (SessionIoAdapter in main.ts);
+// the guard global (routes opt out with @Public()) and the library's exception filter (main.ts).
 @Module({
   imports: [
     ConfigModule.forRoot(),
@@ -41,6 +48,6 @@ import { ObservedEvents, ObservedEventsController } from './observed-events.js';
     }),
   ],
   controllers: [AccountsController, ObservedEventsController],
-  providers: [ObservedEvents],
+  providers: [ObservedEvents, { provide: APP_GUARD, useClass: SessionAuthGuard }],
 })
 export class AppModule {}

@@ -1,6 +1,6 @@
 import { Controller, Get, Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { type SessionCreatedEvent, SessionEvents } from 'nestjs-session-auth';
+import { CurrentUser, Public, type SessionCreatedEvent, SessionEvents } from 'nestjs-session-auth';
 
 /** Records the library's `session.created` events, as an app that emails "new sign-in" would. */
 @Injectable()
@@ -19,7 +19,14 @@ export class ObservedEventsController {
   constructor(private readonly events: ObservedEvents) {}
 
   @Get('created')
+  @Public()
   created() {
     return this.events.created;
+  }
+
+  /** Guarded only by the global SessionAuthGuard (app.module.ts). */
+  @Get('mine')
+  mine(@CurrentUser() userId: string) {
+    return this.events.created.filter((event) => event.userId === userId);
   }
 }

@@ -13,6 +13,7 @@ import {
   type AuthenticatedSession,
   CurrentSession,
   CurrentUser,
+  Public,
   RefreshTokenTransport,
   SessionAuthGuard,
   SessionService,
@@ -37,6 +38,7 @@ export class AccountsController {
   }
 
   @Post('login')
+  @Public() // for apps that register SessionAuthGuard globally
   @HttpCode(200)
   async login(
     @Body() body: { username?: unknown; password?: unknown } | undefined,
