@@ -8,6 +8,7 @@ import { ApiClient, REFRESH_COOKIE } from '../support/http-client.js';
 import { type Adopter, bringUpAdopter } from './support/adopter.js';
 import { ADOPTER_USER_IDS, type AdopterUser, adopterLogin } from './support/adopter-client.js';
 import { NODE_APP_TSCONFIG } from './support/consumer-app.js';
+import { type Platform, PLATFORM_NAMES, PLATFORMS } from './support/platforms.js';
 
 // The smallest adopter, made from the packed tarball in a folder of its own, with only the required
 // peers: TypeORM with the package's entities and migrations, SessionAuthModule.forRoot({ jwtSecret }),
@@ -37,18 +38,11 @@ const OPTIONAL_PEERS = [
   'prom-client',
 ];
 
-const PLATFORMS = {
-  express: { dependencies: ['@nestjs/platform-express'], devDependencies: ['@types/express'] },
-  // The app types its handlers with fastify's own types, so it depends on fastify itself.
-  fastify: { dependencies: ['@nestjs/platform-fastify', 'fastify'], devDependencies: [] },
-} as const;
-type Platform = keyof typeof PLATFORMS;
-
 const BRING_UP_TIMEOUT_MS = 300_000;
 const adopters = {} as Record<Platform, Adopter>;
 
 beforeAll(async () => {
-  for (const platform of Object.keys(PLATFORMS) as Platform[]) {
+  for (const platform of PLATFORM_NAMES) {
     adopters[platform] = bringUpAdopter({
       recipe: {
         name: `minimal-${platform}`,
@@ -71,7 +65,7 @@ afterAll(async () => {
   await Promise.all(Object.values(adopters).map((adopter) => adopter?.dispose()));
 });
 
-describe.each(Object.keys(PLATFORMS) as Platform[])('minimal adopter on %s', (platform) => {
+describe.each(PLATFORM_NAMES)('minimal adopter on %s', (platform) => {
   const adopter = () => adopters[platform];
   const baseUrl = async () => (await adopter().running).baseUrl;
   /** Every token the app handed out, to look for in its output at the end. */

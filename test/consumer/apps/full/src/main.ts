@@ -1,11 +1,10 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SessionAuthExceptionFilter, SessionIoAdapter } from 'nestjs-session-auth';
 import { AppModule } from './app.module.js';
+import { createApp } from './create-app.js';
 import { listen } from './listening.js';
 
-const app = await NestFactory.create<NestExpressApplication>(AppModule);
+const app = await createApp(AppModule);
 // With Redis configured, socket events reach the user's sockets on every instance.
 app.useWebSocketAdapter(await SessionIoAdapter.create(app));
 // Framework errors (unknown route, malformed JSON) get the library's { statusCode, code, message }.
