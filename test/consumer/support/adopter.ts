@@ -87,8 +87,10 @@ export function bringUpAdopter({ recipe, databaseTag, env }: AdopterOptions): Ad
     dispose: async () => {
       await Promise.allSettled(all);
       await started.then((server) => server.stop()).catch(() => undefined);
-      await database.then((db) => db.drop()).catch(() => undefined);
-      await installed.then((app) => app.remove()).catch(() => undefined);
+      await Promise.all([
+        database.then((db) => db.drop()).catch(() => undefined),
+        installed.then((app) => app.remove()).catch(() => undefined),
+      ]);
     },
   };
 }

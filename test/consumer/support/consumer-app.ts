@@ -1,4 +1,5 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +35,7 @@ export interface ConsumerApp {
   /** Runs a binary of the app's own node_modules, e.g. `bin('typescript/bin/tsc', ['-p', '.'])`. */
   bin(script: string, args: string[]): Promise<CommandResult>;
   /** Deletes the folder. */
-  remove(): void;
+  remove(): Promise<void>;
 }
 
 /** Strict TypeScript for a Nest app on Node, checking every .d.ts it reads (the package's too). */
@@ -96,7 +97,7 @@ export async function createConsumerApp(recipe: AppRecipe): Promise<ConsumerApp>
       run: (command, args, env) => run(command, args, BUILD_TIMEOUT_MS, env),
       bin: (script, args) =>
         run(process.execPath, [path.join(dir, 'node_modules', script), ...args]),
-      remove: () => rmSync(dir, { recursive: true, force: true }),
+      remove: () => rm(dir, { recursive: true, force: true }),
     };
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
