@@ -25,6 +25,13 @@ export interface DemoOptions {
   name: string;
   /** Overrides of the test defaults, e.g. `{ REUSE_GRACE_SECONDS: '1' }` or `{ REDIS_URL: undefined }`. */
   env?: DemoEnv;
+  /**
+   * Another built app to start instead of the demo (an adopter's app made by test/consumer); it must
+   * print the same `listening on http://127.0.0.1:<port>` line. Default: the built demo.
+   */
+  entry?: string;
+  /** Its working directory. Default: the repository root. */
+  cwd?: string;
 }
 
 /** How an instance ended. */
@@ -83,12 +90,13 @@ export function defaultDemoEnv(name: string): Record<string, string> {
 
 /** Starts `node dist/apps/demo/src/main.js` and resolves once it says it is listening. */
 export async function startDemo(options: DemoOptions): Promise<DemoProcess> {
-  if (!existsSync(DEMO_ENTRY)) {
-    throw new Error(`${DEMO_ENTRY} does not exist: run \`npm run build\` first (npm test does)`);
+  const entry = options.entry ?? DEMO_ENTRY;
+  if (!existsSync(entry)) {
+    throw new Error(`${entry} does not exist: run \`npm run build\` first (npm test does)`);
   }
   const env = withoutUndefined({ ...defaultDemoEnv(options.name), ...options.env });
-  const child = spawn(process.execPath, [DEMO_ENTRY], {
-    cwd: REPO_ROOT,
+  const child = spawn(process.execPath, [entry], {
+    cwd: options.cwd ?? REPO_ROOT,
     // Only what node needs from the runner's environment: a stray DATABASE_URL or REDIS_URL of the
     // developer's shell must not leak into an instance that is meant to run without it.
     env: { ...pickHostEnv(), ...env },

@@ -1,0 +1,39 @@
+import { formatResponse, refreshCookieOf } from '../../support/auth.js';
+import { ApiClient, type ApiResponse } from '../../support/http-client.js';
+
+/** The accounts the adopters' apps know (test/consumer/apps/shared/src/accounts.controller.ts). */
+export type AdopterUser = 'ada' | 'grace';
+export const ADOPTER_USER_IDS: Record<AdopterUser, string> = {
+  ada: 'user-ada',
+  grace: 'user-grace',
+};
+
+/** One device signed in through the app's own `POST /login`. */
+export interface AdopterDevice {
+  client: ApiClient;
+  accessToken: string;
+  /** The refresh cookie the login set. */
+  refreshToken: string;
+  sessionId: string;
+  response: ApiResponse;
+}
+
+/** Signs `user` in on a new device (its own cookie jar) and expects 200 with a refresh cookie. */
+export async function adopterLogin(
+  baseUrl: string,
+  user: AdopterUser,
+  password: string,
+): Promise<AdopterDevice> {
+  const client = new ApiClient(baseUrl);
+  const response = await client.post('/login', { json: { username: user, password } });
+  if (response.status !== 200 || typeof response.body?.accessToken !== 'string') {
+    throw new Error(`POST /login as ${user} failed: ${formatResponse(response)}`);
+  }
+  return {
+    client,
+    accessToken: response.body.accessToken,
+    refreshToken: refreshCookieOf(response),
+    sessionId: response.body.session?.id,
+    response,
+  };
+}
