@@ -11,29 +11,42 @@ import { type DemoProcess, REPO_ROOT, startDemo, stopDemos } from '../support/de
 const compose = readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8');
 const nginx = readFileSync(path.join(REPO_ROOT, 'deploy/nginx.conf'), 'utf8');
 
+/** The fixed addresses of the compose file's nginx services (the balancers). */
+function balancerAddresses(): string[] {
+  const services = compose.slice(
+    compose.indexOf('\nservices:'),
+    compose.search(/\n(volumes|networks):/),
+  );
+  const blocks = services.split(/\n(?= {2}[\w-]+:\s*(?:&\S+)?\n)/);
+  return blocks
+    .filter((block) => /\n {4}image: nginx\b/.test(block))
+    .flatMap((block) => [...block.matchAll(/ipv4_address:\s*([\d.]+)/g)].map((m) => m[1]));
+}
+
 describe('the shipped compose file', () => {
-  it('trusts exactly a load balancer: every TRUST_PROXY is the fixed address of an lb service', () => {
+  it('trusts exactly a load balancer: every TRUST_PROXY is the fixed address of an nginx service', () => {
     const trusted = [...compose.matchAll(/^\s+TRUST_PROXY:\s*(\S+)\s*$/gm)].map((m) => m[1]);
-    // `lb`, and `lb-cluster` of the cluster profile.
-    const balancers = [
-      ...compose.matchAll(/^ {2}lb[\w-]*:\n(?:(?: {4}.*)?\n)*?\s+ipv4_address:\s*(\S+)/gm),
-    ].map((m) => m[1]);
+    const balancers = balancerAddresses();
 
     expect(trusted.length).toBeGreaterThan(0);
     expect(balancers.length).toBeGreaterThan(0);
-    for (const address of balancers) expect(isIP(address)).toBe(4);
-    for (const value of trusted) expect(balancers).toContain(value);
+    for (const value of trusted) {
+      expect(isIP(value)).toBe(4);
+      expect(balancers).toContain(value);
+    }
   });
 
-  it('keeps other containers off the balancer’s address (dynamic addresses come from ip_range)', () => {
-    const lb = /ipv4_address:\s*(\S+)/.exec(compose)![1];
-    const range = /ip_range:\s*(\d+\.\d+\.\d+)\.(\d+)\/25/.exec(compose);
+  it('keeps other containers off a balancer’s address (dynamic addresses come from ip_range)', () => {
+    const ranges = [...compose.matchAll(/ip_range:\s*(\d+\.\d+\.\d+)\.(\d+)\/25/g)].map(
+      ([, prefix, start]) => ({ prefix, start: Number(start) }),
+    );
 
-    expect(range).not.toBeNull();
-    const [, prefix, start] = range!;
-    expect(lb.startsWith(`${prefix}.`)).toBe(true);
-    const last = Number(lb.split('.')[3]);
-    expect(last < Number(start) || last >= Number(start) + 128).toBe(true);
+    for (const address of balancerAddresses()) {
+      const range = ranges.find((r) => address.startsWith(`${r.prefix}.`));
+      expect({ address, range }).toEqual({ address, range: expect.anything() });
+      const last = Number(address.split('.')[3]);
+      expect(last < range!.start || last >= range!.start + 128).toBe(true);
+    }
   });
 
   it('nginx replaces X-Forwarded-For with the peer address instead of extending the client’s', () => {
