@@ -7,7 +7,7 @@ import {
   type SignedIn,
   uniqueEmail,
 } from '../support/auth.js';
-import { cleanupRuns, type CleanupRunLine } from '../support/demo-logs.js';
+import { cleanupRunsOf, type CleanupRunLine } from '../support/demo-logs.js';
 import { type DemoProcess, startDemos, stopDemos } from '../support/demo-process.js';
 import { testEnv } from '../support/env.js';
 import { expectError, expectStatus } from '../support/expect-http.js';
@@ -67,11 +67,7 @@ const a = () => demos[0];
 const b = () => demos[1];
 const client = (demo: DemoProcess) => new ApiClient(demo.baseUrl);
 
-function runs(): CleanupRunLine[] {
-  return demos
-    .flatMap((demo) => cleanupRuns(demo.output()))
-    .sort((x, y) => x.started - y.started || x.finished - y.finished);
-}
+const runs = (): CleanupRunLine[] => cleanupRunsOf(demos);
 
 /** Consecutive runs (any instance) whose [started, finished] overlap. */
 function overlaps(list: CleanupRunLine[]): string[] {

@@ -1,5 +1,5 @@
 import { login, me, refreshCookieOf, refreshWithBody, register } from '../support/auth.js';
-import { cleanupRuns, type CleanupRunLine } from '../support/demo-logs.js';
+import { cleanupRunsOf, type CleanupRunLine } from '../support/demo-logs.js';
 import { type DemoProcess, startDemos, stopDemos } from '../support/demo-process.js';
 import { expectError, expectStatus } from '../support/expect-http.js';
 import { ApiClient, type ApiResponse } from '../support/http-client.js';
@@ -61,11 +61,7 @@ const a = () => demos[0];
 const b = () => demos[1];
 const client = (demo: DemoProcess) => new ApiClient(demo.baseUrl);
 
-function runs(): CleanupRunLine[] {
-  return demos
-    .flatMap((demo) => cleanupRuns(demo.output()))
-    .sort((x, y) => x.started - y.started || x.finished - y.finished);
-}
+const runs = (): CleanupRunLine[] => cleanupRunsOf(demos);
 
 it('both instances started through PgBouncer and say so; rotation works across them', async () => {
   for (const demo of demos) {

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { me, refreshCookieOf, refreshWithBody, register } from '../support/auth.js';
+import { me, refreshWithBody, register } from '../support/auth.js';
 import { query } from '../support/database.js';
 import { type DemoProcess, REPO_ROOT, startDemos, stopDemos } from '../support/demo-process.js';
-import { expectError, expectStatus } from '../support/expect-http.js';
+import { expectError, expectGraceRetry, expectStatus } from '../support/expect-http.js';
 import { sleep } from '../support/timing.js';
 
 // Security round 2, finding 10: one clock. Every lifetime and grace-window comparison uses the
@@ -57,11 +57,7 @@ async function lifetimesLeft(sessionId: string): Promise<{ idle: number; absolut
 it('a clock a minute ahead: a retry inside the grace window is a retry, not theft', async () => {
   expect(ahead.output()).not.toMatch(/CLOCK_SKEW|Cannot find module/);
   const device = await register(ahead.baseUrl);
-  const first = await refreshWithBody(device.client, device.refreshToken);
-  const retry = await refreshWithBody(device.client, device.refreshToken);
-  expectStatus(first, 200);
-  expectStatus(retry, 200);
-  expect(refreshCookieOf(retry)).toBe(refreshCookieOf(first));
+  const retry = await expectGraceRetry(device.client, device.refreshToken);
   expectStatus(await me(device.client, retry.body.accessToken), 200);
 });
 

@@ -1,6 +1,6 @@
 import { login, me, refreshCookieOf, refreshWithBody, register } from '../support/auth.js';
 import { type DemoProcess, startDemo } from '../support/demo-process.js';
-import { expectError, expectStatus } from '../support/expect-http.js';
+import { expectError, expectGraceRetry, expectStatus } from '../support/expect-http.js';
 import { ApiClient } from '../support/http-client.js';
 import { closeAllSessionSockets, connectSessionSocket } from '../support/sockets.js';
 import { sleep } from '../support/timing.js';
@@ -65,9 +65,5 @@ it('the live token presented from another device is still refused as DEVICE_MISM
 
 it('the same device retrying inside the grace window still gets the same successor', async () => {
   const device = await register(demo.baseUrl);
-  const first = await refreshWithBody(device.client, device.refreshToken);
-  const retry = await refreshWithBody(device.client, device.refreshToken);
-  expectStatus(first, 200);
-  expectStatus(retry, 200);
-  expect(refreshCookieOf(retry)).toBe(refreshCookieOf(first));
+  await expectGraceRetry(device.client, device.refreshToken);
 });

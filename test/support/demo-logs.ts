@@ -68,3 +68,10 @@ export function cleanupRuns(output: string): CleanupRunLine[] {
     ];
   });
 }
+
+/** Every cleanup run the instances printed, in order of start. */
+export function cleanupRunsOf(demos: { output(): string }[]): CleanupRunLine[] {
+  return demos
+    .flatMap((demo) => cleanupRuns(demo.output()))
+    .sort((x, y) => x.started - y.started || x.finished - y.finished);
+}

@@ -1,4 +1,5 @@
-import type { ApiResponse } from './http-client.js';
+import { refreshCookieOf, refreshWithBody } from './auth.js';
+import type { ApiClient, ApiResponse } from './http-client.js';
 
 // These helpers compare a view of the whole response, so a failure prints the request, the status
 // and the complete body that came back, not just "expected 401, received 500".
@@ -37,4 +38,20 @@ export function expectNoServerError(response: ApiResponse): void {
   expect({ ...view(response), serverError: response.status >= 500 }).toMatchObject({
     serverError: false,
   });
+}
+
+/**
+ * Presents the same refresh token twice, as two tabs do: both answers are 200 with the same
+ * successor (the grace window's idempotent retry). Returns the retry's answer.
+ */
+export async function expectGraceRetry(
+  client: ApiClient,
+  refreshToken: string,
+): Promise<ApiResponse> {
+  const first = await refreshWithBody(client, refreshToken);
+  const retry = await refreshWithBody(client, refreshToken);
+  expectStatus(first, 200);
+  expectStatus(retry, 200);
+  expect(refreshCookieOf(retry)).toBe(refreshCookieOf(first));
+  return retry;
 }
