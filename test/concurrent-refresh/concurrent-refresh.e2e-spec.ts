@@ -5,7 +5,7 @@ import {
   refreshWithCookie,
   register,
 } from '../support/auth.js';
-import { unspentRefreshTokenCount } from '../support/database.js';
+import { generationOf, refreshGeneration } from '../support/database.js';
 import { type DemoProcess, startDemos, stopDemos } from '../support/demo-process.js';
 import { ApiClient, type ApiResponse } from '../support/http-client.js';
 import { expectStatus } from '../support/expect-http.js';
@@ -59,7 +59,9 @@ async function expectOneSuccessor(responses: ApiResponse[], sessionId: string) {
   const successors = new Set(responses.map((r) => refreshCookieOf(r)));
   expect(successors.size).toBe(1);
   expect(new Set(responses.map((r) => r.body.session.id))).toEqual(new Set([sessionId]));
-  expect(await unspentRefreshTokenCount(sessionId)).toBe(1);
+  // Spent once: the session moved one generation on, and the successor is that generation's token.
+  expect(await refreshGeneration(sessionId)).toBe(1);
+  expect(generationOf([...successors][0])).toBe(1);
   return [...successors][0];
 }
 
@@ -76,7 +78,7 @@ it(`${RACERS} concurrent cookie refreshes of one token on one instance get the s
   // The one successor is the live token.
   const next = await refreshWithBody(device.client, successor);
   expectStatus(next, 200);
-  expect(await unspentRefreshTokenCount(device.session.id)).toBe(1);
+  expect(await refreshGeneration(device.session.id)).toBe(2);
 });
 
 it(`${RACERS} concurrent body refreshes split across two instances spend the token once`, async () => {
@@ -87,5 +89,5 @@ it(`${RACERS} concurrent body refreshes split across two instances spend the tok
   const successor = await expectOneSuccessor(responses, device.session.id);
   const next = await refreshWithBody(new ApiClient(replicas[1].baseUrl), successor);
   expectStatus(next, 200);
-  expect(await unspentRefreshTokenCount(device.session.id)).toBe(1);
+  expect(await refreshGeneration(device.session.id)).toBe(2);
 });

@@ -127,6 +127,16 @@ export async function openDatabase(): Promise<pg.Client> {
 
 const sha256 = (raw: string): string => createHash('sha256').update(raw).digest('hex');
 
+/** The session and generation a refresh token names (see refresh-token.crypto.ts for the layout). */
+function tokenClaims(raw: string): { sessionId: string; generation: number } {
+  const bytes = Buffer.from(raw, 'base64url');
+  const hex = bytes.subarray(2, 18).toString('hex');
+  return {
+    sessionId: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`,
+    generation: bytes.readUInt32BE(18),
+  };
+}
+
 /** What a run exercised, by `kind status code` (e.g. `retry 200`, `reuse 401 REFRESH_TOKEN_REUSED`). */
 export type Outcomes = Map<string, number>;
 
@@ -431,64 +441,50 @@ class ScenarioRun {
   /** Invariants over the database, the clients' final standing, and a last probe of each client. */
   private async checkDatabaseAndClients(clients: Client[], sessionIds: string[]): Promise<void> {
     const { db } = this.deps;
-    const tokens = (
-      await db.query<{
-        id: string;
-        session_id: string;
-        token_hash: string;
-        parent_id: string | null;
-        spent_at: Date | null;
-      }>(
-        'SELECT id, session_id, token_hash, parent_id, spent_at FROM refresh_tokens WHERE session_id = ANY($1)',
-        [sessionIds],
-      )
-    ).rows;
     const sessions = new Map(
       (
-        await db.query<{ id: string; revoked_at: Date | null; revoke_reason: string | null }>(
-          'SELECT id, revoked_at, revoke_reason FROM sessions WHERE id = ANY($1)',
+        await db.query<{
+          id: string;
+          revoked_at: Date | null;
+          revoke_reason: string | null;
+          refresh_generation: number;
+        }>(
+          'SELECT id, revoked_at, revoke_reason, refresh_generation FROM sessions WHERE id = ANY($1)',
           [sessionIds],
         )
       ).rows.map((row) => [row.id, row]),
     );
 
     for (const sessionId of sessionIds) {
-      const chain = tokens.filter((t) => t.session_id === sessionId);
-      const unspent = chain.filter((t) => t.spent_at === null);
-      if (unspent.length > 1) {
-        this.violations.push(`session ${sessionId}: ${unspent.length} unspent refresh tokens`);
-      }
-      const byId = new Map(chain.map((t) => [t.id, t]));
-      const children = new Map<string, number>();
-      for (const t of chain) {
-        if (t.parent_id) children.set(t.parent_id, (children.get(t.parent_id) ?? 0) + 1);
-      }
-      for (const [parent, count] of children) {
-        if (count > 1) this.violations.push(`token ${parent}: spent twice (${count} children)`);
-        if (!byId.get(parent)?.spent_at)
-          this.violations.push(`token ${parent}: has a child but is unspent`);
-      }
-      for (const t of chain) {
-        if (t.spent_at && children.get(t.id) !== 1) {
-          this.violations.push(`token ${t.id}: spent without exactly one successor`);
-        }
-      }
-      if (chain.filter((t) => t.parent_id === null).length !== 1) {
-        this.violations.push(`session ${sessionId}: the chain has not exactly one first token`);
-      }
-
-      // Every successor a client was given is a token of that session's chain.
-      const hashes = new Set(chain.map((t) => t.token_hash));
+      // One integer per session: its live token is the one of this generation, so there is never
+      // more than one. Every success moved one generation on, or retried the previous one.
+      const generation = sessions.get(sessionId)?.refresh_generation ?? 0;
       for (const entry of this.log) {
-        if (
-          entry.sessionId === sessionId &&
-          entry.received &&
-          !hashes.has(sha256(entry.received))
-        ) {
+        if (entry.sessionId !== sessionId || !entry.received) continue;
+        const received = tokenClaims(entry.received);
+        if (received.sessionId !== sessionId || received.generation > generation) {
           this.violations.push(
-            `${describe(entry)}: received a token that is not in the session's chain`,
+            `${describe(entry)}: received a token that is not of the session's chain`,
           );
         }
+        if (
+          entry.presented &&
+          received.generation !== tokenClaims(entry.presented).generation + 1
+        ) {
+          this.violations.push(
+            `${describe(entry)}: the successor is not the generation after the presented one`,
+          );
+        }
+      }
+      const spentGenerations = new Set(
+        this.log
+          .filter((e) => e.sessionId === sessionId && e.status === 200 && e.presented)
+          .map((e) => tokenClaims(e.presented!).generation),
+      );
+      if (spentGenerations.size !== generation) {
+        this.violations.push(
+          `session ${sessionId}: at generation ${generation}, but ${spentGenerations.size} generations were spent`,
+        );
       }
 
       // The session is revoked exactly when a request was acknowledged as revoking it, for one
@@ -527,9 +523,8 @@ class ScenarioRun {
     for (const sessionId of sessionIds) {
       const row = sessions.get(sessionId);
       const members = clients.filter((c) => c.sessionId === sessionId);
-      const liveHash = tokens.find(
-        (t) => t.session_id === sessionId && t.spent_at === null,
-      )?.token_hash;
+      const generation = row?.refresh_generation ?? 0;
+      const holdsLive = (c: Client) => tokenClaims(c.refreshToken).generation === generation;
       for (const client of members) {
         if (client.standing.kind === 'told') {
           const told = [...TOLD_CODES, 'LOGGED_OUT', 'SESSION_NOT_FOUND'];
@@ -554,7 +549,7 @@ class ScenarioRun {
           this.expectOutcome(probe, [[401, 'SESSION_REVOKED']]);
           continue;
         }
-        if (sha256(client.refreshToken) === liveHash) continue;
+        if (holdsLive(client)) continue;
         // Behind a sibling tab: the token it holds was spent by another client that held it too.
         const spentBySibling = this.log.some(
           (e) =>
@@ -567,9 +562,7 @@ class ScenarioRun {
         }
       }
       if (!row?.revoked_at) {
-        const holders = members.filter(
-          (c) => c.standing.kind === 'holds' && sha256(c.refreshToken) === liveHash,
-        );
+        const holders = members.filter((c) => c.standing.kind === 'holds' && holdsLive(c));
         if (holders.length === 0) {
           this.violations.push(`session ${sessionId}: live, but no client holds its live token`);
         }

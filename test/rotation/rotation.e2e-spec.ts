@@ -5,7 +5,7 @@ import {
   refreshWithCookie,
   register,
 } from '../support/auth.js';
-import { unspentRefreshTokenCount } from '../support/database.js';
+import { generationOf, refreshGeneration } from '../support/database.js';
 import { type DemoProcess, startDemo } from '../support/demo-process.js';
 import { expectStatus } from '../support/expect-http.js';
 
@@ -101,12 +101,13 @@ it('retrying a spent token inside the grace window returns the same successor', 
   // A fresh access token, not a replay of the first one, and it works.
   expect(retry.body.accessToken).not.toBe(first.body.accessToken);
   expectStatus(await me(device.client, retry.body.accessToken), 200);
-  // Never a second live branch: one unspent token for the session.
-  expect(await unspentRefreshTokenCount(device.session.id)).toBe(1);
+  // Never a second live branch: the token was spent once, and the successor is the live one.
+  expect(await refreshGeneration(device.session.id)).toBe(1);
+  expect(generationOf(refreshCookieOf(first))).toBe(1);
 
   // The shared successor is the live token and rotates normally.
   const next = await refreshWithBody(device.client, refreshCookieOf(first));
   expectStatus(next, 200);
   expect(refreshCookieOf(next)).not.toBe(refreshCookieOf(first));
-  expect(await unspentRefreshTokenCount(device.session.id)).toBe(1);
+  expect(await refreshGeneration(device.session.id)).toBe(2);
 });

@@ -15,13 +15,22 @@ export async function query<T extends pg.QueryResultRow = any>(
   }
 }
 
-/** How many refresh tokens of a session are still unspent (rotation must leave exactly one). */
-export async function unspentRefreshTokenCount(sessionId: string): Promise<number> {
-  const [row] = await query<{ count: string }>(
-    'SELECT count(*) AS count FROM refresh_tokens WHERE session_id = $1 AND spent_at IS NULL',
+/**
+ * The session's live refresh-token generation: how many times its token was spent. (One integer
+ * per session: there is exactly one live token, the one of this generation.)
+ */
+export async function refreshGeneration(sessionId: string): Promise<number> {
+  const [row] = await query<{ refresh_generation: number }>(
+    'SELECT refresh_generation FROM sessions WHERE id = $1',
     [sessionId],
   );
-  return Number(row.count);
+  if (!row) throw new Error(`no session ${sessionId} in the database`);
+  return row.refresh_generation;
+}
+
+/** The generation a refresh token names (bytes 18-21 of the token, see refresh-token.crypto.ts). */
+export function generationOf(refreshToken: string): number {
+  return Buffer.from(refreshToken, 'base64url').readUInt32BE(18);
 }
 
 /** The session's absolute expiry as the server stored it. */

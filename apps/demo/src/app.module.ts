@@ -37,6 +37,7 @@ export class AppModule {
           isGlobal: true,
           gateway: true,
           jwtSecret: config.jwtSecret,
+          refreshTokenSecrets: config.refreshTokenSecrets,
           accessTokenTtl: config.accessTokenTtl,
           idleTtl: config.refreshIdleTtl,
           absoluteTtl: config.refreshAbsoluteTtl,

@@ -29,6 +29,7 @@ import { SessionRepository } from './sessions/session.repository.js';
 import { SessionService } from './sessions/session.service.js';
 import { SessionStateService } from './sessions/session-state.service.js';
 import { AccessTokenService } from './tokens/access-token.service.js';
+import { RotationRepository } from './sessions/rotation.repository.js';
 import { RefreshRotationService } from './tokens/refresh-rotation.service.js';
 
 /**
@@ -63,6 +64,7 @@ import { RefreshRotationService } from './tokens/refresh-rotation.service.js';
     DirectConnection,
     RevocationFeed,
     CacheReconciler,
+    RotationRepository,
     RefreshRotationService,
     CleanupLock,
     CleanupService,

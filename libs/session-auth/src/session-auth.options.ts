@@ -3,6 +3,8 @@ import { availableParallelism } from 'node:os';
 import type { RedisClientLike } from './cache/redis-client.js';
 import { parseClusterUrl, REDIS_CLUSTER_SCHEME } from './cache/redis-cluster-url.js';
 import { checkKeyPair, type JwtKeyPair } from './tokens/jwt-keys.js';
+import { resolveRefreshKeys } from './tokens/refresh-keys.js';
+import type { RefreshKey } from './tokens/refresh-token.crypto.js';
 import { parseDurationSeconds } from './utils/duration.js';
 
 /** How the refresh token travels between client and server. */
@@ -14,6 +16,12 @@ export interface SessionAuthOptions {
   jwtSecret?: string;
   /** Asymmetric key pair instead of a secret; `algorithm` must then be RS256 or ES256 (jsonwebtoken, under @nestjs/jwt, has no EdDSA). */
   jwtKeys?: { privateKey: string | KeyObject; publicKey: string | KeyObject };
+  /**
+   * Keys of the refresh-token MAC, each at least 32 bytes: the first signs, every one verifies (to
+   * rotate, put a new one first and drop the old one after `idleTtl`). Default: derived from
+   * `jwtSecret` (or the `jwtKeys` private key) under a label of its own.
+   */
+  refreshTokenSecrets?: string[];
   /** Signing algorithm, pinned on verification. Default `'HS256'`. */
   algorithm?: 'HS256' | 'RS256' | 'ES256';
   /** `iss` claim to set and require. Default: none. */
@@ -119,6 +127,8 @@ export interface ResolvedSessionAuthOptions {
   jwtSecret?: string;
   /** Parsed and checked against each other and the algorithm at start-up. */
   jwtKeys?: JwtKeyPair;
+  /** The refresh-token MAC keys, the signing one first. */
+  refreshTokenKeys: RefreshKey[];
   algorithm: 'HS256' | 'RS256' | 'ES256';
   issuer?: string;
   audience?: string;
@@ -237,6 +247,9 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
     if (typeof checked === 'string') throw new SessionAuthOptionsError('jwtKeys', checked);
     jwtKeys = checked;
   }
+  const refreshTokenKeys = resolveRefreshKeys(o.refreshTokenSecrets, o.jwtSecret, jwtKeys);
+  if (typeof refreshTokenKeys === 'string')
+    throw new SessionAuthOptionsError('refreshTokenSecrets', refreshTokenKeys);
   const absoluteTtl = duration('absoluteTtl', o.absoluteTtl);
   const reuseGraceSeconds = integerInRange('reuseGraceSeconds', o.reuseGraceSeconds, 0, 300);
   const passwordConcurrency = integerInRange(
@@ -277,6 +290,7 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
   return {
     ...o,
     jwtKeys,
+    refreshTokenKeys,
     accessTokenTtl: duration('accessTokenTtl', o.accessTokenTtl),
     idleTtl,
     absoluteTtl,

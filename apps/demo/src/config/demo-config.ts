@@ -11,6 +11,8 @@ export interface DemoConfig {
   redisUrl?: string;
   redisKeyPrefix: string;
   jwtSecret: string;
+  /** Refresh-token MAC secrets (REFRESH_TOKEN_SECRETS, comma-separated, the first signs); default: derived from the JWT secret. */
+  refreshTokenSecrets?: string[];
   /** The secret is the development constant (only under `npm start`): announce it loudly. */
   developmentJwtSecret: boolean;
   accessTokenTtl: number;
@@ -137,6 +139,17 @@ function redisClusterUrl(raw: string): string {
   return `redis+cluster://${seeds.join(',')}`;
 }
 
+/** REFRESH_TOKEN_SECRETS: comma-separated, each at least 32 bytes, the signing one first. */
+function refreshTokenSecrets(raw: string | undefined): string[] | undefined {
+  if (!raw) return undefined;
+  const secrets = raw.split(',').map((secret) => secret.trim());
+  if (secrets.some((secret) => Buffer.byteLength(secret) < MIN_JWT_SECRET_BYTES))
+    throw new DemoConfigError(
+      `REFRESH_TOKEN_SECRETS must be comma-separated secrets of at least ${MIN_JWT_SECRET_BYTES} bytes each`,
+    );
+  return secrets;
+}
+
 export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
   const transport = env.REFRESH_TRANSPORT || 'both';
   if (!['cookie', 'body', 'both'].includes(transport)) {
@@ -155,6 +168,7 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'session-auth:',
     jwtSecret: signing.secret,
     developmentJwtSecret: signing.development,
+    refreshTokenSecrets: refreshTokenSecrets(env.REFRESH_TOKEN_SECRETS),
     accessTokenTtl: duration(env, 'ACCESS_TOKEN_TTL', '15m'),
     refreshIdleTtl: duration(env, 'REFRESH_IDLE_TTL', '7d'),
     refreshAbsoluteTtl: duration(env, 'REFRESH_ABSOLUTE_TTL', '30d'),

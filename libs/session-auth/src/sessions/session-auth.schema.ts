@@ -1,4 +1,5 @@
 import { CreateSessionTables1763900000000 } from './migrations/1763900000000-create-session-tables.js';
+import { RefreshGenerations1764400000000 } from './migrations/1764400000000-refresh-generations.js';
 import { RefreshTokenEntity } from './refresh-token.entity.js';
 import { SessionEntity } from './session.entity.js';
 
@@ -6,4 +7,7 @@ import { SessionEntity } from './session.entity.js';
 export const sessionAuthEntities = [SessionEntity, RefreshTokenEntity];
 
 /** Add these to your TypeORM data source: `migrations: [...sessionAuthMigrations]`. */
-export const sessionAuthMigrations = [CreateSessionTables1763900000000];
+export const sessionAuthMigrations = [
+  CreateSessionTables1763900000000,
+  RefreshGenerations1764400000000,
+];

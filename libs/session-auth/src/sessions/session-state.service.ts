@@ -21,12 +21,13 @@ export const ACTIVE_TTL_MS = 5 * 60_000;
 const REVOKED_TTL_MS = 60 * 60_000;
 
 /**
- * Reads session state through the cache and keeps the cache honest. The race rules:
- * a reader fills a missing entry with SET NX (never overwriting), a revocation overwrites it with
- * "revoked" after its commit, and a rotation deletes it. So a reader that saw the row just before a
- * revocation can never put "active" back over "revoked". A rotation deletes only an entry that does
- * not say "revoked" (compare-and-delete), so a rotation that loses a race with a revocation cannot
- * erase the revocation's mark. Times in the state are on the database's clock.
+ * Reads session state through the cache and keeps the cache honest. The race rules: a reader
+ * fills a missing entry with SET NX (never overwriting), and a revocation overwrites it with
+ * "revoked" after its commit, so a reader that saw the row just before a revocation can never put
+ * "active" back over "revoked". A rotation only moves the session's end later, so it leaves the
+ * cache alone: a cached end is a lower bound, and one that has passed sends the read to the row.
+ * A password sign-in (`authenticatedAt`) deletes the entry, unless it already says "revoked".
+ * Times in the state are on the database's clock.
  */
 @Injectable()
 export class SessionStateService {
@@ -46,13 +47,16 @@ export class SessionStateService {
   async get(sessionId: string): Promise<SessionState | undefined> {
     const cached = await this.cache.get(key(sessionId));
     this.metrics.cacheLookups.inc({ result: cached ? 'hit' : cached === null ? 'miss' : 'error' });
-    if (cached) return JSON.parse(cached) as SessionState;
+    const hit = cached ? (JSON.parse(cached) as SessionState) : undefined;
+    // A rotation extends lifetimes without touching the cache, so a cached end that has passed
+    // may be stale: the row decides. (Redis entries never outlive their end; near copies may.)
+    if (hit && (hit.revoked || hit.expiresAt > this.clock.now())) return hit;
     const row = await this.dataSource
       .getRepository(SessionEntity)
       .findOne({ where: { id: sessionId } });
     if (!row) return undefined;
     const state = toState(row);
-    if (cached === null) {
+    if (cached === null || hit) {
       const ttl = state.revoked
         ? REVOKED_TTL_MS
         : Math.min(ACTIVE_TTL_MS, state.expiresAt - this.clock.now());
@@ -74,8 +78,8 @@ export class SessionStateService {
   }
 
   /**
-   * After a rotation committed new lifetimes: drop the cached copy so the next read sees them,
-   * unless it already says "revoked" (a revocation that committed after the rotation wrote it).
+   * After a fresh sign-in committed: drop the cached copy so the next read sees it, unless it
+   * already says "revoked" (a revocation that committed after the sign-in wrote it).
    */
   async forget(sessionId: string): Promise<void> {
     const cached = await this.cache.get(key(sessionId));

@@ -49,4 +49,16 @@ export class SessionEntity {
 
   @Column({ name: 'revoke_reason', type: 'varchar', length: 32, nullable: true })
   revokeReason: RevokeReason | null;
+
+  /** The refresh token generation that is live; every rotation adds one. */
+  @Column({ name: 'refresh_generation', type: 'integer', default: 0 })
+  refreshGeneration: number;
+
+  /** 128 random bits every token of this session is MACed with; null until a first-release session's first refresh. */
+  @Column({ name: 'refresh_nonce', type: 'bytea', nullable: true })
+  refreshNonce: Buffer | null;
+
+  /** When the live generation was issued by a rotation: the grace window runs from here. */
+  @Column({ name: 'rotated_at', type: 'timestamptz', nullable: true })
+  rotatedAt: Date | null;
 }

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { RefreshTokenEntity } from './refresh-token.entity.js';
 import { runStatement } from '../utils/run-statement.js';
 import { announceRevoked } from './revocation-feed.js';
 import { endedByExpiry } from './revoke-reason.js';
@@ -19,19 +18,19 @@ export interface RevokedSession {
 export type RevokeScope =
   { kind: 'one'; sessionId: string } | { kind: 'all-but'; sessionId: string } | { kind: 'all' };
 
-/** The SQL the library runs against `sessions` and `refresh_tokens`; every query has its index. */
+/** The SQL the library runs against `sessions` (rotation's is in RotationRepository); every query has its index. */
 @Injectable()
 export class SessionRepository {
   constructor(@InjectDataSource() readonly dataSource: DataSource) {}
 
-  /** Inserts a session and its first refresh token (by hash). */
+  /** Inserts a session at refresh generation 0 (its first token is derived from it, not stored). */
   async insert(
     m: EntityManager,
     input: {
       userId: string;
       context: SessionContext;
       deviceName: string;
-      tokenHash: string;
+      refreshNonce: Buffer;
       idleTtl: number;
       absoluteTtl: number;
     },
@@ -55,17 +54,11 @@ export class SessionRepository {
       absoluteExpiresAt,
       revokedAt: null,
       revokeReason: null,
+      refreshGeneration: 0,
+      refreshNonce: input.refreshNonce,
+      rotatedAt: null,
     });
     await m.insert(SessionEntity, session);
-    await m.insert(RefreshTokenEntity, {
-      id: randomUUID(),
-      sessionId: session.id,
-      tokenHash: input.tokenHash,
-      parentId: null,
-      createdAt: now,
-      spentAt: null,
-      sealedSuccessor: null,
-    });
     return session;
   }
 

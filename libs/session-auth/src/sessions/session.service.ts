@@ -8,7 +8,7 @@ import { type PasswordJobOptions, PasswordService } from '../passwords/password.
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
 import { AccessTokenService, type AccessTokenClaims } from '../tokens/access-token.service.js';
-import { generateRefreshToken, hashRefreshToken } from '../tokens/refresh-token.crypto.js';
+import { generateNonce } from '../tokens/refresh-token.crypto.js';
 import { RefreshRotationService } from '../tokens/refresh-rotation.service.js';
 import { DatabaseClock, SYSTEM_CLOCK } from './database-clock.js';
 import { boundedContext, type SessionContext } from './session-context.js';
@@ -73,7 +73,6 @@ export class SessionService {
   /** Starts a session after the app has checked the user's credentials. */
   async createSession(userId: string, context: SessionContext = {}): Promise<IssuedSession> {
     const ctx = boundedContext(context);
-    const refreshToken = generateRefreshToken();
     const { session, evicted } = await this.repository.dataSource.transaction(async (m) => {
       const max = this.options.maxSessionsPerUser;
       // Serialises sign-ins of one user so two at once cannot both slip under the limit.
@@ -84,7 +83,7 @@ export class SessionService {
         userId,
         context: ctx,
         deviceName: ctx.deviceName ?? defaultDeviceName(ctx.userAgent),
-        tokenHash: hashRefreshToken(refreshToken),
+        refreshNonce: generateNonce(),
         idleTtl: this.options.idleTtl,
         absoluteTtl: this.options.absoluteTtl,
       });
@@ -96,7 +95,7 @@ export class SessionService {
     });
     this.metrics.sessionsCreated.inc();
     await this.notifier.revoked(evicted, 'SESSION_LIMIT');
-    const issued = this.issue(session, refreshToken);
+    const issued = this.issue(session, this.rotation.tokenOf(session));
     this.notifier.emit(SessionEvents.CREATED, {
       userId,
       session: { ...issued.session, current: false },

@@ -1,75 +1,93 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
-  generateRefreshToken,
+  generateNonce,
   hashRefreshToken,
+  isLegacyRefreshToken,
   looksLikeRefreshToken,
-  openSuccessor,
-  sealSuccessor,
+  mintRefreshToken,
+  readRefreshToken,
+  refreshKeysFrom,
 } from './refresh-token.crypto.js';
 
+const [key, otherKey] = refreshKeysFrom(['a'.repeat(32), 'b'.repeat(32)]);
+const sessionId = randomUUID();
+
 describe('refresh token crypto', () => {
-  describe('generateRefreshToken', () => {
-    it('returns 256 random bits as unpadded base64url', () => {
-      const token = generateRefreshToken();
-
-      expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      expect(Buffer.from(token, 'base64url')).toHaveLength(32);
+  describe('mintRefreshToken / readRefreshToken', () => {
+    it('reads back the session, the generation and the nonce it was minted with', () => {
+      const nonce = generateNonce();
+      const token = mintRefreshToken(key, sessionId, 41, nonce);
+      expect(token).toMatch(/^[A-Za-z0-9_-]{94}$/);
+      expect(readRefreshToken(token, [key])).toEqual({ sessionId, generation: 41, nonce });
     });
 
-    it('never repeats itself', () => {
-      const tokens = new Set(Array.from({ length: 1000 }, () => generateRefreshToken()));
-
-      expect(tokens.size).toBe(1000);
+    it('derives: the same inputs give the same token, another generation or nonce another one', () => {
+      const nonce = generateNonce();
+      const token = mintRefreshToken(key, sessionId, 1, nonce);
+      expect(mintRefreshToken(key, sessionId, 1, nonce)).toBe(token);
+      expect(mintRefreshToken(key, sessionId, 2, nonce)).not.toBe(token);
+      expect(mintRefreshToken(key, sessionId, 1, generateNonce())).not.toBe(token);
     });
 
-    it('uses the whole alphabet over many tokens (not a fixed or hex-only string)', () => {
-      const characters = new Set(
-        Array.from({ length: 200 }, () => generateRefreshToken())
-          .join('')
-          .split(''),
-      );
+    it('verifies under any configured key, and refuses a token of a key no longer configured', () => {
+      const token = mintRefreshToken(otherKey, sessionId, 3, generateNonce());
+      expect(readRefreshToken(token, [key, otherKey])?.generation).toBe(3);
+      expect(readRefreshToken(token, [key])).toBeUndefined();
+    });
 
-      expect(characters.size).toBeGreaterThan(60);
+    it('refuses a token whose generation, session or nonce was edited (the MAC covers them)', () => {
+      const bytes = Buffer.from(mintRefreshToken(key, sessionId, 7, generateNonce()), 'base64url');
+      for (const offset of [2, 17, 21, 22, 37, 69]) {
+        const edited = Buffer.from(bytes);
+        edited[offset] ^= 1;
+        expect(readRefreshToken(edited.toString('base64url'), [key])).toBeUndefined();
+      }
+    });
+
+    it('refuses another version byte, and strings that are not tokens', () => {
+      const bytes = Buffer.from(mintRefreshToken(key, sessionId, 7, generateNonce()), 'base64url');
+      bytes[0] = 2;
+      expect(readRefreshToken(bytes.toString('base64url'), [key])).toBeUndefined();
+      for (const value of ['', 'a'.repeat(94), 'a'.repeat(43), `${'a'.repeat(93)}=`]) {
+        expect(readRefreshToken(value, [key])).toBeUndefined();
+      }
+    });
+
+    it('draws a 128-bit nonce from the CSPRNG', () => {
+      const nonces = new Set(Array.from({ length: 1000 }, () => generateNonce().toString('hex')));
+      expect(nonces.size).toBe(1000);
+      expect(generateNonce()).toHaveLength(16);
     });
   });
 
-  describe('hashRefreshToken', () => {
-    it('is the hex SHA-256 of the token', () => {
-      const token = generateRefreshToken();
-
-      expect(hashRefreshToken(token)).toBe(createHash('sha256').update(token).digest('hex'));
-      expect(hashRefreshToken(token)).toMatch(/^[0-9a-f]{64}$/);
-    });
-
-    it('matches a known SHA-256 vector', () => {
-      expect(hashRefreshToken('abc')).toBe(
-        'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
-      );
-    });
-
-    it('is deterministic, differs per token, and never equals the token', () => {
-      const a = generateRefreshToken();
-      const b = generateRefreshToken();
-
-      expect(hashRefreshToken(a)).toBe(hashRefreshToken(a));
-      expect(hashRefreshToken(a)).not.toBe(hashRefreshToken(b));
-      expect(hashRefreshToken(a)).not.toBe(a);
-      expect(hashRefreshToken(a)).not.toContain(a);
+  describe('refreshKeysFrom', () => {
+    it('derives a key that is not the secret, with an id from its hash', () => {
+      const secret = 's'.repeat(40);
+      const [derived] = refreshKeysFrom([secret]);
+      expect(derived.key).toHaveLength(32);
+      expect(derived.key.toString()).not.toContain(secret.slice(0, 32));
+      expect(derived.id).toBe(createHash('sha256').update(derived.key).digest()[0]);
+      expect(refreshKeysFrom([secret])[0].key.equals(derived.key)).toBe(true);
     });
   });
 
   describe('looksLikeRefreshToken', () => {
-    it('accepts what generateRefreshToken issues', () => {
-      for (let i = 0; i < 50; i++) expect(looksLikeRefreshToken(generateRefreshToken())).toBe(true);
+    it('accepts the current form and the first release form', () => {
+      expect(looksLikeRefreshToken(mintRefreshToken(key, sessionId, 0, generateNonce()))).toBe(
+        true,
+      );
+      expect(looksLikeRefreshToken('a'.repeat(43))).toBe(true);
+      expect(isLegacyRefreshToken('a'.repeat(43))).toBe(true);
+      expect(isLegacyRefreshToken('a'.repeat(94))).toBe(false);
     });
 
     it.each([
       ['too short', 'a'.repeat(42)],
-      ['too long', 'a'.repeat(44)],
+      ['between the forms', 'a'.repeat(44)],
+      ['too long', 'a'.repeat(95)],
       ['padded base64', `${'a'.repeat(42)}=`],
       ['standard base64 alphabet', `${'a'.repeat(42)}+`],
-      ['a slash', `${'a'.repeat(42)}/`],
-      ['a space', `${'a'.repeat(42)} `],
+      ['a slash', `${'a'.repeat(93)}/`],
       ['a trailing newline', `${'a'.repeat(43)}\n`],
       ['empty', ''],
       ['a hash instead of a token', 'f'.repeat(64)],
@@ -85,67 +103,9 @@ describe('refresh token crypto', () => {
     );
   });
 
-  describe('sealSuccessor / openSuccessor', () => {
-    const spent = generateRefreshToken();
-    const successor = generateRefreshToken();
-
-    it('round-trips the successor for the holder of the spent token', () => {
-      expect(openSuccessor(spent, sealSuccessor(spent, successor))).toBe(successor);
-    });
-
-    it('refuses a sealed successor whose authentication tag was cut short', () => {
-      // GCM checks only as many tag bytes as it is given: without a pinned tag length, 4 bytes of
-      // the right tag would open this (a 2^32 guess). Sealed '' is iv (12) + tag (16), no body.
-      const sealed = sealSuccessor(spent, '');
-      const truncated = sealed.subarray(0, 12 + 4);
-
-      expect(openSuccessor(spent, truncated)).toBeUndefined();
-    });
-
-    it('does not contain the successor or the spent token in clear', () => {
-      const sealed = sealSuccessor(spent, successor);
-
-      expect(sealed.toString('latin1')).not.toContain(successor);
-      expect(sealed.toString('latin1')).not.toContain(spent);
-      expect(sealed.toString('base64url')).not.toContain(successor);
-    });
-
-    it('uses a fresh IV each time, so sealing twice gives different bytes that both open', () => {
-      const first = sealSuccessor(spent, successor);
-      const second = sealSuccessor(spent, successor);
-
-      expect(first.equals(second)).toBe(false);
-      expect(first.subarray(0, 12).equals(second.subarray(0, 12))).toBe(false);
-      expect(openSuccessor(spent, first)).toBe(successor);
-      expect(openSuccessor(spent, second)).toBe(successor);
-    });
-
-    it('is iv (12) + tag (16) + ciphertext as long as the successor', () => {
-      expect(sealSuccessor(spent, successor)).toHaveLength(12 + 16 + successor.length);
-    });
-
-    it('yields undefined when opened with another token', () => {
-      const sealed = sealSuccessor(spent, successor);
-
-      expect(openSuccessor(generateRefreshToken(), sealed)).toBeUndefined();
-      expect(openSuccessor(successor, sealed)).toBeUndefined();
-    });
-
-    it('yields undefined when any byte of iv, tag or ciphertext was changed', () => {
-      const sealed = sealSuccessor(spent, successor);
-      for (const index of [0, 11, 12, 27, 28, sealed.length - 1]) {
-        const tampered = Buffer.from(sealed);
-        tampered[index] ^= 0x01;
-        expect(openSuccessor(spent, tampered)).toBeUndefined();
-      }
-    });
-
-    it('yields undefined for truncated or empty input instead of throwing', () => {
-      const sealed = sealSuccessor(spent, successor);
-
-      expect(openSuccessor(spent, sealed.subarray(0, sealed.length - 1))).toBeUndefined();
-      expect(openSuccessor(spent, sealed.subarray(0, 20))).toBeUndefined();
-      expect(openSuccessor(spent, Buffer.alloc(0))).toBeUndefined();
+  describe('hashRefreshToken', () => {
+    it('is hex SHA-256 (how the first release stored tokens)', () => {
+      expect(hashRefreshToken('abc')).toBe(createHash('sha256').update('abc').digest('hex'));
     });
   });
 });

@@ -1,0 +1,89 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import type { RotationRules } from '../tokens/rotation-decision.js';
+import { runStatement } from '../utils/run-statement.js';
+import type { SessionContext } from './session-context.js';
+import type { SessionEntity } from './session.entity.js';
+import { type SessionRow, toSessionEntity } from './session-row.js';
+
+/** A rotation's request: which generation of which session to spend. */
+export interface RotationRequest {
+  sessionId: string;
+  generation: number;
+  /** The presented token's nonce; `null` for a first-release token (the session has none yet). */
+  nonce: Buffer | null;
+  /** Set on a session that has no nonce yet (a first-release session's first rotation). */
+  newNonce: Buffer;
+  context: SessionContext;
+  idleTtlSeconds: number;
+  rules: Pick<RotationRules, 'bindDevice' | 'bindUserAgent'>;
+}
+
+/**
+ * The whole rotation, one row, one statement: advance the generation only while it is the
+ * presented one, the nonce matches, the session is live and (when bound) on its device. The UPDATE
+ * takes the row lock and PostgreSQL re-checks the WHERE on the row's latest version once granted,
+ * so of concurrent rotations of one generation exactly one matches, and a rotation queued behind a
+ * revocation sees `revoked_at` set and spends nothing.
+ */
+const ADVANCE = `
+UPDATE sessions
+   SET refresh_generation = refresh_generation + 1,
+       refresh_nonce = COALESCE(refresh_nonce, $4),
+       rotated_at = now(),
+       last_active_at = now(),
+       idle_expires_at = LEAST(now() + make_interval(secs => $5), absolute_expires_at),
+       ip = COALESCE($6, ip)
+ WHERE id = $1 AND refresh_generation = $2 AND refresh_nonce IS NOT DISTINCT FROM $3
+   AND revoked_at IS NULL AND idle_expires_at > now() AND absolute_expires_at > now()
+   AND (NOT $7 OR NULLIF(device_id, '') IS NULL OR device_id IS NOT DISTINCT FROM $8)
+   AND (NOT $9 OR NULLIF(user_agent, '') IS NULL OR user_agent IS NOT DISTINCT FROM $10)
+RETURNING *`;
+
+/** The SQL of refresh-token rotation. */
+@Injectable()
+export class RotationRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Spends the presented generation; `undefined` when the statement matched no row. */
+  async advance(request: RotationRequest): Promise<SessionEntity | undefined> {
+    const { context, rules } = request;
+    const { rows } = await runStatement<SessionRow>(this.dataSource, ADVANCE, [
+      request.sessionId,
+      request.generation,
+      request.nonce,
+      request.newNonce,
+      request.idleTtlSeconds,
+      context.ip ?? null,
+      rules.bindDevice,
+      context.deviceId ?? null,
+      rules.bindUserAgent,
+      context.userAgent ?? null,
+    ]);
+    return rows[0] && toSessionEntity(rows[0]);
+  }
+
+  /** The session as it stands, and the database's clock, in one round trip. */
+  async find(sessionId: string): Promise<{ session?: SessionEntity; now: Date }> {
+    const { rows } = await runStatement<SessionRow & { db_now: Date }>(
+      this.dataSource,
+      `SELECT s.*, now() AS db_now FROM (SELECT 1) one LEFT JOIN sessions s ON s.id = $1`,
+      [sessionId],
+    );
+    const [row] = rows;
+    return { session: row.id ? toSessionEntity(row) : undefined, now: new Date(row.db_now) };
+  }
+
+  /** A first-release token by its hash: its session, and whether it was spent. */
+  async findFirstReleaseToken(
+    tokenHash: string,
+  ): Promise<{ sessionId: string; spent: boolean } | undefined> {
+    const { rows } = await runStatement<{ session_id: string; spent: boolean }>(
+      this.dataSource,
+      'SELECT session_id, spent_at IS NOT NULL AS spent FROM refresh_tokens WHERE token_hash = $1',
+      [tokenHash],
+    );
+    return rows[0] && { sessionId: rows[0].session_id, spent: rows[0].spent };
+  }
+}
