@@ -53,19 +53,17 @@ async function measure(ctx, settings, log, demo) {
       );
     }
   }
-  // Each token was presented once, so nothing may look like reuse; and one live token per session.
+  // Each token was presented once, so nothing may look like reuse. (One live token per session is
+  // structural: a session has one generation.)
   const [state] = await ctx.query(
     `SELECT
        (SELECT count(*)::int FROM sessions WHERE revoked_at IS NOT NULL) AS revoked,
-       (SELECT count(*)::int FROM (SELECT session_id FROM refresh_tokens WHERE spent_at IS NULL
-          GROUP BY session_id HAVING count(*) > 1) t) AS "multipleLive",
+       (SELECT coalesce(sum(refresh_generation), 0)::int FROM sessions) AS rotations,
        (SELECT count(*)::int FROM refresh_tokens) AS tokens`,
   );
   if (state.revoked > 0) {
     problems.push(`${state.revoked} sessions were revoked during a load that never reused a token`);
   }
-  if (state.multipleLive > 0)
-    problems.push(`${state.multipleLive} sessions have more than one live refresh token`);
 
   const vsUnguarded = ratio(refresh.rpsMedian, unguarded.rpsMedian);
   return {
@@ -93,7 +91,7 @@ async function measure(ctx, settings, log, demo) {
     ],
     problems,
     notes: [
-      `After the run: ${state.tokens} refresh token rows, ${state.revoked} revoked sessions.`,
+      `After the run: ${state.rotations} rotations recorded (generations), ${state.tokens} refresh token rows, ${state.revoked} revoked sessions.`,
     ],
     raw: {
       sessions: sessions.length,
