@@ -164,6 +164,32 @@ describe('resolveSessionAuthOptions', () => {
     });
   });
 
+  describe('refreshTokenSecrets', () => {
+    it('derives one key from the JWT secret by default, distinct from it and per secret', () => {
+      const [key] = resolve().refreshTokenKeys;
+      expect(key.key).toHaveLength(32);
+      expect(key.key.equals(Buffer.from(SECRET).subarray(0, 32))).toBe(false);
+      expect(resolve({ jwtSecret: 'b'.repeat(32) }).refreshTokenKeys[0].key.equals(key.key)).toBe(
+        false,
+      );
+    });
+
+    it('uses the given secrets, the first signing, instead of the JWT secret', () => {
+      const keys = resolve({
+        refreshTokenSecrets: ['n'.repeat(32), 'o'.repeat(40)],
+      }).refreshTokenKeys;
+      expect(keys).toHaveLength(2);
+      expect(keys[0].key.equals(resolve().refreshTokenKeys[0].key)).toBe(false);
+    });
+
+    it.each([[[]], [['short']], ['x'.repeat(40)], [[42]]])('refuses %p', (value) => {
+      const error = optionsError(() =>
+        resolve({ refreshTokenSecrets: value as unknown as string[] }),
+      );
+      expect(error.message).toContain('"refreshTokenSecrets"');
+    });
+  });
+
   describe('algorithm and jwtKeys', () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 
