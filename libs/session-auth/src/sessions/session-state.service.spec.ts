@@ -28,6 +28,9 @@ function row(overrides: Partial<SessionEntity> = {}): SessionEntity {
     absoluteExpiresAt: new Date(now + 30 * 24 * 60 * MINUTE),
     revokedAt: null,
     revokeReason: null,
+    refreshGeneration: 0,
+    refreshNonce: null,
+    rotatedAt: null,
     ...overrides,
   };
 }
@@ -75,6 +78,38 @@ function ttlOfLastWrite(cache: FakeSessionCache): number {
 
 describe('SessionStateService', () => {
   describe('get', () => {
+    it('reads the row when a cached live state has passed its end (a rotation may have extended it)', async () => {
+      const { cache, db, service } = setup();
+      const stale: SessionState = {
+        userId: 'user-1',
+        revoked: false,
+        expiresAt: Date.now() - 1,
+        authenticatedAt: Date.now() - MINUTE,
+      };
+      await cache.set(`session:${ID}`, JSON.stringify(stale), MINUTE);
+      db.rows.set(ID, row());
+
+      const state = await service.get(ID);
+
+      expect(db.reads).toBe(1);
+      expect(service.isLive(state)).toBe(true);
+    });
+
+    it('answers a cached revoked state without reading the row, whatever its end', async () => {
+      const { cache, db, service } = setup();
+      const revoked: SessionState = {
+        userId: 'user-1',
+        revoked: true,
+        expiresAt: 0,
+        authenticatedAt: 0,
+      };
+      await cache.set(`session:${ID}`, JSON.stringify(revoked), MINUTE);
+      db.rows.set(ID, row());
+
+      expect(service.isLive(await service.get(ID))).toBe(false);
+      expect(db.reads).toBe(0);
+    });
+
     it('reads the row once, caches it with SET NX, then answers from the cache', async () => {
       const { cache, db, service } = setup();
       const session = row();
