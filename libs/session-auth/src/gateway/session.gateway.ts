@@ -17,6 +17,7 @@ import {
   type SessionTerminatedEvent,
 } from '../events/session-events.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
+import type { RevokeReason } from '../sessions/revoke-reason.js';
 import { type AuthenticatedSession, SessionService } from '../sessions/session.service.js';
 import { SessionStateService } from '../sessions/session-state.service.js';
 import {
@@ -24,6 +25,7 @@ import {
   type SessionClientToServerEvents,
   type SessionServerToClientEvents,
 } from './session-socket-events.js';
+import { spansInstances } from './adapter-reach.js';
 
 type SessionSocket = Socket<
   SessionClientToServerEvents,
@@ -31,7 +33,16 @@ type SessionSocket = Socket<
   object,
   { auth: AuthenticatedSession }
 >;
-type SessionNamespace = Namespace<SessionClientToServerEvents, SessionServerToClientEvents>;
+/** Sessions that ended, relayed once per tick to the other instances (which end their sockets). */
+const SESSIONS_ENDED = 'session-auth:sessions-ended';
+interface RelayEvents {
+  [SESSIONS_ENDED]: (sessionIds: string[], reason: RevokeReason) => void;
+}
+type SessionNamespace = Namespace<
+  SessionClientToServerEvents,
+  SessionServerToClientEvents,
+  RelayEvents
+>;
 
 /** How often local sockets are re-checked against session state (catches events missed during a Redis outage). */
 const SWEEP_INTERVAL_MS = 30_000;
@@ -52,7 +63,9 @@ export class SessionGateway
   private readonly logger = new Logger('SessionGateway');
   private sweep?: NodeJS.Timeout;
   private readonly listsDue = new Set<string>();
-  private listsTimer?: NodeJS.Immediate;
+  /** Ended sessions to relay to the other instances, by reason. */
+  private readonly endedDue = new Map<RevokeReason, string[]>();
+  private flushTimer?: NodeJS.Immediate;
 
   private sessions!: SessionService;
   private state!: SessionStateService;
@@ -79,6 +92,7 @@ export class SessionGateway
           next(new Error(code));
         });
     });
+    namespace.on(SESSIONS_ENDED, (sessionIds, reason) => this.endLocally(sessionIds, reason));
     this.sweep = setInterval(() => void this.disconnectDeadSessions(), SWEEP_INTERVAL_MS);
     this.sweep.unref();
   }
@@ -105,14 +119,23 @@ export class SessionGateway
 
   @OnEvent(SessionEvents.TERMINATED)
   onTerminated(event: SessionTerminatedEvent): void {
-    for (const sessionId of event.sessionIds) {
-      this.server
-        .to(sessionRoom(sessionId))
-        .emit('SESSION_TERMINATED', { sessionId, reason: event.reason });
-      // Reaches the session's sockets on every instance through the adapter.
-      this.server.in(sessionRoom(sessionId)).disconnectSockets(true);
+    this.endLocally(event.sessionIds, event.reason);
+    // One relay message per tick for every session ended meanwhile (a cleanup batch ends
+    // thousands), instead of an emit and a disconnect published per session.
+    if (spansInstances(this.server.adapter)) {
+      const due = this.endedDue.get(event.reason) ?? [];
+      this.endedDue.set(event.reason, due.concat(event.sessionIds));
     }
     this.queueSessionList(event.userId);
+  }
+
+  /** Tells this instance's sockets of the sessions that they ended, and disconnects them. */
+  private endLocally(sessionIds: string[], reason: RevokeReason): void {
+    for (const sessionId of sessionIds) {
+      const room = this.server.to(sessionRoom(sessionId)).local;
+      room.emit('SESSION_TERMINATED', { sessionId, reason });
+      this.server.in(sessionRoom(sessionId)).local.disconnectSockets(true);
+    }
   }
 
   @OnEvent(SessionEvents.REUSE_DETECTED)
@@ -128,7 +151,15 @@ export class SessionGateway
    */
   private queueSessionList(userId: string): void {
     this.listsDue.add(userId);
-    this.listsTimer ??= setImmediate(() => void this.sendSessionLists());
+    this.flushTimer ??= setImmediate(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    this.flushTimer = undefined;
+    for (const [reason, sessionIds] of this.endedDue)
+      this.server.serverSideEmit(SESSIONS_ENDED, sessionIds, reason);
+    this.endedDue.clear();
+    await this.sendSessionLists();
   }
 
   /**
@@ -139,7 +170,6 @@ export class SessionGateway
   private async sendSessionLists(): Promise<void> {
     const userIds = [...this.listsDue];
     this.listsDue.clear();
-    this.listsTimer = undefined;
     try {
       const byUser = await this.sessions.getActiveSessionsOfUsers(userIds);
       for (const [userId, sessions] of byUser) {
@@ -158,10 +188,7 @@ export class SessionGateway
     for (const sessionId of sessionIds) {
       try {
         if (this.state.isLive(await this.state.get(sessionId))) continue;
-        this.server
-          .to(sessionRoom(sessionId))
-          .local.emit('SESSION_TERMINATED', { sessionId, reason: 'TERMINATED' });
-        this.server.in(sessionRoom(sessionId)).local.disconnectSockets(true);
+        this.endLocally([sessionId], 'TERMINATED');
       } catch (error) {
         this.logger.warn(`socket sweep failed: ${(error as Error).message}`);
         return;

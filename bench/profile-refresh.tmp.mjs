@@ -1,0 +1,15 @@
+import { BenchRun } from './lib/context.mjs';
+import { startDemo } from './lib/demo.mjs';
+import { runLoad } from './lib/load.mjs';
+import { seedUsers } from './lib/seed.mjs';
+import { loginSessions } from './lib/sessions.mjs';
+const run = new BenchRun();
+const ctx = await run.scenario('prof');
+const env = ctx.env({ NODE_OPTIONS: '--require /tmp/prof/start.cjs' });
+const demo = await startDemo('prof', env);
+const users = await seedUsers(ctx, 100, 'p');
+const sessions = await loginSessions(demo.baseUrl, users, 10);
+const r = await runLoad({ url: demo.baseUrl, path: '/auth/refresh', mode: 'refresh-queue', connections: 32, duration: 8, tokens: sessions.map((s) => s.refreshToken) });
+console.log(JSON.stringify({ rps: r.rpsMedian ?? r.rps, p50: r.p50, p99: r.p99, non2xx: r.non2xx }));
+await demo.stop();
+await ctx.close();
