@@ -29,6 +29,7 @@ import { SessionRepository } from './sessions/session.repository.js';
 import { SessionService } from './sessions/session.service.js';
 import { SessionStateService } from './sessions/session-state.service.js';
 import { AccessTokenService } from './tokens/access-token.service.js';
+import { CleanupRepository } from './sessions/cleanup.repository.js';
 import { RotationRepository } from './sessions/rotation.repository.js';
 import { RefreshRotationService } from './tokens/refresh-rotation.service.js';
 
@@ -59,6 +60,7 @@ import { RefreshRotationService } from './tokens/refresh-rotation.service.js';
     AccessTokenService,
     PasswordService,
     SessionRepository,
+    CleanupRepository,
     SessionStateService,
     SessionNotifier,
     DirectConnection,

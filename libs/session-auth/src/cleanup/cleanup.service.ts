@@ -5,8 +5,7 @@ import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.j
 import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
 import { SessionNotifier } from '../sessions/session-notifier.js';
-import { SessionRepository } from '../sessions/session.repository.js';
-import { runStatement } from '../utils/run-statement.js';
+import { CleanupRepository } from '../sessions/cleanup.repository.js';
 import { CleanupLock } from './cleanup-lock.js';
 import { LockFence, LockLost } from './lock-fence.js';
 
@@ -35,7 +34,7 @@ export class CleanupService implements BeforeApplicationShutdown {
 
   constructor(
     @Inject(SESSION_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedSessionAuthOptions,
-    private readonly repository: SessionRepository,
+    private readonly repository: CleanupRepository,
     private readonly notifier: SessionNotifier,
     private readonly lock: CleanupLock,
     private readonly metrics: SessionMetrics,
@@ -127,37 +126,28 @@ export class CleanupService implements BeforeApplicationShutdown {
   }
 
   private async deleteOldRows(fence: LockFence): Promise<number> {
-    const retention = `${Math.round(this.options.cleanupRetention)} seconds`;
-    let total = 0;
-    for (const sql of [
-      `DELETE FROM refresh_tokens WHERE id IN (
-         SELECT id FROM refresh_tokens WHERE spent_at < now() - $1::interval LIMIT ${BATCH})`,
-      // Refresh tokens of the session go with it (ON DELETE CASCADE).
-      `DELETE FROM sessions WHERE id IN (
-         SELECT id FROM sessions WHERE revoked_at < now() - $1::interval LIMIT ${BATCH})`,
-    ]) {
-      for (;;) {
-        await fence.check();
-        const { affected } = await runStatement(this.repository.dataSource, sql, [retention]);
-        total += affected;
-        if (affected < BATCH) break;
-      }
-    }
-    return total;
+    const retention = Math.round(this.options.cleanupRetention);
+    // Spent first-release tokens first; a session's own tokens go with it (ON DELETE CASCADE).
+    return (
+      (await this.inBatches(fence, () => this.repository.deleteSpentTokens(retention, BATCH))) +
+      (await this.inBatches(fence, () => this.repository.deleteEndedSessions(retention, BATCH)))
+    );
   }
 
   /** Past the grace window a sealed successor has no use; drop it so old rows hold no token material. */
-  private async clearSealedSuccessors(fence: LockFence): Promise<void> {
-    const grace = `${this.options.reuseGraceSeconds} seconds`;
+  private clearSealedSuccessors(fence: LockFence): Promise<number> {
+    const grace = this.options.reuseGraceSeconds;
+    return this.inBatches(fence, () => this.repository.clearSealedSuccessors(grace, BATCH));
+  }
+
+  /** Runs a batch statement until a batch comes back short, checking the lock before each. */
+  private async inBatches(fence: LockFence, batch: () => Promise<number>): Promise<number> {
+    let total = 0;
     for (;;) {
       await fence.check();
-      const { affected } = await runStatement(
-        this.repository.dataSource,
-        `UPDATE refresh_tokens SET sealed_successor = NULL WHERE id IN (
-           SELECT id FROM refresh_tokens WHERE sealed_successor IS NOT NULL AND spent_at < now() - $1::interval LIMIT ${BATCH})`,
-        [grace],
-      );
-      if (affected < BATCH) return;
+      const affected = await batch();
+      total += affected;
+      if (affected < BATCH) return total;
     }
   }
 }

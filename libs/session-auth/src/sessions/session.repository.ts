@@ -116,23 +116,6 @@ export class SessionRepository {
   }
 
   /**
-   * Ends up to `limit` sessions past their idle or absolute lifetime, in one statement. SKIP
-   * LOCKED: a session being refreshed right now is left for the next batch or run.
-   */
-  async endExpired(limit: number): Promise<RevokedSession[]> {
-    const { rows } = await runStatement(
-      this.dataSource,
-      `UPDATE sessions SET revoked_at = now(), revoke_reason = 'EXPIRED'
-        WHERE id IN (SELECT id FROM sessions WHERE revoked_at IS NULL
-                        AND (idle_expires_at <= now() OR absolute_expires_at <= now())
-                      LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING id, user_id`,
-      [limit],
-    );
-    return toRevoked(rows);
-  }
-
-  /**
    * Sessions revoked (for any reason but expiry) within the last `withinSeconds` of the database's
    * clock, `limit` at a time in id order after `afterId` (the revoked_at index finds the window).
    */
@@ -206,7 +189,7 @@ export class SessionRepository {
   }
 }
 
-function toRevoked(raw: unknown): RevokedSession[] {
+export function toRevoked(raw: unknown): RevokedSession[] {
   return (raw as { id: string; user_id: string }[]).map((row) => ({
     id: row.id,
     userId: row.user_id,

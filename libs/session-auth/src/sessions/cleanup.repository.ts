@@ -1,0 +1,60 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { runStatement } from '../utils/run-statement.js';
+import { type RevokedSession, toRevoked } from './session.repository.js';
+
+/** The cleanup's SQL: each method is one statement over at most `limit` rows. */
+@Injectable()
+export class CleanupRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Ends up to `limit` sessions past their idle or absolute lifetime. SKIP LOCKED: a session being
+   * refreshed right now is left for the next batch or run.
+   */
+  async endExpired(limit: number): Promise<RevokedSession[]> {
+    const { rows } = await runStatement(
+      this.dataSource,
+      `UPDATE sessions SET revoked_at = now(), revoke_reason = 'EXPIRED'
+        WHERE id IN (SELECT id FROM sessions WHERE revoked_at IS NULL
+                        AND (idle_expires_at <= now() OR absolute_expires_at <= now())
+                      LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING id, user_id`,
+      [limit],
+    );
+    return toRevoked(rows);
+  }
+
+  /** Deletes up to `limit` sessions ended more than `retentionSeconds` ago (their first-release tokens go with them). */
+  deleteEndedSessions(retentionSeconds: number, limit: number): Promise<number> {
+    return this.affected(
+      `DELETE FROM sessions WHERE id IN (
+         SELECT id FROM sessions WHERE revoked_at < now() - make_interval(secs => $1) LIMIT $2)`,
+      [retentionSeconds, limit],
+    );
+  }
+
+  /** Deletes up to `limit` first-release refresh tokens spent more than `retentionSeconds` ago. */
+  deleteSpentTokens(retentionSeconds: number, limit: number): Promise<number> {
+    return this.affected(
+      `DELETE FROM refresh_tokens WHERE id IN (
+         SELECT id FROM refresh_tokens WHERE spent_at < now() - make_interval(secs => $1) LIMIT $2)`,
+      [retentionSeconds, limit],
+    );
+  }
+
+  /** Drops up to `limit` first-release sealed successors past the grace window (they hold token material). */
+  clearSealedSuccessors(graceSeconds: number, limit: number): Promise<number> {
+    return this.affected(
+      `UPDATE refresh_tokens SET sealed_successor = NULL WHERE id IN (
+         SELECT id FROM refresh_tokens
+          WHERE sealed_successor IS NOT NULL AND spent_at < now() - make_interval(secs => $1) LIMIT $2)`,
+      [graceSeconds, limit],
+    );
+  }
+
+  private async affected(sql: string, params: unknown[]): Promise<number> {
+    return (await runStatement(this.dataSource, sql, params)).affected;
+  }
+}
