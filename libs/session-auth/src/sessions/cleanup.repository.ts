@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { runStatement } from '../utils/run-statement.js';
 import { type RevokedSession, toRevoked } from './session.repository.js';
+import { OUTLIVED_SQL } from './session-lifetime.js';
 
 /** The cleanup's SQL: each method is one statement over at most `limit` rows. */
 @Injectable()
@@ -17,8 +18,7 @@ export class CleanupRepository {
     const { rows } = await runStatement(
       this.dataSource,
       `UPDATE sessions SET revoked_at = now(), revoke_reason = 'EXPIRED'
-        WHERE id IN (SELECT id FROM sessions WHERE revoked_at IS NULL
-                        AND (idle_expires_at <= now() OR absolute_expires_at <= now())
+        WHERE id IN (SELECT id FROM sessions WHERE revoked_at IS NULL AND ${OUTLIVED_SQL}
                       LIMIT $1 FOR UPDATE SKIP LOCKED)
        RETURNING id, user_id`,
       [limit],

@@ -5,6 +5,7 @@ import type { RotationRules } from '../tokens/rotation-decision.js';
 import { runStatement } from '../utils/run-statement.js';
 import type { SessionContext } from './session-context.js';
 import type { SessionEntity } from './session.entity.js';
+import { idleEndSql, LIVE_SQL } from './session-lifetime.js';
 import { type SessionRow, toSessionEntity } from './session-row.js';
 
 /** A rotation's request: which generation of which session to spend. */
@@ -33,10 +34,10 @@ UPDATE sessions
        refresh_nonce = COALESCE(refresh_nonce, $4),
        rotated_at = now(),
        last_active_at = now(),
-       idle_expires_at = LEAST(now() + make_interval(secs => $5), absolute_expires_at),
+       idle_expires_at = ${idleEndSql('$5', 'absolute_expires_at')},
        ip = COALESCE($6, ip)
  WHERE id = $1 AND refresh_generation = $2 AND refresh_nonce IS NOT DISTINCT FROM $3
-   AND revoked_at IS NULL AND idle_expires_at > now() AND absolute_expires_at > now()
+   AND ${LIVE_SQL}
    AND (NOT $7 OR NULLIF(device_id, '') IS NULL OR device_id IS NOT DISTINCT FROM $8)
    AND (NOT $9 OR NULLIF(user_agent, '') IS NULL OR user_agent IS NOT DISTINCT FROM $10)
 RETURNING *`;

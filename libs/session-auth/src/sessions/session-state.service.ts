@@ -5,6 +5,7 @@ import { SessionCache } from '../cache/session-cache.interface.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
 import { type Clock, DatabaseClock, SYSTEM_CLOCK } from './database-clock.js';
 import { SessionEntity } from './session.entity.js';
+import { sessionEnd } from './session-lifetime.js';
 
 /** What the guard needs to know about a session, cached under `session:<id>`. */
 export interface SessionState {
@@ -99,7 +100,7 @@ export function toState(row: SessionEntity): SessionState {
   return {
     userId: row.userId,
     revoked: row.revokedAt !== null,
-    expiresAt: Math.min(row.idleExpiresAt.getTime(), row.absoluteExpiresAt.getTime()),
+    expiresAt: sessionEnd(row),
     authenticatedAt: row.authenticatedAt.getTime(),
   };
 }

@@ -7,6 +7,8 @@ import { announceRevoked } from './revocation-feed.js';
 import { endedByExpiry } from './revoke-reason.js';
 import type { SessionContext } from './session-context.js';
 import { type RevokeReason, SessionEntity } from './session.entity.js';
+import { idleEndSql, LIVE_SQL } from './session-lifetime.js';
+import { type SessionRow, toSessionEntity } from './session-row.js';
 
 /** A session that a revocation just ended. */
 export interface RevokedSession {
@@ -23,7 +25,10 @@ export type RevokeScope =
 export class SessionRepository {
   constructor(@InjectDataSource() readonly dataSource: DataSource) {}
 
-  /** Inserts a session at refresh generation 0 (its first token is derived from it, not stored). */
+  /**
+   * Inserts a session at refresh generation 0 (its first token is derived from it, not stored),
+   * stamped and given its lifetimes on the database's clock.
+   */
   async insert(
     m: EntityManager,
     input: {
@@ -35,39 +40,27 @@ export class SessionRepository {
       absoluteTtl: number;
     },
   ): Promise<SessionEntity> {
-    // Every lifetime is set and compared on the database's clock.
-    const now = await this.databaseNow(m);
-    const absoluteExpiresAt = new Date(now.getTime() + input.absoluteTtl * 1000);
-    const session = m.create(SessionEntity, {
-      id: randomUUID(),
-      userId: input.userId,
-      deviceId: input.context.deviceId ?? null,
-      deviceName: input.deviceName,
-      userAgent: input.context.userAgent ?? null,
-      ip: input.context.ip ?? null,
-      createdAt: now,
-      authenticatedAt: now,
-      lastActiveAt: now,
-      idleExpiresAt: new Date(
-        Math.min(now.getTime() + input.idleTtl * 1000, absoluteExpiresAt.getTime()),
-      ),
-      absoluteExpiresAt,
-      revokedAt: null,
-      revokeReason: null,
-      refreshGeneration: 0,
-      refreshNonce: input.refreshNonce,
-      rotatedAt: null,
-    });
-    await m.insert(SessionEntity, session);
-    return session;
-  }
-
-  /** The database's clock: `now()`, the start of `m`'s transaction when it is in one. */
-  async databaseNow(m?: EntityManager): Promise<Date> {
-    const [row] = (await (m ?? this.dataSource.manager).query('SELECT now() AS now')) as {
-      now: Date;
-    }[];
-    return new Date(row.now);
+    const { context } = input;
+    const rows = (await m.query(
+      `INSERT INTO sessions (id, user_id, device_id, device_name, user_agent, ip, created_at,
+          authenticated_at, last_active_at, idle_expires_at, absolute_expires_at, refresh_nonce)
+       SELECT $1, $2, $3, $4, $5, $6, now(), now(), now(), ${idleEndSql('$7', 'absolute.at')},
+              absolute.at, $9
+         FROM (SELECT now() + make_interval(secs => $8) AS at) absolute
+       RETURNING *`,
+      [
+        randomUUID(),
+        input.userId,
+        context.deviceId ?? null,
+        input.deviceName,
+        context.userAgent ?? null,
+        context.ip ?? null,
+        input.idleTtl,
+        input.absoluteTtl,
+        input.refreshNonce,
+      ],
+    )) as SessionRow[];
+    return toSessionEntity(rows[0]);
   }
 
   /** Revokes live sessions of one user; returns those it ended (none twice, even under races). */
@@ -146,8 +139,8 @@ export class SessionRepository {
     return this.dataSource
       .getRepository(SessionEntity)
       .createQueryBuilder('s')
-      .where('s.user_id IN (:...userIds) AND s.revoked_at IS NULL', { userIds })
-      .andWhere('s.idle_expires_at > now() AND s.absolute_expires_at > now()')
+      .where('s.user_id IN (:...userIds)', { userIds })
+      .andWhere(LIVE_SQL)
       .orderBy('s.last_active_at', 'DESC')
       .addOrderBy('s.created_at', 'DESC')
       .getMany();

@@ -1,6 +1,7 @@
 import type { SessionAuthErrorCode } from '../errors/error-codes.js';
 import type { SessionContext } from '../sessions/session-context.js';
 import type { SessionEntity } from '../sessions/session.entity.js';
+import { hasOutlived } from '../sessions/session-lifetime.js';
 
 /** The rules the decision needs (from the resolved options). */
 export interface RotationRules {
@@ -44,7 +45,7 @@ export function decideRotation(
     const code = session.revokeReason === 'EXPIRED' ? 'REFRESH_TOKEN_EXPIRED' : 'SESSION_REVOKED';
     return { kind: 'refuse', code };
   }
-  if (session.idleExpiresAt <= now || session.absoluteExpiresAt <= now) return { kind: 'expire' };
+  if (hasOutlived(session, now)) return { kind: 'expire' };
 
   const live = session.refreshGeneration;
   // A generation ahead of the live one was never issued.
