@@ -2,6 +2,8 @@ import type { ExecutionContext, Type } from '@nestjs/common';
 import type { Reflector } from '@nestjs/core';
 import { FRESH_SESSION_KEY, IS_PUBLIC_KEY } from '../session-auth.constants.js';
 
+type Handler = ReturnType<ExecutionContext['getHandler']>;
+
 /** What the guard needs from a route's metadata (`@Public()`, `@RequireFreshSession()`). */
 export interface GuardRouteOptions {
   isPublic: boolean;
@@ -16,7 +18,7 @@ export interface GuardRouteOptions {
  * handler can serve classes with different class-level metadata.
  */
 export class GuardRouteOptionsCache {
-  private readonly byClass = new WeakMap<Type, WeakMap<Function, GuardRouteOptions>>();
+  private readonly byClass = new WeakMap<Type, WeakMap<Handler, GuardRouteOptions>>();
 
   constructor(private readonly reflector: Reflector) {}
 
@@ -36,7 +38,7 @@ export class GuardRouteOptionsCache {
     return options;
   }
 
-  private resolve(targets: [Function, Type]): GuardRouteOptions {
+  private resolve(targets: [Handler, Type]): GuardRouteOptions {
     return {
       isPublic: !!this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets),
       freshSeconds: this.reflector.getAllAndOverride<number | undefined>(
