@@ -201,6 +201,16 @@ describe('SessionService', () => {
       ]);
     });
 
+    it('leaves a cached state whose end has passed to the row (a rotation may have extended it)', async () => {
+      const { service, accessTokens, cache } = setup();
+      const stale = { userId: USER, revoked: false, expiresAt: Date.now() - 1, authenticatedAt: 0 };
+      await cache.set(`session:${SESSION_ID}`, JSON.stringify(stale), 60_000);
+
+      expect(service.verifyAccessTokenLocally(accessTokens.sign(USER, SESSION_ID).token)).toBe(
+        undefined,
+      );
+    });
+
     it('leaves the decision to verifyAccessToken while the cache is down', () => {
       const { service, accessTokens, cache } = setup();
       cache.available = false;
