@@ -30,14 +30,12 @@ export async function stopAllDemos() {
 
 /**
  * Starts one instance with exactly `env` (plus PATH/HOME for node) and resolves once it prints
- * its "listening on" line. The returned handle reads its output (ANSI stripped), waits for log
+ * its "listening on" line (or, with `entry`, another server script that reads PORT). The returned handle reads its output (ANSI stripped), waits for log
  * lines, reads its resident memory and stops it.
  */
-export async function startDemo(name, env) {
-  if (!existsSync(DEMO_ENTRY)) {
-    throw new Error(
-      `${DEMO_ENTRY} does not exist: run \`npm run build\` first (npm run bench does)`,
-    );
+export async function startDemo(name, env, { entry = DEMO_ENTRY } = {}) {
+  if (!existsSync(entry)) {
+    throw new Error(`${entry} does not exist: run \`npm run build\` first (npm run bench does)`);
   }
   const hostEnv = Object.fromEntries(
     ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ']
@@ -48,7 +46,9 @@ export async function startDemo(name, env) {
   // port here and wait until it answers HTTP instead.
   const fixedPort = !logsInfo(env.LOG_LEVEL);
   let port = fixedPort ? await freePort() : undefined;
-  const child = spawn(process.execPath, [DEMO_ENTRY], {
+  // e.g. BENCH_DEMO_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (not allowed in NODE_OPTIONS).
+  const nodeArgs = (process.env.BENCH_DEMO_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, entry], {
     cwd: REPO_ROOT,
     env: { ...hostEnv, ...env, ...(fixedPort ? { PORT: String(port) } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,7 +4,8 @@ import { expectError, expectStatus } from '../support/expect-http.js';
 import { ApiClient } from '../support/http-client.js';
 
 // What an operator sees: /health (PostgreSQL and Redis), liveness and readiness, Prometheus
-// metrics at /metrics (and none when METRICS=false), and the OpenAPI document with error codes.
+// metrics at /metrics (and none when METRICS=false), the OpenAPI document with error codes, and
+// the headers every answer carries (helmet's, set once per request from a precomputed list).
 
 let demo: DemoProcess;
 let noMetrics: DemoProcess;
@@ -145,5 +146,45 @@ describe('OpenAPI', () => {
     ].schema.$ref as string;
     const shape = doc.components.schemas[schema.split('/').at(-1)!];
     expect(Object.keys(shape.properties).sort()).toEqual(['code', 'message', 'statusCode']);
+  });
+});
+
+describe('headers and the device page', () => {
+  it("an API answer carries helmet's headers, without X-Powered-By", async () => {
+    const response = await fetch(`${demo.baseUrl}/health/live`);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    expect({
+      csp: csp.includes("default-src 'self'") && !csp.includes('upgrade-insecure-requests'),
+      nosniff: response.headers.get('x-content-type-options'),
+      frame: response.headers.get('x-frame-options'),
+      hsts: response.headers.get('strict-transport-security') !== null,
+      poweredBy: response.headers.get('x-powered-by'),
+      requestId: response.headers.get('x-request-id') !== null,
+    }).toEqual({
+      csp: true,
+      nosniff: 'nosniff',
+      frame: 'SAMEORIGIN',
+      hsts: true,
+      poweredBy: null,
+      requestId: true,
+    });
+  });
+
+  it('serves the page at / (always revalidated) and its fingerprinted assets, and nothing else', async () => {
+    const page = await fetch(`${demo.baseUrl}/`);
+    const html = await page.text();
+    const asset = /\/assets\/[\w.-]+\.js/.exec(html)?.[0];
+    const script = await fetch(`${demo.baseUrl}${asset}`);
+    await script.arrayBuffer();
+    const unknown = await fetch(`${demo.baseUrl}/assets/none.js`);
+    expect({
+      page: [page.status, page.headers.get('cache-control')],
+      script: [script.status, script.headers.get('cache-control')],
+      unknown: [unknown.status, ((await unknown.json()) as { statusCode: number }).statusCode],
+    }).toEqual({
+      page: [200, 'no-cache'],
+      script: [200, 'public, max-age=31536000, immutable'],
+      unknown: [404, 404],
+    });
   });
 });

@@ -3,9 +3,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SessionAuthError } from 'nestjs-session-auth';
 import type { ValidationError } from 'class-validator';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import helmet from 'helmet';
 import { DemoExceptionFilter, demoErrorBody } from './errors/demo-errors.js';
 import { ShutdownState } from './lifecycle/shutdown-state.js';
+import { precomputedHelmet } from './security-headers.js';
 import { assignRequestId } from './logging/logging.module.js';
 
 /** JSON bodies above this are refused with 413 PAYLOAD_TOO_LARGE before any work is done. */
@@ -24,6 +24,21 @@ function depthExceeds(value: unknown, max: number): boolean {
     for (const child of Object.values(item)) stack.push([child, depth + 1]);
   }
   return false;
+}
+
+/** Why a parsed body cannot be a request here, if it cannot. */
+function bodyShapeError(body: unknown): SessionAuthError | undefined {
+  if (body === undefined) return undefined;
+  // A JSON array or scalar is never a valid request body here.
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return new SessionAuthError('VALIDATION_FAILED', 'the request body must be a JSON object');
+  // Deep nesting would overflow the stack of the validator (a 500); no body here nests at all.
+  if (depthExceeds(body, MAX_BODY_DEPTH))
+    return new SessionAuthError(
+      'VALIDATION_FAILED',
+      `the request body nests deeper than ${MAX_BODY_DEPTH} levels`,
+    );
+  return undefined;
 }
 
 function validationMessage(errors: ValidationError[]): string {
@@ -46,38 +61,22 @@ export function configureHttp(
   app.set('etag', false);
   // No upgrade-insecure-requests: on plain http (a LAN address in development) it would break every
   // request; where TLS terminates in front of the app, the proxy owns that policy.
+  const securityHeaders = precomputedHelmet({
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+  });
+  const shutdown = app.get(ShutdownState);
+  // One middleware for every per-request header: each Express layer costs on every request.
   app.use((req: Request, res: Response, next: NextFunction) => {
     assignRequestId(req, res);
-    next();
-  });
-  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
-  const shutdown = app.get(ShutdownState);
-  app.use((_req: Request, res: Response, next: NextFunction) => {
+    securityHeaders(res);
     if (shutdown.draining) res.setHeader('Connection', 'close');
     next();
   });
-  app.use(express.json({ limit: BODY_LIMIT }));
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    // A JSON array or scalar is never a valid request body here.
-    if (
-      req.body !== undefined &&
-      (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body))
-    ) {
-      next(new SessionAuthError('VALIDATION_FAILED', 'the request body must be a JSON object'));
-      return;
-    }
-    // Deep nesting would overflow the stack of the validator (a 500); no body here nests at all.
-    if (req.body !== undefined && depthExceeds(req.body, MAX_BODY_DEPTH)) {
-      next(
-        new SessionAuthError(
-          'VALIDATION_FAILED',
-          `the request body nests deeper than ${MAX_BODY_DEPTH} levels`,
-        ),
-      );
-      return;
-    }
-    next();
-  });
+  // The body's shape is checked as soon as it is parsed, in the same layer.
+  const json = express.json({ limit: BODY_LIMIT });
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    json(req, res, (error?: unknown) => next(error ?? bodyShapeError(req.body))),
+  );
   // Errors of the middleware above (malformed JSON, too large) get the same JSON shape as the rest.
   const logger = new Logger('Http');
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {

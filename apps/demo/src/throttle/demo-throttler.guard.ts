@@ -20,6 +20,9 @@ const LIBRARY_ROUTE_LIMITS: Partial<Record<SessionAuthRoute, DemoThrottler[]>> =
   refresh: ['refresh'],
 };
 
+/** Shared: an unlimited route's answer costs no new promise. */
+const UNLIMITED = Promise.resolve(true);
+
 /**
  * Applies to each route only the throttlers it declares with `@RateLimit()`: sign-in attempts per
  * IP and email (so one address cannot lock out another's account), per IP over all emails
@@ -27,6 +30,18 @@ const LIBRARY_ROUTE_LIMITS: Partial<Record<SessionAuthRoute, DemoThrottler[]>> =
  */
 @Injectable()
 export class DemoThrottlerGuard extends ThrottlerGuard {
+  /** Each route's throttlers, per controller class and handler: metadata is fixed at start-up. */
+  private readonly declared = new WeakMap<object, Map<object, DemoThrottler[]>>();
+
+  /**
+   * This guard is global, but most routes declare no limit: they pass at once, without the
+   * throttler's metadata look-ups (five per throttler) and its promise chain.
+   */
+  override canActivate(context: ExecutionContext): Promise<boolean> {
+    if (this.throttlersOf(context).length === 0) return UNLIMITED;
+    return super.canActivate(context);
+  }
+
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
     if (!this.throttlersOf(props.context).includes(props.throttler.name as DemoThrottler))
       return true;
@@ -50,6 +65,14 @@ export class DemoThrottlerGuard extends ThrottlerGuard {
   }
 
   private throttlersOf(context: ExecutionContext): DemoThrottler[] {
+    const byHandler = this.declared.get(context.getClass()) ?? new Map<object, DemoThrottler[]>();
+    this.declared.set(context.getClass(), byHandler);
+    let throttlers = byHandler.get(context.getHandler());
+    if (!throttlers) byHandler.set(context.getHandler(), (throttlers = this.resolve(context)));
+    return throttlers;
+  }
+
+  private resolve(context: ExecutionContext): DemoThrottler[] {
     const handler = context.getHandler();
     const declared = this.reflector.getAllAndOverride<DemoThrottler[] | undefined>(
       RATE_LIMITS_KEY,

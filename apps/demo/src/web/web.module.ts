@@ -1,11 +1,19 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type DynamicModule, Logger, Module } from '@nestjs/common';
-import { ServeStaticModule } from '@nestjs/serve-static';
-import type { Response } from 'express';
+import {
+  type DynamicModule,
+  Inject,
+  Logger,
+  Module,
+  type OnModuleInit,
+  Optional,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { devicePageMiddleware } from './device-page.middleware.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const DEVICE_PAGE_ROOT = Symbol('DEVICE_PAGE_ROOT');
 
 /**
  * Where `npm run build:web` writes the device page: `dist/web`. Seen from the compiled module
@@ -19,12 +27,17 @@ const CANDIDATE_ROOTS = [
 /**
  * Serves the device page (apps/demo/web, built by Vite) at `/`.
  *
- * Only `/` itself renders index.html (no single-page fallback), and static files are looked up
- * before the routes but fall through when missing: so every API route, present or future, keeps
- * its own answers and an unknown route still gets the JSON 404 — no exclusion list to maintain.
+ * Only `/` itself renders index.html (no single-page fallback), and the page's files are looked up
+ * before the routes: every API route, present or future, keeps its own answers and an unknown
+ * route still gets the JSON 404 — no exclusion list to maintain.
  */
 @Module({})
-export class WebModule {
+export class WebModule implements OnModuleInit {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Optional() @Inject(DEVICE_PAGE_ROOT) private readonly rootPath?: string,
+  ) {}
+
   static forRoot(): DynamicModule {
     const rootPath = CANDIDATE_ROOTS.find((root) => existsSync(path.join(root, 'index.html')));
     if (!rootPath) {
@@ -33,27 +46,11 @@ export class WebModule {
       );
       return { module: WebModule };
     }
-    return {
-      module: WebModule,
-      imports: [
-        ServeStaticModule.forRoot({
-          rootPath,
-          renderPath: '/',
-          serveStaticOptions: {
-            index: 'index.html',
-            redirect: false,
-            fallthrough: true,
-            setHeaders: (res: Response, file: string) => {
-              // Vite fingerprints everything under assets/; the page itself must always be fresh.
-              const fingerprinted = file.startsWith(path.join(rootPath, 'assets') + path.sep);
-              res.setHeader(
-                'Cache-Control',
-                fingerprinted ? 'public, max-age=31536000, immutable' : 'no-cache',
-              );
-            },
-          },
-        }),
-      ],
-    };
+    return { module: WebModule, providers: [{ provide: DEVICE_PAGE_ROOT, useValue: rootPath }] };
+  }
+
+  /** Registered like @nestjs/serve-static does, before the router answers. */
+  onModuleInit(): void {
+    if (this.rootPath) this.adapterHost.httpAdapter.use(devicePageMiddleware(this.rootPath));
   }
 }

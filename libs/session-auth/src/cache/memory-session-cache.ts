@@ -25,6 +25,11 @@ export class MemorySessionCache implements SessionCache {
     return this.read(key)?.value ?? null;
   }
 
+  /** This cache is the store itself: a read never waits. */
+  peek(key: string): string | undefined {
+    return this.read(key)?.value;
+  }
+
   /** Stores `value` for `ttlMs`. */
   async set(key: string, value: string, ttlMs: number): Promise<boolean> {
     this.write(key, value, ttlMs);

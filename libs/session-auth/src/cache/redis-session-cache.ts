@@ -87,17 +87,21 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
       this.probe();
       return undefined;
     }
+    const local = this.peek(key);
+    if (local !== undefined) return local;
     const nearCached = this.nearCached(key);
-    if (nearCached) {
-      const local = this.near.get(key);
-      if (local !== undefined) return local;
-    }
     const generation = this.near.currentGeneration;
     const value = await this.run(() => this.client.get(this.prefix + key));
     // An outage that began while this read was out: the answer may be one to distrust already.
     if (this.state !== 'up') return undefined;
     if (nearCached && typeof value === 'string') this.near.store(key, value, generation);
     return value;
+  }
+
+  /** The near cache's copy, while reconciled and subscribed (the near cache is off otherwise). */
+  peek(key: string): string | undefined {
+    if (this.state !== 'up' || !this.nearCached(key)) return undefined;
+    return this.near.get(key);
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<boolean> {

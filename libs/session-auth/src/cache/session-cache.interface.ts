@@ -23,6 +23,11 @@ export interface SessionCache {
   increment(key: string, ttlMs: number): Promise<{ count: number; ttlMs: number } | undefined>;
   /** Round trip to the store; `false` when it does not answer. */
   ping(): Promise<boolean>;
+  /**
+   * The value from this process's own copy, only where that copy may be trusted now; `undefined`
+   * means "ask {@link get}". Never a round trip, so the guard can decide without waiting.
+   */
+  peek?(key: string): string | undefined;
   /** Forgets any in-process copies of shared entries (after a gap in invalidation messages). */
   dropLocalCopies?(): void;
   /**

@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { type ExecutionContext, Logger } from '@nestjs/common';
+import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { WsException } from '@nestjs/websockets';
 import { Public } from '../decorators/public.decorator.js';
@@ -42,8 +42,12 @@ function fakeSessions(auth: AuthenticatedSession | Error = principal()) {
     if (auth instanceof Error) throw auth;
     return auth;
   });
-  const touchSession = jest.fn(async (_sessionId: string) => undefined);
-  return { verifyAccessToken, touchSession };
+  // No local copy by default: the guard takes the waiting path, as on a first request.
+  const verifyAccessTokenLocally = jest.fn(
+    (_token: string | undefined): AuthenticatedSession | undefined => undefined,
+  );
+  const noteActivity = jest.fn((_sessionId: string) => undefined);
+  return { verifyAccessToken, verifyAccessTokenLocally, noteActivity };
 }
 
 function context(
@@ -95,6 +99,11 @@ function guardWith(sessions: ReturnType<typeof fakeSessions>) {
   );
 }
 
+/** The guard's answer as a promise, whether it decided at once or waited. */
+function activate(guard: SessionAuthGuard, ctx: ExecutionContext): Promise<boolean> {
+  return Promise.resolve(guard.canActivate(ctx));
+}
+
 async function rejectionCode(promise: Promise<unknown>): Promise<string> {
   const error = await promise.then(
     () => undefined,
@@ -111,17 +120,17 @@ describe('SessionAuthGuard', () => {
     const sessions = fakeSessions();
     const { ctx, request } = context({ authorization: 'Bearer good-token' });
 
-    await expect(guardWith(sessions).canActivate(ctx)).resolves.toBe(true);
+    await expect(activate(guardWith(sessions), ctx)).resolves.toBe(true);
 
     expect(sessions.verifyAccessToken).toHaveBeenCalledWith('good-token');
     expect(request[REQUEST_AUTH_KEY]).toEqual(principal({ authenticatedAt: expect.any(Number) }));
-    expect(sessions.touchSession).toHaveBeenCalledWith(SESSION_ID);
+    expect(sessions.noteActivity).toHaveBeenCalledWith(SESSION_ID);
   });
 
   it('reads the scheme case-insensitively and tolerates extra spaces', async () => {
     const sessions = fakeSessions();
 
-    await guardWith(sessions).canActivate(context({ authorization: '  bearer   good-token ' }).ctx);
+    await activate(guardWith(sessions), context({ authorization: '  bearer   good-token ' }).ctx);
 
     expect(sessions.verifyAccessToken).toHaveBeenCalledWith('good-token');
   });
@@ -130,9 +139,9 @@ describe('SessionAuthGuard', () => {
     const sessions = fakeSessions();
     const { ctx, request } = context({});
 
-    expect(await rejectionCode(guardWith(sessions).canActivate(ctx))).toBe('ACCESS_TOKEN_MISSING');
+    expect(await rejectionCode(activate(guardWith(sessions), ctx))).toBe('ACCESS_TOKEN_MISSING');
     expect(request[REQUEST_AUTH_KEY]).toBeUndefined();
-    expect(sessions.touchSession).not.toHaveBeenCalled();
+    expect(sessions.noteActivity).not.toHaveBeenCalled();
   });
 
   it.each(['Basic dXNlcjpwYXNz', 'Bearer', 'good-token extra', 'Bearer a b'])(
@@ -141,7 +150,7 @@ describe('SessionAuthGuard', () => {
       const sessions = fakeSessions();
 
       expect(
-        await rejectionCode(guardWith(sessions).canActivate(context({ authorization }).ctx)),
+        await rejectionCode(activate(guardWith(sessions), context({ authorization }).ctx)),
       ).toBe('ACCESS_TOKEN_INVALID');
       expect(sessions.verifyAccessToken).toHaveBeenCalledWith(expect.any(String));
     },
@@ -151,11 +160,11 @@ describe('SessionAuthGuard', () => {
     const sessions = fakeSessions();
     const guard = guardWith(sessions);
 
-    await expect(guard.canActivate(context({}, Routes.prototype.publicRoute).ctx)).resolves.toBe(
+    await expect(activate(guard, context({}, Routes.prototype.publicRoute).ctx)).resolves.toBe(
       true,
     );
     await expect(
-      guard.canActivate(context({}, PublicRoutes.prototype.anything, PublicRoutes).ctx),
+      activate(guard, context({}, PublicRoutes.prototype.anything, PublicRoutes).ctx),
     ).resolves.toBe(true);
     expect(sessions.verifyAccessToken).not.toHaveBeenCalled();
   });
@@ -165,7 +174,7 @@ describe('SessionAuthGuard', () => {
       const sessions = fakeSessions(principal({ authenticatedAt: Date.now() - 60_000 }));
       const { ctx } = context({ authorization: 'Bearer good-token' }, Routes.prototype.sensitive);
 
-      await expect(guardWith(sessions).canActivate(ctx)).resolves.toBe(true);
+      await expect(activate(guardWith(sessions), ctx)).resolves.toBe(true);
     });
 
     it('refuses an old sign-in with SESSION_NOT_FRESH', async () => {
@@ -175,7 +184,7 @@ describe('SessionAuthGuard', () => {
         Routes.prototype.sensitive,
       );
 
-      expect(await rejectionCode(guardWith(sessions).canActivate(ctx))).toBe('SESSION_NOT_FRESH');
+      expect(await rejectionCode(activate(guardWith(sessions), ctx))).toBe('SESSION_NOT_FRESH');
       expect(request[REQUEST_AUTH_KEY]).toBeUndefined();
     });
 
@@ -183,7 +192,7 @@ describe('SessionAuthGuard', () => {
       const sessions = fakeSessions(principal({ authenticatedAt: 0 }));
 
       await expect(
-        guardWith(sessions).canActivate(context({ authorization: 'Bearer good-token' }).ctx),
+        activate(guardWith(sessions), context({ authorization: 'Bearer good-token' }).ctx),
       ).resolves.toBe(true);
     });
   });
@@ -193,7 +202,7 @@ describe('SessionAuthGuard', () => {
       const sessions = fakeSessions(principal());
       const { ctx, socket } = wsContext({ token: 'good-token' });
 
-      await expect(guardWith(sessions).canActivate(ctx)).resolves.toBe(true);
+      await expect(activate(guardWith(sessions), ctx)).resolves.toBe(true);
 
       expect(sessions.verifyAccessToken).toHaveBeenCalledWith('good-token');
       expect(socket[REQUEST_AUTH_KEY]).toMatchObject({ sessionId: SESSION_ID });
@@ -203,12 +212,10 @@ describe('SessionAuthGuard', () => {
       const sessions = fakeSessions(new SessionAuthError('SESSION_REVOKED'));
       const { ctx } = wsContext({ token: 'good-token' });
 
-      const error = await guardWith(sessions)
-        .canActivate(ctx)
-        .then(
-          () => undefined,
-          (e: unknown) => e,
-        );
+      const error = await activate(guardWith(sessions), ctx).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
 
       expect(error).toBeInstanceOf(WsException);
       expect((error as WsException).getError()).toMatchObject({
@@ -221,9 +228,7 @@ describe('SessionAuthGuard', () => {
       const sessions = fakeSessions(principal());
       const { ctx } = wsContext({});
 
-      await guardWith(sessions)
-        .canActivate(ctx)
-        .catch(() => undefined);
+      await activate(guardWith(sessions), ctx).catch(() => undefined);
 
       expect(sessions.verifyAccessToken).toHaveBeenCalledWith(undefined);
     });
@@ -234,7 +239,7 @@ describe('SessionAuthGuard', () => {
       const sessions = fakeSessions(principal());
       const { ctx, req } = graphqlContext({ authorization: 'Bearer good-token' });
 
-      await expect(guardWith(sessions).canActivate(ctx)).resolves.toBe(true);
+      await expect(activate(guardWith(sessions), ctx)).resolves.toBe(true);
 
       expect(sessions.verifyAccessToken).toHaveBeenCalledWith('good-token');
       expect(req[REQUEST_AUTH_KEY]).toMatchObject({ sessionId: SESSION_ID });
@@ -254,25 +259,43 @@ describe('SessionAuthGuard', () => {
         disabledMetrics(),
       );
 
-      await expect(guard.canActivate(graphqlContext({}).ctx)).resolves.toBe(true);
+      await expect(activate(guard, graphqlContext({}).ctx)).resolves.toBe(true);
       expect(sessions.verifyAccessToken).toHaveBeenCalledWith('good-token');
     });
   });
 
-  it('does not wait for or fail on the last-activity write', async () => {
-    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    const sessions = fakeSessions();
-    let finishTouch!: (error: Error) => void;
-    sessions.touchSession.mockImplementation(
-      () => new Promise<undefined>((_, reject) => (finishTouch = reject)),
-    );
+  describe('deciding at once', () => {
+    it('answers true without a promise when the session state is held locally', () => {
+      const sessions = fakeSessions();
+      sessions.verifyAccessTokenLocally.mockImplementation(() => principal());
+      const { ctx, request } = context({ authorization: 'Bearer good-token' });
 
-    await expect(
-      guardWith(sessions).canActivate(context({ authorization: 'Bearer good-token' }).ctx),
-    ).resolves.toBe(true);
+      expect(guardWith(sessions).canActivate(ctx)).toBe(true);
+      expect(sessions.verifyAccessToken).not.toHaveBeenCalled();
+      expect(request[REQUEST_AUTH_KEY]).toMatchObject({ sessionId: SESSION_ID });
+      expect(sessions.noteActivity).toHaveBeenCalledWith(SESSION_ID);
+    });
 
-    finishTouch(new Error('database is slow'));
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(warn).toHaveBeenCalledWith(expect.stringContaining('database is slow'));
+    it('refuses what the local check refuses, without asking further', async () => {
+      const sessions = fakeSessions();
+      sessions.verifyAccessTokenLocally.mockImplementation(() => {
+        throw new SessionAuthError('SESSION_REVOKED');
+      });
+      const { ctx, request } = context({ authorization: 'Bearer good-token' });
+
+      expect(await rejectionCode(activate(guardWith(sessions), ctx))).toBe('SESSION_REVOKED');
+      expect(sessions.verifyAccessToken).not.toHaveBeenCalled();
+      expect(request[REQUEST_AUTH_KEY]).toBeUndefined();
+      expect(sessions.noteActivity).not.toHaveBeenCalled();
+    });
+
+    it('still applies @RequireFreshSession() to a locally verified session', async () => {
+      const sessions = fakeSessions();
+      const old = principal({ authenticatedAt: Date.now() - 3_600_000 });
+      sessions.verifyAccessTokenLocally.mockImplementation(() => old);
+      const { ctx } = context({ authorization: 'Bearer good-token' }, Routes.prototype.sensitive);
+
+      expect(await rejectionCode(activate(guardWith(sessions), ctx))).toBe('SESSION_NOT_FRESH');
+    });
   });
 });

@@ -1,10 +1,11 @@
-import { type CanActivate, type ExecutionContext, Injectable, Logger } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
-import { FRESH_SESSION_KEY, IS_PUBLIC_KEY, REQUEST_AUTH_KEY } from '../session-auth.constants.js';
-import { SessionService } from '../sessions/session.service.js';
+import { REQUEST_AUTH_KEY } from '../session-auth.constants.js';
+import { type AuthenticatedSession, SessionService } from '../sessions/session.service.js';
 import { type AuthTarget, authTargetOf } from './auth-target.js';
+import { GuardRouteOptionsCache } from './guard-route-options.js';
 
 /**
  * Verifies the access token and that its session is still live, on every request. Use it per
@@ -16,49 +17,73 @@ import { type AuthTarget, authTargetOf } from './auth-target.js';
  */
 @Injectable()
 export class SessionAuthGuard implements CanActivate {
-  private readonly logger = new Logger('SessionAuthGuard');
+  private readonly routes: GuardRouteOptionsCache;
 
   constructor(
     protected readonly sessions: SessionService,
     protected readonly reflector: Reflector,
     protected readonly metrics: SessionMetrics,
-  ) {}
-
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets)) return true;
-    const started = performance.now();
-    let result = 'allowed';
-    try {
-      const request = this.getRequest(context);
-      if (!request) throw new SessionAuthError('ACCESS_TOKEN_MISSING');
-      const auth = await this.sessions.verifyAccessToken(this.getToken(request));
-      const freshSeconds = this.reflector.getAllAndOverride<number | undefined>(
-        FRESH_SESSION_KEY,
-        targets,
-      );
-      if (freshSeconds !== undefined && Date.now() - auth.authenticatedAt > freshSeconds * 1000) {
-        throw new SessionAuthError('SESSION_NOT_FRESH');
-      }
-      (request as Record<string, unknown>)[REQUEST_AUTH_KEY] = auth;
-      this.touch(auth.sessionId);
-      return true;
-    } catch (error) {
-      result = error instanceof SessionAuthError ? error.code : 'error';
-      if (context.getType() === 'ws' && error instanceof SessionAuthError)
-        throw await toWsException(error);
-      throw error;
-    } finally {
-      this.metrics.guardDecisions.inc({ result });
-      this.metrics.guardDuration.observe({ result }, (performance.now() - started) / 1000);
-    }
+  ) {
+    this.routes = new GuardRouteOptionsCache(reflector);
   }
 
-  private touch(sessionId: string): void {
+  /**
+   * Decides without a promise when this process holds a trusted copy of the session's state (the
+   * common case on a busy route); otherwise it waits for the cache or PostgreSQL. Every failure,
+   * thrown at once or later, refuses the request.
+   */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const route = this.routes.of(context);
+    if (route.isPublic) return true;
+    const started = performance.now();
+    let request: AuthTarget | undefined;
+    let token: string | undefined;
+    try {
+      request = this.getRequest(context);
+      if (!request) throw new SessionAuthError('ACCESS_TOKEN_MISSING');
+      token = this.getToken(request);
+      const auth = this.sessions.verifyAccessTokenLocally(token);
+      if (auth) return this.admit(request, auth, route.freshSeconds, started);
+    } catch (error) {
+      return this.refuse(context, error, started);
+    }
+    const target = request;
+    return this.sessions
+      .verifyAccessToken(token)
+      .then((auth) => this.admit(target, auth, route.freshSeconds, started))
+      .catch((error: unknown) => this.refuse(context, error, started));
+  }
+
+  /** The last checks on a verified session; records the decision only once nothing can throw. */
+  private admit(
+    request: AuthTarget,
+    auth: AuthenticatedSession,
+    freshSeconds: number | undefined,
+    started: number,
+  ): true {
+    if (freshSeconds !== undefined && Date.now() - auth.authenticatedAt > freshSeconds * 1000) {
+      throw new SessionAuthError('SESSION_NOT_FRESH');
+    }
+    (request as Record<string, unknown>)[REQUEST_AUTH_KEY] = auth;
     // Last-activity is bookkeeping: never make the request wait for it or fail because of it.
-    this.sessions
-      .touchSession(sessionId)
-      .catch((error: Error) => this.logger.warn(`touch failed: ${error.message}`));
+    this.sessions.noteActivity(auth.sessionId);
+    this.record('allowed', started);
+    return true;
+  }
+
+  /** Records and rethrows `error`; a WebSocket client gets it as Nest's WsException. */
+  private refuse(context: ExecutionContext, error: unknown, started: number): Promise<never> {
+    this.record(error instanceof SessionAuthError ? error.code : 'error', started);
+    if (context.getType() === 'ws' && error instanceof SessionAuthError) {
+      return toWsException(error).then((wsError) => Promise.reject(wsError));
+    }
+    return Promise.reject(error);
+  }
+
+  private record(result: string, started: number): void {
+    const metrics = this.metrics.guardResult(result);
+    metrics.decisions.inc();
+    metrics.duration.observe((performance.now() - started) / 1000);
   }
 
   /** The object that carries the token and receives the session; override for other contexts. */

@@ -3,6 +3,7 @@ import { SessionCache } from '../cache/session-cache.interface.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { MetricsRegistryLike, ResolvedSessionAuthOptions } from '../session-auth.options.js';
 import { importOptionalPeer } from '../utils/optional-peer.js';
+import { bindOnce } from './bind-once.js';
 
 /** The parts of prom-client used here (a type of its own, so the package's types never name it). */
 interface PromClient {
@@ -17,6 +18,8 @@ type Labels<T extends string> = Partial<Record<T, string | number>>;
 /** The subset of prom-client's metric API the library uses, so "metrics off" is a set of no-ops. */
 interface CounterLike<T extends string> {
   inc(labels?: Labels<T>, value?: number): void;
+  /** The child for one label value (metrics with one label), for calls on a hot path. */
+  labels(...values: string[]): { inc(value?: number): void };
 }
 interface GaugeLike {
   set(value: number): void;
@@ -25,9 +28,16 @@ interface GaugeLike {
 }
 interface HistogramLike<T extends string> {
   observe(labels: Labels<T>, value: number): void;
+  labels(...values: string[]): { observe(value: number): void };
 }
 
-const noop = { inc() {}, dec() {}, set() {}, observe() {} };
+/** The guard's decision counter and duration histogram for one result. */
+export interface GuardResultMetrics {
+  decisions: { inc(): void };
+  duration: { observe(seconds: number): void };
+}
+
+const noop = { inc() {}, dec() {}, set() {}, observe() {}, labels: () => noop };
 
 /**
  * Prometheus metrics of sessions, the guard, the cache, the cleanup and the gateway, registered on
@@ -50,6 +60,10 @@ export class SessionMetrics {
   readonly socketsConnected: GaugeLike;
   readonly passwordJobs: CounterLike<'outcome'>;
   readonly passwordQueue: GaugeLike;
+  /** The guard's metrics for one result, bound once per result (no labels object per request). */
+  readonly guardResult: (result: string) => GuardResultMetrics;
+  /** The cache look-up counter for one result, bound once. */
+  readonly cacheLookup: (result: 'hit' | 'miss' | 'error') => { inc(): void };
 
   /** Loads prom-client only when metrics are on. */
   static async create(
@@ -165,6 +179,11 @@ export class SessionMetrics {
       'session_auth_password_jobs_queued',
       'bcrypt jobs waiting for a slot (at most passwordQueueLimit)',
     );
+    this.guardResult = bindOnce((result) => ({
+      decisions: this.guardDecisions.labels(result),
+      duration: this.guardDuration.labels(result),
+    }));
+    this.cacheLookup = bindOnce((result) => this.cacheLookups.labels(result));
   }
 }
 

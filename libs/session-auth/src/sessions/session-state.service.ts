@@ -44,14 +44,31 @@ export class SessionStateService {
     return isLive(state, this.clock.now());
   }
 
+  /** The state from this process's own trusted copy, if any; `undefined` means "ask {@link get}". */
+  peek(sessionId: string): SessionState | undefined {
+    const local = this.cache.peek?.(key(sessionId));
+    if (local === undefined) return undefined;
+    const state = JSON.parse(local) as SessionState;
+    if (!this.decides(state)) return undefined; // get() counts this look-up
+    this.metrics.cacheLookup('hit').inc();
+    return state;
+  }
+
+  /**
+   * Whether a cached state may answer without the row. A rotation extends lifetimes without
+   * touching the cache, so a cached end that has passed may be stale: the row decides. (Redis
+   * entries never outlive their end; near copies may.)
+   */
+  private decides(state: SessionState): boolean {
+    return state.revoked || state.expiresAt > this.clock.now();
+  }
+
   /** The session's state, or `undefined` when no such session exists. */
   async get(sessionId: string): Promise<SessionState | undefined> {
     const cached = await this.cache.get(key(sessionId));
-    this.metrics.cacheLookups.inc({ result: cached ? 'hit' : cached === null ? 'miss' : 'error' });
+    this.metrics.cacheLookup(cached ? 'hit' : cached === null ? 'miss' : 'error').inc();
     const hit = cached ? (JSON.parse(cached) as SessionState) : undefined;
-    // A rotation extends lifetimes without touching the cache, so a cached end that has passed
-    // may be stale: the row decides. (Redis entries never outlive their end; near copies may.)
-    if (hit && (hit.revoked || hit.expiresAt > this.clock.now())) return hit;
+    if (hit && this.decides(hit)) return hit;
     const row = await this.dataSource
       .getRepository(SessionEntity)
       .findOne({ where: { id: sessionId } });

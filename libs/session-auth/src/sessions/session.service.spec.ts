@@ -1,4 +1,5 @@
 import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import type { DataSource } from 'typeorm';
 import { SessionAuthError } from '../errors/session-auth.error.js';
@@ -160,6 +161,81 @@ describe('SessionService', () => {
         await rejectionCode(service.verifyAccessToken(accessTokens.sign(USER, SESSION_ID).token)),
       ).toBe('SESSION_REVOKED');
       expect(reads()).toBe(1);
+    });
+  });
+
+  describe('verifyAccessTokenLocally', () => {
+    it('answers from the cached state without a database read, like verifyAccessToken', async () => {
+      const { service, rows, accessTokens, reads } = setup();
+      rows.set(SESSION_ID, row());
+      const { token } = accessTokens.sign(USER, SESSION_ID);
+
+      expect(service.verifyAccessTokenLocally(token)).toBeUndefined(); // nothing cached yet
+      const waited = await service.verifyAccessToken(token); // reads the row, fills the cache
+      expect(service.verifyAccessTokenLocally(token)).toEqual(waited);
+      expect(reads()).toBe(1);
+    });
+
+    it('throws what verifyAccessToken rejects with, at once', async () => {
+      const { service, rows, accessTokens, cache } = setup();
+      const { token } = accessTokens.sign(USER, SESSION_ID);
+      rows.set(SESSION_ID, row());
+      await service.verifyAccessToken(token);
+      await cache.set(
+        `session:${SESSION_ID}`,
+        JSON.stringify({ userId: USER, revoked: true }),
+        60_000,
+      );
+
+      const codeOf = (raw: string) => {
+        try {
+          service.verifyAccessTokenLocally(raw);
+        } catch (error) {
+          return (error as SessionAuthError).code;
+        }
+      };
+      expect([codeOf(token), codeOf(''), codeOf('x.y.z')]).toEqual([
+        'SESSION_REVOKED',
+        'ACCESS_TOKEN_MISSING',
+        'ACCESS_TOKEN_INVALID',
+      ]);
+    });
+
+    it('leaves a cached state whose end has passed to the row (a rotation may have extended it)', async () => {
+      const { service, accessTokens, cache } = setup();
+      const stale = { userId: USER, revoked: false, expiresAt: Date.now() - 1, authenticatedAt: 0 };
+      await cache.set(`session:${SESSION_ID}`, JSON.stringify(stale), 60_000);
+
+      expect(service.verifyAccessTokenLocally(accessTokens.sign(USER, SESSION_ID).token)).toBe(
+        undefined,
+      );
+    });
+
+    it('leaves the decision to verifyAccessToken while the cache is down', () => {
+      const { service, accessTokens, cache } = setup();
+      cache.available = false;
+
+      expect(service.verifyAccessTokenLocally(accessTokens.sign(USER, SESSION_ID).token)).toBe(
+        undefined,
+      );
+    });
+  });
+
+  describe('noteActivity', () => {
+    it('debounces like touchSession, and only logs a failed write', async () => {
+      const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+      const { service, touch } = setup({ touchDebounceSeconds: 60 });
+      touch.mockImplementation(async () => {
+        throw new Error('database is slow');
+      });
+
+      expect(service.noteActivity(SESSION_ID)).toBeUndefined();
+      service.noteActivity(SESSION_ID);
+      await new Promise((resolve) => setImmediate(resolve));
+
+      expect(touch).toHaveBeenCalledTimes(1);
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('database is slow'));
+      warn.mockRestore();
     });
   });
 

@@ -15,7 +15,7 @@ import { boundedContext, type SessionContext } from './session-context.js';
 import type { RevokeReason, SessionEntity } from './session.entity.js';
 import { SessionNotifier } from './session-notifier.js';
 import { SessionRepository } from './session.repository.js';
-import { SessionStateService } from './session-state.service.js';
+import { type SessionState, SessionStateService } from './session-state.service.js';
 import {
   defaultDeviceName,
   toSessionListItem,
@@ -42,6 +42,11 @@ export interface AuthenticatedSession {
   /** Epoch ms of the session's last password sign-in. */
   authenticatedAt: number;
   claims: AccessTokenClaims;
+}
+
+function presentToken(token: string | undefined): string {
+  if (!token) throw new SessionAuthError('ACCESS_TOKEN_MISSING');
+  return token;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -112,9 +117,25 @@ export class SessionService {
 
   /** Verifies an access token and that its session is still live (on every instance, Redis up or down). */
   async verifyAccessToken(token: string | undefined): Promise<AuthenticatedSession> {
-    if (!token) throw new SessionAuthError('ACCESS_TOKEN_MISSING');
-    const claims = this.accessTokens.verify(token);
+    const claims = this.accessTokens.verify(presentToken(token));
     const state = UUID.test(claims.sid) ? await this.state.get(claims.sid) : undefined;
+    return this.principal(claims, state);
+  }
+
+  /**
+   * `verifyAccessToken` without waiting, for the guard: the same answer and errors when this process
+   * holds a trusted copy of the session's state, `undefined` when only a round trip can tell.
+   */
+  verifyAccessTokenLocally(token: string | undefined): AuthenticatedSession | undefined {
+    const claims = this.accessTokens.verify(presentToken(token));
+    const state = UUID.test(claims.sid) ? this.state.peek(claims.sid) : undefined;
+    return state && this.principal(claims, state);
+  }
+
+  private principal(
+    claims: AccessTokenClaims,
+    state: SessionState | undefined,
+  ): AuthenticatedSession {
     if (!this.state.isLive(state) || state.userId !== claims.sub)
       throw new SessionAuthError('SESSION_REVOKED');
     return {
@@ -202,8 +223,17 @@ export class SessionService {
    * local check comes first, so a busy session costs one cache round trip per window, not per request.
    */
   async touchSession(sessionId: string): Promise<void> {
+    if (this.localTouchDue(sessionId)) await this.recordTouch(sessionId);
+  }
+
+  /** `touchSession` for the guard: no promise unless due, and a failure is only logged. */
+  noteActivity(sessionId: string): void {
+    if (!this.localTouchDue(sessionId)) return;
+    this.recordTouch(sessionId).catch((e: Error) => this.logger.warn(`touch failed: ${e.message}`));
+  }
+
+  private async recordTouch(sessionId: string): Promise<void> {
     const debounceMs = this.options.touchDebounceSeconds * 1000;
-    if (!this.localTouchDue(sessionId, debounceMs)) return;
     const due = await this.cache.setIfAbsent(`touch:${sessionId}`, '1', Math.max(1, debounceMs));
     if (due !== false) await this.repository.touch(sessionId);
   }
@@ -246,7 +276,8 @@ export class SessionService {
     };
   }
 
-  private localTouchDue(sessionId: string, debounceMs: number): boolean {
+  private localTouchDue(sessionId: string): boolean {
+    const debounceMs = this.options.touchDebounceSeconds * 1000;
     const now = Date.now();
     const last = this.localTouches.get(sessionId);
     if (last !== undefined && now - last < debounceMs) return false;

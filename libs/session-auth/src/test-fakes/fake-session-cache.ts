@@ -23,6 +23,11 @@ export class FakeSessionCache implements SessionCache {
     return this.available ? this.store.get(key) : undefined;
   }
 
+  peek(key: string): string | undefined {
+    this.calls.push(['peek', key]);
+    return this.available ? this.store.peek(key) : undefined;
+  }
+
   async set(key: string, value: string, ttlMs: number): Promise<boolean> {
     this.calls.push(['set', key, value, ttlMs]);
     return this.available ? this.store.set(key, value, ttlMs) : false;
