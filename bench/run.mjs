@@ -12,11 +12,12 @@ import { killSocketWorkers } from './lib/sockets.mjs';
 import cleanup from './scenarios/cleanup.mjs';
 import guard from './scenarios/guard.mjs';
 import login from './scenarios/login.mjs';
+import peer from './scenarios/peer.mjs';
 import refresh from './scenarios/refresh.mjs';
 import sessionNew from './scenarios/session-new.mjs';
 import sockets from './scenarios/sockets.mjs';
 
-const SCENARIOS = [guard, refresh, login, sessionNew, cleanup, sockets];
+const SCENARIOS = [guard, refresh, login, sessionNew, cleanup, sockets, peer];
 
 const USAGE = `Usage: npm run bench [-- options]
 

@@ -31,13 +31,12 @@ export async function stopAllDemos() {
 /**
  * Starts one instance with exactly `env` (plus PATH/HOME for node) and resolves once it prints
  * its "listening on" line. The returned handle reads its output (ANSI stripped), waits for log
- * lines, reads its resident memory and stops it.
+ * lines, reads its resident memory and stops it. `entry` runs another server the same way (the
+ * peer scenario's better-auth server), which must print the same line.
  */
-export async function startDemo(name, env) {
-  if (!existsSync(DEMO_ENTRY)) {
-    throw new Error(
-      `${DEMO_ENTRY} does not exist: run \`npm run build\` first (npm run bench does)`,
-    );
+export async function startDemo(name, env, { entry = DEMO_ENTRY } = {}) {
+  if (!existsSync(entry)) {
+    throw new Error(`${entry} does not exist: run \`npm run build\` first (npm run bench does)`);
   }
   const hostEnv = Object.fromEntries(
     ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ']
@@ -48,7 +47,7 @@ export async function startDemo(name, env) {
   // port here and wait until it answers HTTP instead.
   const fixedPort = !logsInfo(env.LOG_LEVEL);
   let port = fixedPort ? await freePort() : undefined;
-  const child = spawn(process.execPath, [DEMO_ENTRY], {
+  const child = spawn(process.execPath, [entry], {
     cwd: REPO_ROOT,
     env: { ...hostEnv, ...env, ...(fixedPort ? { PORT: String(port) } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
