@@ -99,7 +99,7 @@ async function measure(ctx, settings, log, { demo, check, extend, peer }) {
     const rotations = await loginSessions(demo.baseUrl, refreshUsers, EXTEND_SESSIONS_PER_USER);
 
     // Theirs: the same numbers of users and sessions, through better-auth's own HTTP API.
-    let t0 = Date.now();
+    const t0 = Date.now();
     const checkCookies = await peerSessions(check.baseUrl, 'check', CHECK_USERS, perUser);
     const extendCookies = await peerSessions(
       check.baseUrl,
@@ -122,7 +122,6 @@ async function measure(ctx, settings, log, { demo, check, extend, peer }) {
 
     const sample = extendCookies.filter((_, i) => i % Math.ceil(extendCookies.length / 20) === 0);
     const before = await Promise.all(sample.map(readExpiry));
-    t0 = Date.now();
     const common = { connections: settings.connections };
     const runs = await runInterleaved(
       {
@@ -324,10 +323,14 @@ async function verifyPeer(peer, { check, extend, checkCookies, extendCookies }, 
   if (!(afterExtend > beforeExtend)) {
     problems.push('a better-auth session check with updateAge 0 did not move the expiry forward');
   }
+  if (!extendRes.headers['set-cookie']?.some((c) => c.startsWith(`${SESSION_COOKIE}=`))) {
+    problems.push('a better-auth session check with updateAge 0 set no new session cookie');
+  }
+  const iso = (ms) => (ms === undefined ? 'missing' : new Date(ms).toISOString());
   notes.push(
     `Checked before timing: with the default updateAge a get-session left the stored expiry as it was ` +
-      `(${new Date(beforeCheck).toISOString()}); with updateAge 0 one moved it from ${new Date(beforeExtend).toISOString()} ` +
-      `to ${new Date(afterExtend).toISOString()} in Redis and answered with a new Set-Cookie.`,
+      `(${iso(beforeCheck)}); with updateAge 0 one moved it from ${iso(beforeExtend)} to ${iso(afterExtend)} ` +
+      `in Redis and answered with a new session cookie.`,
   );
   return { problems, notes, version };
 }
