@@ -12,11 +12,12 @@ import { killSocketWorkers } from './lib/sockets.mjs';
 import cleanup from './scenarios/cleanup.mjs';
 import guard from './scenarios/guard.mjs';
 import login from './scenarios/login.mjs';
+import peer from './scenarios/peer.mjs';
 import refresh from './scenarios/refresh.mjs';
 import sessionNew from './scenarios/session-new.mjs';
 import sockets from './scenarios/sockets.mjs';
 
-const SCENARIOS = [guard, refresh, login, sessionNew, cleanup, sockets];
+const SCENARIOS = [guard, refresh, login, sessionNew, cleanup, sockets, peer];
 
 const USAGE = `Usage: npm run bench [-- options]
 
@@ -29,7 +30,7 @@ const USAGE = `Usage: npm run bench [-- options]
                   (other work on the machine makes every number worse)
   --list          list the scenarios and exit
 
-Other knobs (environment): BENCH_CONNECTIONS (50), BENCH_ROUNDS (2, interleaved rounds in 1 and 2), BENCH_CLEANUP_ROWS (1000000),
+Other knobs (environment): BENCH_CONNECTIONS (50), BENCH_ROUNDS (2, interleaved rounds in 1, 2 and 8), BENCH_CLEANUP_ROWS (1000000),
 BENCH_CLEANUP_USERS (100000), BENCH_CLEANUP_TIMEOUT (120 s), BENCH_SOCKETS (10000),
 BENCH_DEMO_LOGS=1 (echo the demo instances' logs), BENCH_DATABASE_URL, REDIS_URL.`;
 

@@ -34,15 +34,21 @@ export class BenchRun {
     }
   }
 
-  /** A fresh database and key prefix for one scenario, and the demo environment that uses them. */
-  async scenario(name) {
-    const database =
-      `session_auth_bench_${this.id}_${name.replace(/[^a-z0-9]/gi, '_')}`.toLowerCase();
+  /** Creates a database the run will drop (at the scenario's end or in cleanup); returns its URL. */
+  async createDatabase(database) {
     await this.admin((client) => client.query(`CREATE DATABASE "${database}"`));
     this.databases.push(database);
     const url = new URL(SERVER_DATABASE_URL);
     url.pathname = `/${database}`;
-    const databaseUrl = url.toString();
+    return url.toString();
+  }
+
+  /** A fresh database and key prefix for one scenario, and the demo environment that uses them. */
+  async scenario(name) {
+    const database =
+      `session_auth_bench_${this.id}_${name.replace(/[^a-z0-9]/gi, '_')}`.toLowerCase();
+    const databaseUrl = await this.createDatabase(database);
+    const extraDatabases = [];
     const redisPrefix = `session-auth-bench:${this.id}:${name}:`;
     this.prefixes.push(redisPrefix);
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
@@ -55,6 +61,12 @@ export class BenchRun {
       jwtSecret: this.jwtSecret,
       pool,
       query: (sql, params) => pool.query(sql, params).then((r) => r.rows),
+      /** One more database for this scenario (e.g. for another server), dropped with the first. */
+      database: async (suffix) => {
+        const extra = `${database}_${suffix.replace(/[^a-z0-9]/gi, '_')}`.toLowerCase();
+        extraDatabases.push(extra);
+        return this.createDatabase(extra);
+      },
       /** The demo's environment for this scenario; `overrides` wins. */
       env: (overrides = {}) => ({
         PORT: '0',
@@ -84,7 +96,7 @@ export class BenchRun {
       close: async () => {
         this.pools.delete(pool);
         await pool.end().catch(() => undefined);
-        return this.remove([database], [redisPrefix]);
+        return this.remove([database, ...extraDatabases], [redisPrefix]);
       },
     };
   }

@@ -30,8 +30,9 @@ export async function stopAllDemos() {
 
 /**
  * Starts one instance with exactly `env` (plus PATH/HOME for node) and resolves once it prints
- * its "listening on" line (or, with `entry`, another server script that reads PORT). The returned handle reads its output (ANSI stripped), waits for log
- * lines, reads its resident memory and stops it.
+ * its "listening on" line. The returned handle reads its output (ANSI stripped), waits for log
+ * lines, reads its resident memory and stops it. `entry` runs another server the same way (the
+ * bare Nest app, the peer scenario's better-auth server), reading PORT.
  */
 export async function startDemo(name, env, { entry = DEMO_ENTRY } = {}) {
   if (!existsSync(entry)) {

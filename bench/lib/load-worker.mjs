@@ -5,6 +5,9 @@
 // Modes (functions cannot cross the IPC boundary, so the request logic lives here):
 //   plain          the same request every time
 //   bearer-pool    GET with `Authorization: Bearer <token>`, tokens taken round robin
+//   cookie-pool    GET with `Cookie: <token>` (a whole cookie pair), taken round robin; a 2xx whose
+//                  body is `null` (better-auth's answer for no session) is counted as NO_SESSION,
+//                  and with `expectSetCookie` a 2xx without Set-Cookie as NO_SET_COOKIE
 //   refresh-queue  POST /auth/refresh {refreshToken}: every request takes a different live token
 //                  from a FIFO queue and puts the successor from the 200 response back at its end
 //   login-pool     POST /auth/login, users taken round robin
@@ -100,12 +103,21 @@ function buildRequest(config, state) {
       return {
         method: 'GET',
         path: config.path,
-        setupRequest: (req) => {
-          const token = config.tokens[state.next++ % config.tokens.length];
-          req.headers = { ...req.headers, authorization: `Bearer ${token}` };
-          return req;
-        },
+        setupRequest: poolHeader(config, state, 'authorization', 'Bearer '),
         onResponse: onError,
+      };
+    case 'cookie-pool':
+      return {
+        method: 'GET',
+        path: config.path,
+        setupRequest: poolHeader(config, state, 'cookie', ''),
+        onResponse: (status, body, _context, headers) => {
+          if (status < 200 || status >= 300) onError(status, body);
+          else if (body.trim() === 'null') noteError(state, status, 'NO_SESSION');
+          else if (config.expectSetCookie && !headers['set-cookie']) {
+            noteError(state, status, 'NO_SET_COOKIE');
+          }
+        },
       };
     case 'refresh-queue':
       return {
@@ -147,6 +159,15 @@ function buildRequest(config, state) {
     default:
       throw new Error(`unknown mode ${config.mode}`);
   }
+}
+
+/** A setupRequest that puts the next token of the pool (round robin) into one header. */
+function poolHeader(config, state, header, prefix) {
+  return (req) => {
+    const token = config.tokens[state.next++ % config.tokens.length];
+    req.headers = { ...req.headers, [header]: `${prefix}${token}` };
+    return req;
+  };
 }
 
 function cannon(config, state, duration, measure) {

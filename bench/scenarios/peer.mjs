@@ -1,0 +1,344 @@
+// Scenario 8 ("Performance round 2"): the library against the peer users pick today, better-auth
+// with Redis secondary storage, on the same machine with the same load. Two better-auth servers
+// (bench/peer/better-auth-server.mjs) share one database and one Redis prefix: one with the
+// default session.updateAge (a session check that only reads) and one with updateAge 0 (every
+// check extends the session's expiry, i.e. writes it back to Redis).
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { REDIS_URL } from '../lib/context.mjs';
+import { REPO_ROOT, startDemo } from '../lib/demo.mjs';
+import { expectStatus, mapLimit, PASSWORD, request } from '../lib/http.mjs';
+import { runInterleaved } from '../lib/load.mjs';
+import { atLeast, row } from '../lib/report.mjs';
+import { seedSessions, seedUsers } from '../lib/seed.mjs';
+import { loginSessions } from '../lib/sessions.mjs';
+import { ratio } from '../lib/stats.mjs';
+
+const PEER_ENTRY = path.join(REPO_ROOT, 'bench/peer/better-auth-server.mjs');
+const SESSION_COOKIE = 'better-auth.session_token';
+const GET_SESSION = '/api/auth/get-session';
+/** better-auth's default session.updateAge (one day): a check of a fresh session only reads. */
+const DEFAULT_UPDATE_AGE = 86400;
+/** As in the guard and refresh scenarios. */
+const CHECK_USERS = 10;
+const EXTEND_SESSIONS_PER_USER = 10;
+/** The issue's target for both ratios: ours at least twice theirs. */
+const TARGET = 2;
+const execFileAsync = promisify(execFile);
+
+export default {
+  id: 'peer',
+  aliases: ['8', 'better-auth'],
+  order: 8,
+  async run({ ctx, settings, log }) {
+    const peer = await preparePeer(ctx);
+    const started = [];
+    try {
+      const results = await Promise.allSettled([
+        startDemo('peer-demo', ctx.env()),
+        startDemo('better-auth-check', peer.env(DEFAULT_UPDATE_AGE), { entry: PEER_ENTRY }),
+        startDemo('better-auth-extend', peer.env(0), { entry: PEER_ENTRY }),
+      ]);
+      started.push(...results.filter((r) => r.status === 'fulfilled').map((r) => r.value));
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      const [demo, check, extend] = started;
+      return await measure(ctx, settings, log, { demo, check, extend, peer });
+    } finally {
+      await Promise.all(started.map((p) => p.stop()));
+    }
+  },
+};
+
+/** A database with better-auth's tables; returns the servers' environment for an updateAge. */
+async function preparePeer(ctx) {
+  const databaseUrl = await ctx.database('better_auth');
+  const env = (updateAge) => ({
+    PORT: '0',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL,
+    REDIS_KEY_PREFIX: `${ctx.redisPrefix}better-auth:`,
+    BETTER_AUTH_SECRET: ctx.jwtSecret,
+    UPDATE_AGE: String(updateAge),
+    BCRYPT_ROUNDS: '4',
+  });
+  await execFileAsync(process.execPath, [PEER_ENTRY, '--migrate'], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env(DEFAULT_UPDATE_AGE) },
+    timeout: 60_000,
+  });
+  return { env, databaseUrl };
+}
+
+async function measure(ctx, settings, log, { demo, check, extend, peer }) {
+  const problems = [];
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined);
+  try {
+    // Ours: the guard's tokens as in the guard scenario, refresh tokens from real logins as in
+    // the refresh scenario.
+    const perUser = Math.max(1, Math.round(settings.guardSessions / CHECK_USERS));
+    const guardUsers = await seedUsers(ctx, CHECK_USERS, 'peer-guard');
+    const tokens = (
+      await seedSessions(
+        ctx,
+        guardUsers.map((u) => u.id),
+        perUser,
+      )
+    ).map((s) => s.token);
+    const refreshUsers = await seedUsers(
+      ctx,
+      Math.ceil(settings.refreshSessions / EXTEND_SESSIONS_PER_USER),
+      'peer-refresh',
+    );
+    const rotations = await loginSessions(demo.baseUrl, refreshUsers, EXTEND_SESSIONS_PER_USER);
+
+    // Theirs: the same numbers of users and sessions, through better-auth's own HTTP API.
+    const t0 = Date.now();
+    const checkCookies = await peerSessions(check.baseUrl, 'check', CHECK_USERS, perUser);
+    const extendCookies = await peerSessions(
+      check.baseUrl,
+      'extend',
+      Math.ceil(settings.refreshSessions / EXTEND_SESSIONS_PER_USER),
+      EXTEND_SESSIONS_PER_USER,
+    );
+    log(
+      `better-auth: ${checkCookies.length + extendCookies.length} sessions by sign-up / sign-in in ${Date.now() - t0} ms`,
+    );
+
+    const readExpiry = (cookie) => storedExpiry(redis, ctx, cookie);
+    const verification = await verifyPeer(
+      peer,
+      { check, extend, checkCookies, extendCookies },
+      readExpiry,
+    );
+    problems.push(...verification.problems);
+    await expectStatus(200, demo.baseUrl, 'GET', '/bench/session-guard', { token: tokens[0] });
+
+    const sample = extendCookies.filter((_, i) => i % Math.ceil(extendCookies.length / 20) === 0);
+    const before = await Promise.all(sample.map(readExpiry));
+    const common = { connections: settings.connections };
+    const runs = await runInterleaved(
+      {
+        ourGuard: {
+          ...common,
+          url: demo.baseUrl,
+          path: '/bench/session-guard',
+          mode: 'bearer-pool',
+          tokens,
+        },
+        theirCheck: {
+          ...common,
+          url: check.baseUrl,
+          path: GET_SESSION,
+          mode: 'cookie-pool',
+          tokens: checkCookies,
+        },
+        ourRotation: {
+          ...common,
+          url: demo.baseUrl,
+          path: '/auth/refresh',
+          mode: 'refresh-queue',
+          tokens: rotations.map((s) => s.refreshToken),
+        },
+        theirExtension: {
+          ...common,
+          url: extend.baseUrl,
+          path: GET_SESSION,
+          mode: 'cookie-pool',
+          tokens: extendCookies,
+          expectSetCookie: true,
+        },
+      },
+      { rounds: settings.rounds, duration: settings.duration, warmup: settings.warmup },
+    );
+    const after = await Promise.all(sample.map(readExpiry));
+    const extended = after.filter((e, i) => e > before[i]).length;
+    if (extended < sample.length) {
+      problems.push(
+        `only ${extended} of ${sample.length} sampled better-auth sessions had a later expiry after the extension load`,
+      );
+    }
+    const { ourGuard, theirCheck, ourRotation, theirExtension } = runs;
+    for (const [name, r] of Object.entries({ ourGuard, theirCheck, ourRotation, theirExtension })) {
+      const codes = Object.keys(r.errorCodes).length > 0;
+      if (r.non2xx || r.errors || r.timeouts || r.starved || codes) {
+        problems.push(
+          `${name}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts, ${r.starved ?? 0} requests without a free token ` +
+            `(${JSON.stringify(r.errorCodes)})`,
+        );
+      }
+    }
+    const [state] = await ctx.query(
+      `SELECT coalesce(sum(refresh_generation), 0)::int AS rotations,
+              (SELECT count(*)::int FROM sessions WHERE revoked_at IS NOT NULL) AS revoked
+       FROM sessions`,
+    );
+    if (state.revoked > 0)
+      problems.push(`${state.revoked} of our sessions were revoked during the loads`);
+
+    const latencyRow = (label, r) =>
+      row(`${label}: latency p50 / p99`, `${r.latency.p50} / ${r.latency.p99}`, 'ms');
+    const ratioRow = (label, ours, theirs) => {
+      const value = ratio(ours.rpsMedian, theirs.rpsMedian);
+      return row(label, value, 'x', `>= ${TARGET}x`, atLeast(value, TARGET));
+    };
+    return {
+      number: '8',
+      title: 'Against better-auth (Redis secondary storage): session check and session extension',
+      description:
+        `better-auth ${verification.version} as two separate Node processes (bench/peer/better-auth-server.mjs: betterAuth + ` +
+        `toNodeHandler on node:http, nothing in front; email and password on, PostgreSQL through a pg Pool, sessions in Redis ` +
+        `through @better-auth/redis-storage on ioredis; default storeSessionInDatabase (off), so sessions live in Redis only; ` +
+        `cookie cache off, rate limit off, telemetry off), one with the default session.updateAge (${DEFAULT_UPDATE_AGE} s) and one ` +
+        `with updateAge 0, so every get-session extends the expiry. A check verifies the signed cookie and reads the session and ` +
+        `the user's revocation marker from Redis; an extension then reads and writes the session and the user's session list ` +
+        `again (six Redis commands in all) and answers with a re-signed Set-Cookie. One demo instance (Nest on Express: request id, helmet, ` +
+        `JSON body parser, validation, the throttler guard, which counts in Redis on /auth/refresh only; logs at warn). ` +
+        `${settings.connections} connections, ${settings.duration} s per route in ${settings.rounds} interleaved rounds ` +
+        `(${settings.warmup} s of warm-up before each route's first round), autocannon in a separate process. ` +
+        `Check: GET ${GET_SESSION} with one of ${checkCookies.length} session cookies (${CHECK_USERS} users, signed up and signed in ` +
+        `through better-auth's API) vs GET /bench/session-guard with one of ${tokens.length} access tokens (as in scenario 1). ` +
+        `Extension vs rotation: get-session on the updateAge-0 server with one of ${extendCookies.length} cookies, round robin, vs ` +
+        `POST /auth/refresh with a different live refresh token every request (${rotations.length} sessions, as in scenario 2). ` +
+        `Ratios use the median req/s.`,
+      rows: [
+        row('SessionAuthGuard: req/s (median)', ourGuard.rpsMedian, 'req/s'),
+        latencyRow('SessionAuthGuard', ourGuard),
+        row('better-auth get-session (Redis): req/s (median)', theirCheck.rpsMedian, 'req/s'),
+        latencyRow('better-auth get-session', theirCheck),
+        ratioRow('SessionAuthGuard / better-auth check', ourGuard, theirCheck),
+        row('our rotation (POST /auth/refresh): /s (median)', ourRotation.rpsMedian, '/s'),
+        latencyRow('our rotation', ourRotation),
+        row('better-auth extension (updateAge 0): /s (median)', theirExtension.rpsMedian, '/s'),
+        latencyRow('better-auth extension', theirExtension),
+        ratioRow('our rotation / better-auth extension', ourRotation, theirExtension),
+      ],
+      problems,
+      notes: [
+        ...verification.notes,
+        `After the loads: ${extended} of ${sample.length} sampled better-auth sessions had a later expiry in Redis; ` +
+          `${state.rotations} rotations of ours recorded (generations).`,
+        'Not like for like: better-auth serves bare node:http with no middleware, the demo runs a whole Nest app; ' +
+          "our rotation writes PostgreSQL (one UPDATE, a commit) where better-auth's extension writes Redis only; " +
+          "better-auth's check and extension are the same route, differing in updateAge alone.",
+      ],
+      raw: { runs: stripTokens(runs), verification, rotations: state.rotations },
+    };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * `users` users signed up through better-auth's API, each then signed in until it has `perUser`
+ * sessions (at most 8 requests in flight). Returns the session cookies (`name=value`).
+ */
+async function peerSessions(baseUrl, label, users, perUser) {
+  const emails = Array.from({ length: users }, (_, i) => `peer-${label}-${i}@bench.example`);
+  const cookies = await mapLimit(emails, 8, (email) =>
+    peerCookie(baseUrl, '/api/auth/sign-up/email', { email, password: PASSWORD, name: 'Bench' }),
+  );
+  const jobs = [];
+  for (let i = 1; i < perUser; i++) jobs.push(...emails);
+  const more = await mapLimit(jobs, 8, (email) =>
+    peerCookie(baseUrl, '/api/auth/sign-in/email', { email, password: PASSWORD }),
+  );
+  return [...cookies, ...more];
+}
+
+async function peerCookie(baseUrl, route, body) {
+  const res = await expectStatus(200, baseUrl, 'POST', route, { body });
+  const cookie = [res.headers['set-cookie'] ?? []]
+    .flat()
+    .find((c) => c.startsWith(`${SESSION_COOKIE}=`));
+  if (!cookie) throw new Error(`${route} answered 200 without a ${SESSION_COOKIE} cookie`);
+  return cookie.split(';')[0];
+}
+
+/** The session's expiry as better-auth stored it in Redis (ms), or undefined when missing. */
+async function storedExpiry(redis, ctx, cookie) {
+  const token = decodeURIComponent(cookie.slice(SESSION_COOKIE.length + 1)).split('.')[0];
+  const stored = await redis.get(`${ctx.redisPrefix}better-auth:${token}`);
+  return stored ? Date.parse(JSON.parse(stored).session.expiresAt) : undefined;
+}
+
+/**
+ * Before anything is timed: the check answers a session and leaves its expiry alone, the
+ * extension moves it forward, and there is no session table in PostgreSQL (so the checks can
+ * only be served from Redis).
+ */
+async function verifyPeer(peer, { check, extend, checkCookies, extendCookies }, readExpiry) {
+  const problems = [];
+  const notes = [];
+  const { version } = JSON.parse(
+    readFileSync(path.join(REPO_ROOT, 'node_modules/better-auth/package.json'), 'utf8'),
+  );
+  const client = new pg.Client({ connectionString: peer.databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      `SELECT to_regclass('public.session') IS NOT NULL AS "sessionTable",
+              (SELECT count(*)::int FROM "user") AS users`,
+    );
+    if (rows[0].sessionTable) problems.push('better-auth has a session table in PostgreSQL');
+    notes.push(
+      `better-auth's database holds ${rows[0].users} users and ${rows[0].sessionTable ? 'a' : 'no'} session table: its sessions are in Redis only.`,
+    );
+  } finally {
+    await client.end();
+  }
+
+  const get = (server, cookie) =>
+    request(server.baseUrl, 'GET', GET_SESSION, { headers: { cookie } });
+  const checked = checkCookies[0];
+  const beforeCheck = await readExpiry(checked);
+  await sleep(1100);
+  const checkRes = await get(check, checked);
+  const afterCheck = await readExpiry(checked);
+  if (checkRes.status !== 200 || !checkRes.body?.session) {
+    problems.push(`better-auth get-session did not answer a session: ${checkRes.status}`);
+  }
+  if (afterCheck !== beforeCheck) {
+    problems.push('a better-auth session check with the default updateAge changed the expiry');
+  }
+  if (checkRes.headers['set-cookie']?.some((c) => c.startsWith('better-auth.session_data'))) {
+    problems.push('better-auth set a session_data cookie: the cookie cache is on');
+  }
+
+  const extended = extendCookies[0];
+  const beforeExtend = await readExpiry(extended);
+  const extendRes = await get(extend, extended);
+  const afterExtend = await readExpiry(extended);
+  if (extendRes.status !== 200 || !extendRes.body?.session) {
+    problems.push(
+      `better-auth get-session (updateAge 0) did not answer a session: ${extendRes.status}`,
+    );
+  }
+  if (!(afterExtend > beforeExtend)) {
+    problems.push('a better-auth session check with updateAge 0 did not move the expiry forward');
+  }
+  if (!extendRes.headers['set-cookie']?.some((c) => c.startsWith(`${SESSION_COOKIE}=`))) {
+    problems.push('a better-auth session check with updateAge 0 set no new session cookie');
+  }
+  const iso = (ms) => (ms === undefined ? 'missing' : new Date(ms).toISOString());
+  notes.push(
+    `Checked before timing: with the default updateAge a get-session left the stored expiry as it was ` +
+      `(${iso(beforeCheck)}); with updateAge 0 one moved it from ${iso(beforeExtend)} to ${iso(afterExtend)} ` +
+      `in Redis and answered with a new session cookie.`,
+  );
+  return { problems, notes, version };
+}
+
+function stripTokens(runs) {
+  return Object.fromEntries(
+    Object.entries(runs)
+      .filter(([name]) => name !== 'side')
+      .map(([name, r]) => [name, { ...r, tokens: undefined }]),
+  );
+}
