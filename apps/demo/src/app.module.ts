@@ -46,6 +46,7 @@ export class AppModule {
           maxSessionsPerUser: config.maxSessionsPerUser,
           passwordConcurrency: config.passwordConcurrency,
           passwordQueueLimit: config.passwordQueueLimit,
+          revocationAckTimeoutMs: config.revocationAckTimeoutMs,
           redis: config.redisUrl,
           directDatabaseUrl: config.databaseDirectUrl,
           redisKeyPrefix: config.redisKeyPrefix,

@@ -11,6 +11,10 @@ import { openApiProvider } from './http/openapi.js';
 import { RefreshTokenTransport } from './http/refresh-token-transport.js';
 import { SessionMetrics, sessionMetricsProvider } from './metrics/session-metrics.js';
 import { PasswordService } from './passwords/password.service.js';
+import { PostgresRevocationTransport } from './revocation/postgres-revocation-transport.js';
+import { RedisRevocationTransport } from './revocation/redis-revocation-transport.js';
+import { RevocationBarrier } from './revocation/revocation-barrier.js';
+import { RevocationPeer } from './revocation/revocation-peer.js';
 import {
   ConfigurableSessionAuthModule,
   SESSION_AUTH_OPTIONS,
@@ -62,6 +66,10 @@ import { RefreshRotationService } from './tokens/refresh-rotation.service.js';
     SessionRepository,
     CleanupRepository,
     SessionStateService,
+    RevocationPeer,
+    RedisRevocationTransport,
+    PostgresRevocationTransport,
+    RevocationBarrier,
     SessionNotifier,
     DirectConnection,
     RevocationFeed,

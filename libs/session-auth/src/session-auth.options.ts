@@ -87,6 +87,14 @@ export interface SessionAuthOptions {
    */
   cleanupRetention?: number | string;
   /**
+   * Milliseconds a revoking request waits for every other live instance to confirm that it dropped
+   * its in-process copies of the revoked sessions (so the answer means "refused everywhere"); past
+   * it the request answers anyway, with a warning and `session_auth_revocation_unconfirmed_total`.
+   * `0` answers without waiting (other instances then refuse within milliseconds). 0 to 10,000.
+   * Default `250`.
+   */
+  revocationAckTimeoutMs?: number;
+  /**
    * A direct PostgreSQL URL (not through a transaction pooler) for LISTEN and the cleanup's
    * session-level advisory lock; set it when the DataSource goes through PgBouncer in transaction
    * mode, e.g. `'postgres://app@db:5432/app'`. Default: connections of the DataSource's own pool.
@@ -145,6 +153,7 @@ export interface ResolvedSessionAuthOptions {
   passwordQueueLimit: number;
   redis?: string | RedisClientLike;
   redisKeyPrefix: string;
+  revocationAckTimeoutMs: number;
   directDatabaseUrl?: string;
   refreshTransport: RefreshTransport;
   cookieName: string;
@@ -171,6 +180,7 @@ export const SESSION_AUTH_DEFAULTS = {
   maxSessionsPerUser: 100,
   bcryptRounds: 12,
   redisKeyPrefix: 'session-auth:',
+  revocationAckTimeoutMs: 250,
   refreshTransport: 'cookie',
   cookieName: 'refresh_token',
   cookiePath: '/auth',
@@ -309,6 +319,12 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
       1_000_000,
     ),
     touchDebounceSeconds: integerInRange('touchDebounceSeconds', o.touchDebounceSeconds, 0, 86_400),
+    revocationAckTimeoutMs: integerInRange(
+      'revocationAckTimeoutMs',
+      o.revocationAckTimeoutMs,
+      0,
+      10_000,
+    ),
   };
 }
 

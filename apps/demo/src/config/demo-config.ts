@@ -25,6 +25,8 @@ export interface DemoConfig {
   /** bcrypt jobs at once, and how many may wait (the library's defaults: cores, 32 per slot). */
   passwordConcurrency?: number;
   passwordQueueLimit?: number;
+  /** How long a revocation waits for every other instance to confirm (the library's default: 250 ms). */
+  revocationAckTimeoutMs?: number;
   cleanupCron: string;
   cleanupLockTtl: number;
   /** How long spent tokens and ended sessions are kept; default: the library's (the absolute lifetime). */
@@ -177,6 +179,7 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
     maxSessionsPerUser: optionalInteger(env, 'MAX_SESSIONS_PER_USER', 1),
     passwordConcurrency: optionalInteger(env, 'PASSWORD_CONCURRENCY', 1),
     passwordQueueLimit: optionalInteger(env, 'PASSWORD_QUEUE_LIMIT', 0),
+    revocationAckTimeoutMs: optionalInteger(env, 'REVOCATION_ACK_TIMEOUT_MS', 0),
     cleanupCron: env.CLEANUP_CRON || '0 */15 * * * *',
     cleanupLockTtl: duration(env, 'CLEANUP_LOCK_TTL', '60s'),
     cleanupRetention: env.CLEANUP_RETENTION

@@ -164,6 +164,10 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
     this.near.clear();
   }
 
+  dropLocalCopy(key: string): void {
+    this.near.invalidate(key);
+  }
+
   async ping(): Promise<boolean> {
     return (await this.run(() => this.client.ping())) !== undefined;
   }

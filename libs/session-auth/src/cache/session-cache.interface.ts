@@ -30,6 +30,8 @@ export interface SessionCache {
   peek?(key: string): string | undefined;
   /** Forgets any in-process copies of shared entries (after a gap in invalidation messages). */
   dropLocalCopies?(): void;
+  /** Forgets the in-process copy of one shared entry (another instance changed it in the store). */
+  dropLocalCopy?(key: string): void;
   /**
    * Registers what must be reconciled against PostgreSQL before a shared store answers reads again
    * after a gap (its first connection, an outage); until it has run, reads answer `undefined`.

@@ -64,6 +64,7 @@ export class SessionMetrics {
   readonly guardResult: (result: string) => GuardResultMetrics;
   /** The cache look-up counter for one result, bound once. */
   readonly cacheLookup: (result: 'hit' | 'miss' | 'error') => { inc(): void };
+  readonly revocationsUnconfirmed: CounterLike<'transport'>;
 
   /** Loads prom-client only when metrics are on. */
   static async create(
@@ -184,6 +185,11 @@ export class SessionMetrics {
       duration: this.guardDuration.labels(result),
     }));
     this.cacheLookup = bindOnce((result) => this.cacheLookups.labels(result));
+    this.revocationsUnconfirmed = counter(
+      'session_auth_revocation_unconfirmed_total',
+      'Revocations answered before every live instance confirmed them (bounded wait over, or no way to ask), by transport',
+      ['transport'],
+    );
   }
 }
 

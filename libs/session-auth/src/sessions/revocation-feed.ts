@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { SessionCache } from '../cache/session-cache.interface.js';
+import { PostgresRevocationTransport } from '../revocation/postgres-revocation-transport.js';
 import { DirectConnection, type DirectClient } from './direct-connection.js';
 import { SessionStateService } from './session-state.service.js';
 
@@ -32,6 +33,8 @@ export async function announceRevoked(m: EntityManager, sessionIds: string[]): P
  *   relays it (and drops its in-process copy);
  * - without Redis, each instance keeps session state in its own process: this feed is how a
  *   revocation on one instance reaches the entries of every other one, within a round trip.
+ * The same connection carries the PostgreSQL transport of revocation acknowledgements (its
+ * announcements and acks; see PostgresRevocationTransport).
  */
 @Injectable()
 export class RevocationFeed implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -39,27 +42,33 @@ export class RevocationFeed implements OnApplicationBootstrap, BeforeApplication
   private client?: DirectClient;
   private stopped = false;
   private retry?: NodeJS.Timeout;
+  /** Revocations received and not yet applied: an announcement is acknowledged after them. */
+  private readonly applying = new Set<Promise<void>>();
 
   constructor(
     @Inject(SessionCache) private readonly cache: SessionCache,
     private readonly state: SessionStateService,
     private readonly direct: DirectConnection,
+    private readonly confirmations: PostgresRevocationTransport,
   ) {}
 
-  onApplicationBootstrap(): void {
-    void this.listen();
+  /** Listening (or retrying in the background) before the app serves its first request. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.listen();
   }
 
   /** Before TypeORM closes its pool, which would otherwise wait for this client forever. */
   beforeApplicationShutdown(): void {
     this.stopped = true;
     clearTimeout(this.retry);
+    this.confirmations.attach(undefined);
     this.client?.release(true);
     this.client = undefined;
   }
 
   private async listen(): Promise<void> {
     if (this.stopped) return;
+    let client: DirectClient | undefined;
     try {
       // A pool of one connection (an embedded PostgreSQL) cannot lend it to LISTEN for good; and
       // one connection means one process, with nobody else to tell.
@@ -68,24 +77,35 @@ export class RevocationFeed implements OnApplicationBootstrap, BeforeApplication
         return;
       }
       // Never through a transaction pooler: LISTEN needs a connection of its own (see DirectConnection).
-      const client = await this.direct.connect();
-      client.on('notification', (message) => {
-        if (message.channel === REVOCATION_CHANNEL && message.payload)
-          void this.relay(message.payload);
+      client = await this.direct.connect();
+      const listening = client;
+      listening.on('notification', ({ channel, payload = '' }) => {
+        if (channel !== REVOCATION_CHANNEL)
+          return this.confirmations.received(channel, payload, () => this.applied());
+        if (payload) this.track(this.relay(payload));
       });
       const lost = () => {
-        if (this.client !== client) return;
+        if (this.client !== listening) return;
         this.client = undefined;
-        client.release(true);
+        this.confirmations.attach(undefined);
+        listening.release(true);
         this.scheduleRetry();
       };
-      client.on('error', lost);
-      client.on('end', lost);
-      await client.query(`LISTEN ${REVOCATION_CHANNEL}`);
+      listening.on('error', lost);
+      listening.on('end', lost);
+      for (const channel of [REVOCATION_CHANNEL, ...this.confirmations.channels])
+        await client.query(`LISTEN ${channel}`);
+      // Present (listed in pg_stat_activity under this name) only once it hears announcements.
+      await client.query(`SELECT set_config('application_name', $1, false)`, [
+        this.confirmations.applicationName,
+      ]);
+      if (this.stopped) return client.release(true);
       this.client = client;
+      this.confirmations.attach(client);
       // Notifications sent while nobody listened are lost: drop every in-process copy once.
       this.cache.dropLocalCopies?.();
     } catch (error) {
+      if (client && this.client !== client) client.release(true);
       this.logger.warn(`cannot listen for revocations (${(error as Error).message}); retrying`);
       this.scheduleRetry();
     }
@@ -96,6 +116,16 @@ export class RevocationFeed implements OnApplicationBootstrap, BeforeApplication
     clearTimeout(this.retry);
     this.retry = setTimeout(() => void this.listen(), RECONNECT_MS);
     this.retry.unref();
+  }
+
+  private track(relay: Promise<void>): void {
+    const settled = relay.catch(() => undefined).finally(() => this.applying.delete(settled));
+    this.applying.add(settled);
+  }
+
+  /** Settles once every revocation received so far has been applied. */
+  private async applied(): Promise<void> {
+    await Promise.all([...this.applying]);
   }
 
   private async relay(payload: string): Promise<void> {

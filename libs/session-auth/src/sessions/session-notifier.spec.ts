@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import type { ModuleRef } from '@nestjs/core';
 import { SessionEvents } from '../events/session-events.js';
+import type { RevocationBarrier } from '../revocation/revocation-barrier.js';
 import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
 import { SessionNotifier } from './session-notifier.js';
 import type { SessionStateService } from './session-state.service.js';
@@ -14,8 +15,12 @@ async function setup(withEvents = true) {
     order.push(event);
     return true;
   });
+  const confirm = jest.fn(async (_sessionIds: string[]) => {
+    order.push('confirm');
+  });
   const notifier = new SessionNotifier(
     { markRevoked } as unknown as SessionStateService,
+    { confirm } as unknown as RevocationBarrier,
     disabledMetrics(),
     {
       get: () => {
@@ -25,12 +30,12 @@ async function setup(withEvents = true) {
     } as unknown as ModuleRef,
   );
   await notifier.onModuleInit();
-  return { notifier, markRevoked, emit, order };
+  return { notifier, markRevoked, confirm, emit, order };
 }
 
 describe('SessionNotifier', () => {
-  it('marks the sessions revoked in the cache first, then emits one event per user', async () => {
-    const { notifier, markRevoked, emit, order } = await setup();
+  it('marks the sessions revoked, waits for the other instances, then emits one event per user', async () => {
+    const { notifier, markRevoked, confirm, emit, order } = await setup();
     const sessions = [
       { id: 's1', userId: 'alice' },
       { id: 's2', userId: 'bob' },
@@ -40,7 +45,13 @@ describe('SessionNotifier', () => {
     await notifier.revoked(sessions, 'TERMINATED_ALL');
 
     expect(markRevoked).toHaveBeenCalledWith(sessions);
-    expect(order).toEqual(['markRevoked', SessionEvents.TERMINATED, SessionEvents.TERMINATED]);
+    expect(confirm).toHaveBeenCalledWith(['s1', 's2', 's3']);
+    expect(order).toEqual([
+      'markRevoked',
+      'confirm',
+      SessionEvents.TERMINATED,
+      SessionEvents.TERMINATED,
+    ]);
     expect(emit).toHaveBeenCalledWith(SessionEvents.TERMINATED, {
       userId: 'alice',
       sessionIds: ['s1', 's3'],
@@ -60,6 +71,16 @@ describe('SessionNotifier', () => {
 
     expect(markRevoked).not.toHaveBeenCalled();
     expect(emit).not.toHaveBeenCalled();
+  });
+
+  it('neither marks nor waits for sessions that ended by expiry (every instance refuses them)', async () => {
+    const { notifier, markRevoked, confirm, emit } = await setup();
+
+    await notifier.revoked([{ id: 's1', userId: 'alice' }], 'EXPIRED');
+
+    expect(markRevoked).not.toHaveBeenCalled();
+    expect(confirm).not.toHaveBeenCalled();
+    expect(emit).toHaveBeenCalledTimes(1);
   });
 
   it('still updates the cache without an event emitter in the app', async () => {

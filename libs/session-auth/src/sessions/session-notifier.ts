@@ -3,13 +3,15 @@ import { ModuleRef } from '@nestjs/core';
 import type { EventEmitter2 } from '@nestjs/event-emitter';
 import { SessionEvents, type SessionTerminatedEvent } from '../events/session-events.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
+import { RevocationBarrier } from '../revocation/revocation-barrier.js';
 import type { RevokedSession } from './session.repository.js';
 import { endedByExpiry, type RevokeReason } from './revoke-reason.js';
 import { SessionStateService } from './session-state.service.js';
 
 /**
- * What follows every committed revocation: the cache learns it first (so every instance refuses
- * the sessions), then the application hears it. Events are optional: without @nestjs/event-emitter
+ * What follows every committed revocation: the cache learns it first, every other live instance
+ * confirms it dropped its copies (a bounded wait; see RevocationBarrier), so the sessions are
+ * refused everywhere by the time the request answers; then the application hears it. Events are optional: without @nestjs/event-emitter
  * and EventEmitterModule in the app, nothing is emitted (and the package is never loaded).
  */
 @Injectable()
@@ -18,6 +20,7 @@ export class SessionNotifier implements OnModuleInit {
 
   constructor(
     private readonly state: SessionStateService,
+    private readonly barrier: RevocationBarrier,
     private readonly metrics: SessionMetrics,
     private readonly moduleRef?: ModuleRef,
   ) {}
@@ -34,7 +37,11 @@ export class SessionNotifier implements OnModuleInit {
 
   async revoked(sessions: RevokedSession[], reason: RevokeReason): Promise<void> {
     if (sessions.length === 0) return;
-    if (!endedByExpiry(reason)) await this.state.markRevoked(sessions);
+    // An expired session needs no news: every instance refuses it by its own lifetimes.
+    if (!endedByExpiry(reason)) {
+      await this.state.markRevoked(sessions);
+      await this.barrier.confirm(sessions.map((s) => s.id));
+    }
     this.metrics.terminations.inc({ reason }, sessions.length);
     const byUser = new Map<string, string[]>();
     for (const { id, userId } of sessions) byUser.set(userId, [...(byUser.get(userId) ?? []), id]);

@@ -96,6 +96,14 @@ export class SessionStateService {
   }
 
   /**
+   * Another instance revoked these sessions and marked them in the shared cache: forget this
+   * process's own copies of their states, so the next read here sees the mark.
+   */
+  dropLocalCopies(sessionIds: string[]): void {
+    for (const id of sessionIds) this.cache.dropLocalCopy?.(key(id));
+  }
+
+  /**
    * After a fresh sign-in committed: drop the cached copy so the next read sees it, unless it
    * already says "revoked" (a revocation that committed after the sign-in wrote it).
    */
