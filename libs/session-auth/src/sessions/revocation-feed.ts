@@ -130,6 +130,8 @@ export class RevocationFeed implements OnApplicationBootstrap, BeforeApplication
 
   private async relay(payload: string): Promise<void> {
     const ids = payload.split(',').filter(Boolean);
+    // At once, before a Redis that may be slow to answer: no in-process copy serves it meanwhile.
+    this.state.dropLocalCopies(ids);
     // The user id does not matter for a revoked entry: the guard refuses it whatever the owner.
     await this.state.markRevoked(ids.map((id) => ({ id, userId: '' })));
   }
