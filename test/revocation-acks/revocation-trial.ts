@@ -29,15 +29,16 @@ export async function terminateOnAAskB(
   expectStatus(await me(onB, victim.accessToken), 200);
 
   const polls: { sentAt: number; status: number }[] = [];
-  let answeredAt: number | undefined;
+  // When A answered; polls read it while they run.
+  const answer: { at?: number } = {};
   let stop = false;
   const poller = (async () => {
     while (!stop) {
       const sentAt = performance.now();
-      const answer = await me(onB, victim.accessToken);
-      polls.push({ sentAt, status: answer.status });
+      const { status } = await me(onB, victim.accessToken);
+      polls.push({ sentAt, status });
       // One refusal of a request sent after the 204 ends it.
-      if (answeredAt !== undefined && sentAt > answeredAt && answer.status !== 200) stop = true;
+      if (answer.at !== undefined && sentAt > answer.at && status !== 200) stop = true;
     }
   })();
 
@@ -45,7 +46,8 @@ export async function terminateOnAAskB(
   const deleted = await new ApiClient(a.baseUrl).delete(`/auth/sessions/${victim.session.id}`, {
     token: owner.accessToken,
   });
-  answeredAt = performance.now();
+  const answeredAt = performance.now();
+  answer.at = answeredAt;
   const next = await me(onB, victim.accessToken);
   polls.push({ sentAt: answeredAt, status: next.status });
   expectStatus(deleted, 204);
@@ -57,7 +59,7 @@ export async function terminateOnAAskB(
   return {
     deleteMs: answeredAt - started,
     nextOnB: next.status,
-    acceptedAfter204: polls.filter((p) => p.sentAt >= answeredAt! && p.status === 200).length,
+    acceptedAfter204: polls.filter((p) => p.sentAt >= answeredAt && p.status === 200).length,
   };
 }
 

@@ -42,9 +42,9 @@ export class AckWaiter {
         new Promise<string[]>((resolve) => {
           const waitingFor = new Set(expected);
           const missing = () => [...waitingFor].filter((id) => !entry.acked.has(id));
-          let timer: NodeJS.Timeout | undefined;
+          const timer = { current: undefined as NodeJS.Timeout | undefined };
           const finish = () => {
-            clearTimeout(timer);
+            clearTimeout(timer.current);
             entry.check = undefined;
             close();
             resolve(missing());
@@ -53,7 +53,7 @@ export class AckWaiter {
             if (missing().length === 0) finish();
           };
           if (missing().length === 0 || timeoutMs <= 0) return finish();
-          timer = setTimeout(finish, timeoutMs);
+          timer.current = setTimeout(finish, timeoutMs);
         }),
     };
   }

@@ -1,8 +1,5 @@
 import type { DirectClient } from '../sessions/direct-connection.js';
-import {
-  ANNOUNCE_CHANNEL,
-  PostgresRevocationTransport,
-} from './postgres-revocation-transport.js';
+import { ANNOUNCE_CHANNEL, PostgresRevocationTransport } from './postgres-revocation-transport.js';
 import { RevocationPeer } from './revocation-peer.js';
 
 /** A listening connection that records its queries and answers the presence query with `present`. */

@@ -28,7 +28,10 @@ const FIRST_REGISTRATION_MS = 2000;
  */
 @Injectable()
 export class RedisRevocationTransport
-  implements RevocationTransport, OnApplicationBootstrap, BeforeApplicationShutdown,
+  implements
+    RevocationTransport,
+    OnApplicationBootstrap,
+    BeforeApplicationShutdown,
     OnApplicationShutdown
 {
   readonly name = 'redis' as const;

@@ -102,28 +102,18 @@ describe('RevocationBarrier', () => {
     expect(warn).toHaveBeenCalledWith(expect.stringMatching(/1 of 2 instance\(s\).*ghost/));
   });
 
-  it('uses PostgreSQL while Redis cannot carry it', async () => {
+  it.each([
+    ['is not ready', (redis: FakeTransport) => (redis.ready = false), 0],
+    ['fails to announce', (redis: FakeTransport) => (redis.fails = true), 1],
+  ])('uses PostgreSQL when Redis %s', async (_case, breakRedis, redisAnnouncements) => {
     const { barrier, redis, postgres, unconfirmed } = setup();
-    redis.ready = false;
+    breakRedis(redis);
     postgres.expected = ['b'];
     postgres.answering = ['b'];
 
     await barrier.confirm(['s1']);
 
-    expect(redis.announced).toEqual([]);
-    expect(postgres.announced).toHaveLength(1);
-    expect(unconfirmed).not.toHaveBeenCalled();
-  });
-
-  it('falls back to PostgreSQL when announcing through Redis fails', async () => {
-    const { barrier, redis, postgres, unconfirmed } = setup();
-    redis.fails = true;
-    postgres.expected = ['b'];
-    postgres.answering = ['b'];
-
-    await barrier.confirm(['s1']);
-
-    expect(redis.announced).toHaveLength(1);
+    expect(redis.announced).toHaveLength(redisAnnouncements);
     expect(postgres.announced).toHaveLength(1);
     expect(unconfirmed).not.toHaveBeenCalled();
   });
