@@ -5,25 +5,13 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import { SessionCache } from '../cache/session-cache.interface.js';
 import { PostgresRevocationTransport } from '../revocation/postgres-revocation-transport.js';
 import { DirectConnection, type DirectClient } from './direct-connection.js';
+import { REVOCATION_CHANNEL } from './revocation-channel.js';
 import { SessionStateService } from './session-state.service.js';
 
-/** PostgreSQL NOTIFY channel that carries the ids of revoked sessions. */
-export const REVOCATION_CHANNEL = 'session_auth_revoked';
-/** NOTIFY payloads are limited to 8000 bytes: 36-character ids, comma-separated, 150 at a time. */
-const IDS_PER_NOTIFY = 150;
 const RECONNECT_MS = 1000;
-
-/** Announces revoked sessions on PostgreSQL; delivered on commit when `m` is inside a transaction. */
-export async function announceRevoked(m: EntityManager, sessionIds: string[]): Promise<void> {
-  for (let i = 0; i < sessionIds.length; i += IDS_PER_NOTIFY) {
-    const payload = sessionIds.slice(i, i + IDS_PER_NOTIFY).join(',');
-    await m.query('SELECT pg_notify($1, $2)', [REVOCATION_CHANNEL, payload]);
-  }
-}
 
 /**
  * The second path of a revocation, through PostgreSQL instead of the cache. Every instance LISTENs

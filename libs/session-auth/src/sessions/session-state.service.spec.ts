@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { SessionRepository } from './session.repository.js';
 import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
 import { FakeSessionCache } from '../test-fakes/fake-session-cache.js';
 import type { SessionEntity } from './session.entity.js';
@@ -35,35 +35,31 @@ function row(overrides: Partial<SessionEntity> = {}): SessionEntity {
   };
 }
 
-/** A DataSource that knows only `getRepository(SessionEntity).findOne({ where: { id } })`. */
-class FakeDataSource {
+/** A SessionRepository that knows only `findById`. */
+class FakeRepository {
   readonly rows = new Map<string, SessionEntity>();
   reads = 0;
   /** Runs while a read is in flight, to stage races. */
   duringRead?: () => Promise<void>;
 
-  getRepository() {
-    return {
-      findOne: async ({ where }: { where: { id: string } }) => {
-        this.reads++;
-        const found = this.rows.get(where.id) ?? null;
-        await this.duringRead?.();
-        return found;
-      },
-    };
+  async findById(id: string): Promise<SessionEntity | undefined> {
+    this.reads++;
+    const found = this.rows.get(id);
+    await this.duringRead?.();
+    return found;
   }
 }
 
 function setup(clockOffsetMs = 0) {
   const cache = new FakeSessionCache();
-  const db = new FakeDataSource();
+  const db = new FakeRepository();
   const clock = {
     now: () => Date.now() + clockOffsetMs,
     toLocal: (ms: number) => ms - clockOffsetMs,
   };
   const service = new SessionStateService(
     cache,
-    db as unknown as DataSource,
+    db as unknown as SessionRepository,
     disabledMetrics(),
     clock,
   );

@@ -1,10 +1,9 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { SessionCache } from '../cache/session-cache.interface.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
 import { type Clock, DatabaseClock, SYSTEM_CLOCK } from './database-clock.js';
-import { SessionEntity } from './session.entity.js';
+import type { SessionEntity } from './session.entity.js';
+import { SessionRepository } from './session.repository.js';
 import { sessionEnd } from './session-lifetime.js';
 
 /** What the guard needs to know about a session, cached under `session:<id>`. */
@@ -34,7 +33,7 @@ const REVOKED_TTL_MS = 60 * 60_000;
 export class SessionStateService {
   constructor(
     @Inject(SessionCache) private readonly cache: SessionCache,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: SessionRepository,
     private readonly metrics: SessionMetrics,
     @Optional() @Inject(DatabaseClock) private readonly clock: Clock = SYSTEM_CLOCK,
   ) {}
@@ -69,9 +68,7 @@ export class SessionStateService {
     this.metrics.cacheLookup(cached ? 'hit' : cached === null ? 'miss' : 'error').inc();
     const hit = cached ? (JSON.parse(cached) as SessionState) : undefined;
     if (hit && this.decides(hit)) return hit;
-    const row = await this.dataSource
-      .getRepository(SessionEntity)
-      .findOne({ where: { id: sessionId } });
+    const row = await this.repository.findById(sessionId);
     if (!row) return undefined;
     const state = toState(row);
     if (cached === null || hit) {

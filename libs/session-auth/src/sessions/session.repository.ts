@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { runStatement } from '../utils/run-statement.js';
-import { announceRevoked } from './revocation-feed.js';
+import { announceRevoked } from './revocation-channel.js';
 import { endedByExpiry } from './revoke-reason.js';
 import type { SessionContext } from './session-context.js';
 import { type RevokeReason, SessionEntity } from './session.entity.js';
@@ -61,6 +61,31 @@ export class SessionRepository {
       ],
     )) as SessionRow[];
     return toSessionEntity(rows[0]);
+  }
+
+  /** The session row, or `undefined`. */
+  async findById(sessionId: string): Promise<SessionEntity | undefined> {
+    const row = await this.dataSource.getRepository(SessionEntity).findOneBy({ id: sessionId });
+    return row ?? undefined;
+  }
+
+  /**
+   * Inserts a session and ends the user's least recently active ones beyond `maxSessions`, in one
+   * transaction that holds a per-user advisory lock, so two sign-ins at once cannot both slip
+   * under the limit. Returns the new session and those it ended.
+   */
+  createWithinLimit(
+    input: Parameters<SessionRepository['insert']>[1],
+    maxSessions: number,
+  ): Promise<{ session: SessionEntity; evicted: RevokedSession[] }> {
+    return this.dataSource.transaction(async (m) => {
+      await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
+        `session-auth:user:${input.userId}`,
+      ]);
+      const session = await this.insert(m, input);
+      const beyond = await this.findBeyondLimit(m, input.userId, maxSessions);
+      return { session, evicted: await this.revokeByIds(m, beyond, 'SESSION_LIMIT') };
+    });
   }
 
   /** Revokes live sessions of one user; returns those it ended (none twice, even under races). */

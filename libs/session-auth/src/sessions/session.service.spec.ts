@@ -1,7 +1,6 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import type { DataSource } from 'typeorm';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { resolveSessionAuthOptions, type SessionAuthOptions } from '../session-auth.options.js';
 import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
@@ -46,19 +45,15 @@ function setup(extra: SessionAuthOptions = {}) {
   const cache = new FakeSessionCache();
   const rows = new Map<string, SessionEntity>();
   let reads = 0;
-  const dataSource = {
-    getRepository: () => ({
-      findOne: async ({ where }: { where: { id: string } }) => {
-        reads++;
-        return rows.get(where.id) ?? null;
-      },
-    }),
-  } as unknown as DataSource;
+  const findById = async (id: string) => {
+    reads++;
+    return rows.get(id);
+  };
   const touch = jest.fn(async (_sessionId: string) => undefined);
   const revoke = jest.fn(async () => [] as { id: string; userId: string }[]);
-  const repository = { touch, revoke } as unknown as SessionRepository;
+  const repository = { touch, revoke, findById } as unknown as SessionRepository;
   const metrics = disabledMetrics();
-  const state = new SessionStateService(cache, dataSource, metrics);
+  const state = new SessionStateService(cache, repository, metrics);
   const accessTokens = new AccessTokenService(new JwtService(), options);
   const service = new SessionService(
     options,

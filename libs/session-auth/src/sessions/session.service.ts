@@ -78,26 +78,17 @@ export class SessionService {
   /** Starts a session after the app has checked the user's credentials. */
   async createSession(userId: string, context: SessionContext = {}): Promise<IssuedSession> {
     const ctx = boundedContext(context);
-    const { session, evicted } = await this.repository.dataSource.transaction(async (m) => {
-      const max = this.options.maxSessionsPerUser;
-      // Serialises sign-ins of one user so two at once cannot both slip under the limit.
-      await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
-        `session-auth:user:${userId}`,
-      ]);
-      const created = await this.repository.insert(m, {
+    const { session, evicted } = await this.repository.createWithinLimit(
+      {
         userId,
         context: ctx,
         deviceName: ctx.deviceName ?? defaultDeviceName(ctx.userAgent),
         refreshNonce: generateNonce(),
         idleTtl: this.options.idleTtl,
         absoluteTtl: this.options.absoluteTtl,
-      });
-      const beyond = await this.repository.findBeyondLimit(m, userId, max);
-      return {
-        session: created,
-        evicted: await this.repository.revokeByIds(m, beyond, 'SESSION_LIMIT'),
-      };
-    });
+      },
+      this.options.maxSessionsPerUser,
+    );
     this.metrics.sessionsCreated.inc();
     await this.notifier.revoked(evicted, 'SESSION_LIMIT');
     const issued = this.issue(session, this.rotation.tokenOf(session));
