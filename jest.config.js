@@ -11,10 +11,13 @@ const swc = [
   },
 ];
 
-export default {
+/** What both projects share: how TypeScript and the packages' names are read. */
+const shared = {
+  rootDir: import.meta.dirname,
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
+  testTimeout: 30000,
   moduleNameMapper: {
     // Specs and e2e helpers import the package by name; jest reads its sources, not its dist/.
     '^nestjs-session-auth$': '<rootDir>/libs/session-auth/src/index.ts',
@@ -23,9 +26,27 @@ export default {
     '^nestjs-session-auth-client$': '<rootDir>/libs/session-auth-client/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  // libs/** holds both packages' unit specs (nestjs-session-auth and nestjs-session-auth-client).
-  testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
-  globalSetup: '<rootDir>/test/support/global-setup.ts',
-  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-  testTimeout: 30000,
+};
+
+/**
+ * Two projects. `unit` (npm run test:unit): the `*.spec.ts` specs beside the code of both packages
+ * and the demo, with fakes only: no build, no PostgreSQL, no Redis. `e2e` (npm run test:e2e): the
+ * suites in test/, against the built demo and real services; its global setup creates the run's
+ * database and Redis prefix.
+ */
+export default {
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'],
+    },
+    {
+      ...shared,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+    },
+  ],
 };

@@ -1,4 +1,4 @@
-// Runs before `npm test` (pretest): fails fast, with a hint, when PostgreSQL, Redis, redis-server,
+// Runs before `npm run test:e2e` (pretest:e2e): fails fast, with a hint, when PostgreSQL, Redis, redis-server,
 // redis-cli, pgbouncer or Chromium is not there, instead of letting every e2e suite time out one
 // after the other.
 import { execFileSync } from 'node:child_process';

@@ -1,20 +1,18 @@
+import { BoundedMap } from '../utils/bounded-map.js';
 import type { SessionCache } from './session-cache.interface.js';
 
 /** Keys that copy shared state (session states); the rest (counters, locks) are this process's own. */
 const SHARED_PREFIX = 'session:';
 
-interface Entry {
-  value: string;
-  expiresAt: number;
-}
-
 /** In-process cache for single-instance apps and as a stand-in while nothing else is configured. */
 export class MemorySessionCache implements SessionCache {
   readonly kind = 'memory' as const;
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: BoundedMap<string>;
 
-  /** @param maxEntries oldest entries are dropped beyond this many, so memory stays bounded. */
-  constructor(private readonly maxEntries = 100_000) {}
+  /** @param maxEntries least recently used entries are dropped beyond this many, so memory stays bounded. */
+  constructor(maxEntries = 100_000) {
+    this.entries = new BoundedMap(maxEntries);
+  }
 
   isAvailable(): boolean {
     return true;
@@ -22,7 +20,7 @@ export class MemorySessionCache implements SessionCache {
 
   /** The value, or `null` when absent or expired. */
   async get(key: string): Promise<string | null> {
-    return this.read(key)?.value ?? null;
+    return this.entries.get(key) ?? null;
   }
 
   /** This cache is the store itself: a read never waits. */
@@ -32,13 +30,13 @@ export class MemorySessionCache implements SessionCache {
 
   /** Stores `value` for `ttlMs`. */
   async set(key: string, value: string, ttlMs: number): Promise<boolean> {
-    this.write(key, value, ttlMs);
+    this.entries.set(key, value, ttlMs);
     return true;
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
-    if (this.read(key)) return false;
-    this.write(key, value, ttlMs);
+    if (this.entries.has(key)) return false;
+    this.entries.set(key, value, ttlMs);
     return true;
   }
 
@@ -47,26 +45,27 @@ export class MemorySessionCache implements SessionCache {
   }
 
   async compareAndDelete(key: string, value: string): Promise<boolean> {
-    if (this.read(key)?.value !== value) return false;
+    if (this.entries.get(key) !== value) return false;
     this.entries.delete(key);
     return true;
   }
 
   async compareAndExpire(key: string, value: string, ttlMs: number): Promise<boolean> {
-    const entry = this.read(key);
-    if (entry?.value !== value) return false;
-    entry.expiresAt = Date.now() + ttlMs;
+    if (this.entries.get(key) !== value) return false;
+    this.entries.set(key, value, ttlMs);
     return true;
   }
 
   async increment(key: string, ttlMs: number): Promise<{ count: number; ttlMs: number }> {
-    const entry = this.read(key);
-    if (!entry) {
-      this.write(key, '1', ttlMs);
+    const current = this.entries.get(key);
+    if (current === undefined) {
+      this.entries.set(key, '1', ttlMs);
       return { count: 1, ttlMs };
     }
-    entry.value = String(Number(entry.value) + 1);
-    return { count: Number(entry.value), ttlMs: entry.expiresAt - Date.now() };
+    // A live counter keeps its window.
+    const count = Number(current) + 1;
+    this.entries.replace(key, String(count));
+    return { count, ttlMs: this.entries.remainingTtlMs(key) };
   }
 
   async ping(): Promise<boolean> {
@@ -75,26 +74,8 @@ export class MemorySessionCache implements SessionCache {
 
   /** Session states are copies of PostgreSQL rows: forget them after a gap in revocation news. */
   dropLocalCopies(): void {
-    for (const key of [...this.entries.keys()]) {
+    for (const key of this.entries.keys()) {
       if (key.startsWith(SHARED_PREFIX)) this.entries.delete(key);
-    }
-  }
-
-  private read(key: string): Entry | undefined {
-    const entry = this.entries.get(key);
-    if (entry && entry.expiresAt <= Date.now()) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return entry;
-  }
-
-  private write(key: string, value: string, ttlMs: number): void {
-    this.entries.delete(key);
-    this.entries.set(key, { value, expiresAt: Date.now() + ttlMs });
-    if (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
     }
   }
 }

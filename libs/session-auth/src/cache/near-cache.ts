@@ -1,3 +1,5 @@
+import { BoundedMap } from '../utils/bounded-map.js';
+
 /**
  * A bounded in-process copy of hot cache entries, kept honest by invalidation messages that every
  * instance publishes when it changes an entry. It answers only while its invalidation feed is
@@ -5,15 +7,14 @@
  * missed message can never leave a stale entry in use (reads then go to Redis or PostgreSQL).
  */
 export class NearCache {
-  private readonly entries = new Map<string, { value: string; expiresAt: number }>();
+  private readonly entries: BoundedMap<string>;
   private enabled = false;
   /** Bumped by every invalidation: a read that started before one must not store its result. */
   private generation = 0;
 
-  constructor(
-    private readonly maxEntries = 100_000,
-    private readonly ttlMs = 60_000,
-  ) {}
+  constructor(maxEntries = 100_000, ttlMs = 60_000) {
+    this.entries = new BoundedMap(maxEntries, ttlMs);
+  }
 
   get isEnabled(): boolean {
     return this.enabled;
@@ -25,24 +26,13 @@ export class NearCache {
 
   get(key: string): string | undefined {
     if (!this.enabled) return undefined;
-    const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    if (entry.expiresAt <= Date.now()) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return entry.value;
+    return this.entries.get(key);
   }
 
   /** Stores a value read or written at `generation`, unless an invalidation arrived since. */
   store(key: string, value: string, generation: number): void {
     if (!this.enabled || generation !== this.generation) return;
-    this.entries.delete(key);
-    this.entries.set(key, { value, expiresAt: Date.now() + this.ttlMs });
-    if (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
+    this.entries.set(key, value);
   }
 
   invalidate(key: string): void {

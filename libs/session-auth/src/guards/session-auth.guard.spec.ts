@@ -9,6 +9,7 @@ import { REQUEST_AUTH_KEY } from '../session-auth.constants.js';
 import type { AuthenticatedSession, SessionService } from '../sessions/session.service.js';
 import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
 import { SessionAuthGuard } from './session-auth.guard.js';
+import { rejectionCode } from '../../../../test/support/rejection.js';
 
 class Routes {
   open(): void {}
@@ -102,15 +103,6 @@ function guardWith(sessions: ReturnType<typeof fakeSessions>) {
 /** The guard's answer as a promise, whether it decided at once or waited. */
 function activate(guard: SessionAuthGuard, ctx: ExecutionContext): Promise<boolean> {
   return Promise.resolve(guard.canActivate(ctx));
-}
-
-async function rejectionCode(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SessionAuthError);
-  return (error as SessionAuthError).code;
 }
 
 describe('SessionAuthGuard', () => {

@@ -1,4 +1,5 @@
 import { UAParser } from 'ua-parser-js';
+import { BoundedMap } from '../utils/bounded-map.js';
 import type { SessionEntity } from './session.entity.js';
 import type { SessionListItem, SessionView } from './session-view.type.js';
 
@@ -43,15 +44,13 @@ export function defaultDeviceName(userAgent: string | undefined): string {
 }
 
 /** Parsed user agents: session lists repeat the same few strings, and parsing is the costly part. */
-const parsedUserAgents = new Map<string, UAParser.IResult>();
-const MAX_PARSED_USER_AGENTS = 1000;
+const parsedUserAgents = new BoundedMap<UAParser.IResult>(1000);
 
 function parseUserAgent(userAgent: string | null | undefined): UAParser.IResult | undefined {
   if (!userAgent) return undefined;
   let parsed = parsedUserAgents.get(userAgent);
   if (!parsed) {
     parsed = new UAParser(userAgent).getResult();
-    if (parsedUserAgents.size >= MAX_PARSED_USER_AGENTS) parsedUserAgents.clear();
     parsedUserAgents.set(userAgent, parsed);
   }
   return parsed;

@@ -1,7 +1,6 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { SessionAuthError } from '../errors/session-auth.error.js';
 import { resolveSessionAuthOptions, type SessionAuthOptions } from '../session-auth.options.js';
 import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
 import { FakeSessionCache } from '../test-fakes/fake-session-cache.js';
@@ -10,6 +9,7 @@ import type { SessionEntity } from './session.entity.js';
 import type { SessionRepository } from './session.repository.js';
 import { SessionService } from './session.service.js';
 import { SessionStateService } from './session-state.service.js';
+import { rejectionCode } from '../../../../test/support/rejection.js';
 
 const SECRET = 'session-service-spec-secret-long-enough';
 const USER = 'user-1';
@@ -68,15 +68,6 @@ function setup(extra: SessionAuthOptions = {}) {
     metrics,
   );
   return { service, cache, rows, touch, revoke, accessTokens, reads: () => reads };
-}
-
-async function rejectionCode(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SessionAuthError);
-  return (error as SessionAuthError).code;
 }
 
 describe('SessionService', () => {

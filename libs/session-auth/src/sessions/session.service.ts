@@ -10,6 +10,7 @@ import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
 import { AccessTokenService, type AccessTokenClaims } from '../tokens/access-token.service.js';
 import { generateNonce } from '../tokens/refresh-token.crypto.js';
 import { RefreshRotationService } from '../tokens/refresh-rotation.service.js';
+import { BoundedMap } from '../utils/bounded-map.js';
 import { DatabaseClock, SYSTEM_CLOCK } from './database-clock.js';
 import { boundedContext, type SessionContext } from './session-context.js';
 import type { RevokeReason, SessionEntity } from './session.entity.js';
@@ -55,8 +56,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 @Injectable()
 export class SessionService {
   private readonly logger = new Logger('SessionAuth');
-  /** When this instance last recorded each session's activity (bounded; cleared when full). */
-  private readonly localTouches = new Map<string, number>();
+  /** Sessions whose activity this instance recorded within the debounce window (bounded). */
+  private readonly localTouches = new BoundedMap<true>(50_000);
 
   constructor(
     @Inject(SESSION_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedSessionAuthOptions,
@@ -269,11 +270,8 @@ export class SessionService {
 
   private localTouchDue(sessionId: string): boolean {
     const debounceMs = this.options.touchDebounceSeconds * 1000;
-    const now = Date.now();
-    const last = this.localTouches.get(sessionId);
-    if (last !== undefined && now - last < debounceMs) return false;
-    if (this.localTouches.size > 50_000) this.localTouches.clear();
-    this.localTouches.set(sessionId, now);
+    if (this.localTouches.has(sessionId)) return false;
+    this.localTouches.set(sessionId, true, debounceMs);
     return true;
   }
 }

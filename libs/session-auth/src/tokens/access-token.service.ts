@@ -6,6 +6,7 @@ import { SessionAuthError } from '../errors/session-auth.error.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
 import { type Clock, DatabaseClock, SYSTEM_CLOCK } from '../sessions/database-clock.js';
+import { BoundedMap } from '../utils/bounded-map.js';
 
 /** Claims of an access token, as verified. */
 export interface AccessTokenClaims {
@@ -29,7 +30,7 @@ export class AccessTokenService {
    * Token string → its verified claims. Keyed by the whole token (signature included), so an entry
    * can only ever answer for the exact bytes that passed verification; expiry is re-checked on use.
    */
-  private readonly verified = new Map<string, AccessTokenClaims>();
+  private readonly verified = new BoundedMap<AccessTokenClaims>(VERIFIED_CACHE_SIZE);
   private readonly signingKey: KeyObject;
   private readonly verifyingKey: KeyObject;
   private readonly algorithms: Algorithm[];
@@ -77,8 +78,6 @@ export class AccessTokenService {
       throw new SessionAuthError('ACCESS_TOKEN_EXPIRED');
     }
     const claims = this.verifySignature(token);
-    if (this.verified.size >= VERIFIED_CACHE_SIZE)
-      this.verified.delete(this.verified.keys().next().value!);
     this.verified.set(token, claims);
     return claims;
   }

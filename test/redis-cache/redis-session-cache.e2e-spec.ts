@@ -3,7 +3,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
-import { RedisSessionCache } from './redis-session-cache.js';
+import { RedisSessionCache } from '../../libs/session-auth/src/cache/redis-session-cache.js';
+import { eventually, sleep } from '../support/timing.js';
 
 /**
  * Runs against the real Redis the e2e tests use (REDIS_URL, default 127.0.0.1:6379), under a key
@@ -56,21 +57,21 @@ function ready(redis: Redis): Promise<void> {
   });
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function eventually(check: () => Promise<boolean>, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(10);
-  }
+/** Polls `check` every 10 ms until it answers true (this file's conditions are predicates). */
+function until(check: () => Promise<boolean>, timeoutMs = 3000): Promise<void> {
+  return eventually(
+    async () => {
+      if (!(await check())) throw new Error('condition not met in time');
+    },
+    { timeoutMs, intervalMs: 10 },
+  );
 }
 
 /** The adapter's shutdown hook, bounded so a test cannot hang on it. */
 /** A cache over a connected client answers once it has reconciled (here: nothing to reconcile). */
 async function started(cache: RedisSessionCache): Promise<RedisSessionCache> {
   await cache.ping();
-  await eventually(async () => cache.isAvailable());
+  await until(async () => cache.isAvailable());
   return cache;
 }
 
@@ -134,7 +135,7 @@ describe('RedisSessionCache', () => {
 
       await expect(late.get('session:late')).resolves.toBeUndefined();
       finish();
-      await eventually(async () => late.isAvailable());
+      await until(async () => late.isAvailable());
       await expect(late.get('session:late')).resolves.toBe('active');
       await shutdown(late);
     });
@@ -265,7 +266,7 @@ describe('RedisSessionCache', () => {
       const written = Date.now();
       await a.set('session:shared', '{"revoked":true}', 60_000);
 
-      await eventually(async () => (await b.get('session:shared')) === '{"revoked":true}', 1000);
+      await until(async () => (await b.get('session:shared')) === '{"revoked":true}', 1000);
       expect(Date.now() - written).toBeLessThan(1000);
     });
 
@@ -275,7 +276,7 @@ describe('RedisSessionCache', () => {
 
       await a.delete('session:gone');
 
-      await eventually(async () => (await b.get('session:gone')) === null, 1000);
+      await until(async () => (await b.get('session:gone')) === null, 1000);
     });
 
     it('shows a compare-and-delete on one instance to the other (and drops its own copy)', async () => {
@@ -286,7 +287,7 @@ describe('RedisSessionCache', () => {
       await expect(a.compareAndDelete('session:cad', 'active')).resolves.toBe(true);
 
       await expect(a.get('session:cad')).resolves.toBeNull();
-      await eventually(async () => (await b.get('session:cad')) === null, 1000);
+      await until(async () => (await b.get('session:cad')) === null, 1000);
     });
 
     it('never lets a reader put back a value that a concurrent writer replaced', async () => {
@@ -294,7 +295,7 @@ describe('RedisSessionCache', () => {
       // B's read and A's write race; afterwards B must agree with Redis.
       await Promise.all([b.get('session:race'), a.set('session:race', 'revoked', 60_000)]);
 
-      await eventually(async () => (await b.get('session:race')) === 'revoked', 1000);
+      await until(async () => (await b.get('session:race')) === 'revoked', 1000);
     });
   });
 
@@ -334,7 +335,7 @@ describe('RedisSessionCache', () => {
     });
 
     it('stays that way after the connection attempt has failed', async () => {
-      await eventually(async () => redis.status === 'end' || redis.status === 'close');
+      await until(async () => redis.status === 'end' || redis.status === 'close');
 
       await expect(cache.get('session:k')).resolves.toBeUndefined();
       await expect(cache.increment('k', 1000)).resolves.toBeUndefined();
@@ -439,7 +440,7 @@ describe('RedisSessionCache', () => {
       await expect(cache.get('session:revoked-meanwhile')).resolves.toBe('active');
 
       await cutProxy();
-      await eventually(async () => redis.status !== 'ready');
+      await until(async () => redis.status !== 'ready');
 
       await expect(cache.get('session:revoked-meanwhile')).resolves.toBeUndefined();
       await cache.delete('session:revoked-meanwhile');
@@ -448,10 +449,8 @@ describe('RedisSessionCache', () => {
       await expect(admin.get(`${PREFIX}session:revoked-meanwhile`)).resolves.toBe('active');
 
       await startProxy(port);
-      await eventually(async () => cache.isAvailable());
-      await eventually(
-        async () => (await admin.get(`${PREFIX}session:revoked-meanwhile`)) === null,
-      );
+      await until(async () => cache.isAvailable());
+      await until(async () => (await admin.get(`${PREFIX}session:revoked-meanwhile`)) === null);
 
       await expect(cache.get('session:revoked-meanwhile')).resolves.toBeNull();
       await expect(cache.set('after', 'v', 60_000)).resolves.toBe(true);
@@ -469,10 +468,10 @@ describe('RedisSessionCache', () => {
       };
 
       await cutProxy();
-      await eventually(async () => redis.status !== 'ready');
+      await until(async () => redis.status !== 'ready');
       await expect(cache.get('session:kept-through-outage')).resolves.toBeUndefined();
       await startProxy(port);
-      await eventually(async () => redis.status === 'ready' && reconcilerRan);
+      await until(async () => redis.status === 'ready' && reconcilerRan);
 
       // Redis is back and still holds the entry, but nothing is served from it yet.
       await expect(admin.get(`${PREFIX}session:kept-through-outage`)).resolves.toBe('active');
@@ -480,7 +479,7 @@ describe('RedisSessionCache', () => {
       expect(cache.isAvailable()).toBe(false);
 
       finish();
-      await eventually(async () => cache.isAvailable());
+      await until(async () => cache.isAvailable());
       await expect(cache.get('session:kept-through-outage')).resolves.toBe('active');
       reconciler = async () => undefined;
     });
@@ -492,10 +491,10 @@ describe('RedisSessionCache', () => {
         if (attempts === 1) throw new Error('PostgreSQL is away');
       };
       await cutProxy();
-      await eventually(async () => redis.status !== 'ready');
+      await until(async () => redis.status !== 'ready');
       await startProxy(port);
 
-      await eventually(async () => {
+      await until(async () => {
         await cache.get('session:any');
         return cache.isAvailable();
       });
