@@ -1,31 +1,31 @@
-// Starts the built demo (dist/apps/demo/src/main.js) as real child processes.
-import { spawn } from 'node:child_process';
+// Starts the built demo (dist/apps/demo/src/main.js) as real child processes, through the
+// launcher the e2e tests use too; this adds what only the benchmarks need (a fixed port when the
+// demo logs below info, resident memory, stopping everything on exit).
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { clearTimeout, setTimeout } from 'node:timers';
-import { fileURLToPath } from 'node:url';
+import {
+  DEMO_ENTRY,
+  launchDemo,
+  REPO_ROOT,
+  untilListening,
+  untilReady,
+} from '../../test/support/demo-launcher.mjs';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const DEMO_ENTRY = path.join(REPO_ROOT, 'dist/apps/demo/src/main.js');
+export { DEMO_ENTRY, REPO_ROOT };
 
-const READY_LINE = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
 const READY_TIMEOUT_MS = 60_000;
-const STOP_GRACE_MS = 5_000;
 /** Kept output per instance: enough for the last log lines, bounded however chatty it gets. */
 const MAX_OUTPUT_CHARS = 200_000;
-// eslint-disable-next-line no-control-regex
-const ANSI = /\x1b\[[0-9;]*m/g;
 
 const running = new Set();
 // Last resort: never leave an instance behind when the runner dies.
-process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+process.once('exit', () => running.forEach((demo) => demo.child.kill('SIGKILL')));
 
 /** Stops every instance still running (used on SIGINT and after a failed scenario). */
 export async function stopAllDemos() {
-  await Promise.all([...running].map((child) => child.stopDemo()));
+  await Promise.all([...running].map((demo) => demo.stop()));
 }
 
 /**
@@ -38,100 +38,44 @@ export async function startDemo(name, env, { entry = DEMO_ENTRY } = {}) {
   if (!existsSync(entry)) {
     throw new Error(`${entry} does not exist: run \`npm run build\` first (npm run bench does)`);
   }
-  const hostEnv = Object.fromEntries(
-    ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ']
-      .filter((key) => process.env[key] !== undefined)
-      .map((key) => [key, process.env[key]]),
-  );
   // Without info-level logs there is no "listening on" line to read the port from: pick a free
   // port here and wait until it answers HTTP instead.
   const fixedPort = !logsInfo(env.LOG_LEVEL);
-  let port = fixedPort ? await freePort() : undefined;
-  // e.g. BENCH_DEMO_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (not allowed in NODE_OPTIONS).
-  const nodeArgs = (process.env.BENCH_DEMO_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, entry], {
-    cwd: REPO_ROOT,
-    env: { ...hostEnv, ...env, ...(fixedPort ? { PORT: String(port) } : {}) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const port = fixedPort ? await freePort() : undefined;
+  const demo = launchDemo({
+    name,
+    env: { ...env, ...(fixedPort ? { PORT: String(port) } : {}) },
+    entry,
+    // e.g. BENCH_DEMO_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (not allowed in NODE_OPTIONS).
+    nodeArgs: (process.env.BENCH_DEMO_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    maxOutputChars: MAX_OUTPUT_CHARS,
+    stripAnsi: true,
+    echo: process.env.BENCH_DEMO_LOGS
+      ? (text) => process.stderr.write(`[${name}] ${text}`)
+      : undefined,
   });
-  running.add(child);
+  running.add(demo);
+  demo.exited.then(() => running.delete(demo));
 
-  let output = '';
-  let partial = '';
-  const lineWaiters = new Set();
-  // Always drain both pipes: a full pipe would block the demo's event loop and skew every number.
-  const append = (chunk) => {
-    const text = chunk.toString('utf8').replace(ANSI, '');
-    output = (output + text).slice(-MAX_OUTPUT_CHARS);
-    if (process.env.BENCH_DEMO_LOGS) process.stderr.write(`[${name}] ${text}`);
-    const lines = (partial + text).split('\n');
-    partial = lines.pop();
-    for (const line of lines) for (const waiter of lineWaiters) waiter(line);
-  };
-  child.stdout.on('data', append);
-  child.stderr.on('data', append);
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  exited.then(() => running.delete(child));
-
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-    await exited;
-    clearTimeout(timer);
-  };
-  child.stopDemo = stop;
-
-  /** Resolves with the first log line (from now on) matching `pattern`; rejects after `timeoutMs`. */
-  const waitForLine = (pattern, timeoutMs) =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        lineWaiters.delete(waiter);
-        reject(new Error(`${name}: no log line matching ${pattern} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const waiter = (line) => {
-        const match = pattern.exec(line);
-        if (!match) return;
-        clearTimeout(timer);
-        lineWaiters.delete(waiter);
-        resolve(match);
-      };
-      lineWaiters.add(waiter);
-      exited.then(() => {
-        if (!lineWaiters.has(waiter)) return;
-        clearTimeout(timer);
-        lineWaiters.delete(waiter);
-        reject(new Error(`${name} exited while waiting for ${pattern}\n${output.slice(-3000)}`));
-      });
-    });
-
-  try {
-    if (!fixedPort) {
-      // Registered right after spawn, before any output event can arrive, so the line is not missed.
-      port = Number((await waitForLine(READY_LINE, READY_TIMEOUT_MS))[1]);
-    } else {
-      await waitForHttp(port, exited, READY_TIMEOUT_MS);
-    }
-  } catch (error) {
-    await stop();
-    throw new Error(
-      `demo ${name} did not start: ${error.message}\n--- output ---\n${output.slice(-3000)}`,
-      {
-        cause: error,
-      },
-    );
-  }
+  const listening = fixedPort
+    ? await untilReady(demo, () =>
+        waitForHttp(port, demo.exited, READY_TIMEOUT_MS).then(() => port),
+      )
+    : await untilListening(demo, READY_TIMEOUT_MS);
 
   return {
     name,
-    pid: child.pid,
-    port,
-    baseUrl: `http://127.0.0.1:${port}`,
-    output: () => output,
-    waitForLine,
+    pid: demo.pid,
+    port: listening,
+    baseUrl: `http://127.0.0.1:${listening}`,
+    output: demo.output,
+    waitForLine: (pattern, timeoutMs) =>
+      demo.waitForLine(pattern, timeoutMs).catch((error) => {
+        throw new Error(`${name}: ${error.message}`, { cause: error });
+      }),
     /** Resident set size in kB, from /proc/<pid>/status. */
-    rssKb: () => readRssKb(child.pid),
-    stop,
+    rssKb: () => readRssKb(demo.pid),
+    stop: demo.stop,
   };
 }
 

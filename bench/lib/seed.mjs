@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import bcrypt from 'bcrypt';
 import { PASSWORD } from './http.mjs';
-import { signAccessToken } from './jwt.mjs';
+import { signAccessToken } from '../../test/support/jwt.mjs';
 
 const BATCH = 5000;
 

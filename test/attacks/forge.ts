@@ -1,7 +1,7 @@
 import { createHmac, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
-import { base64url, signingInput } from '../support/jwt.js';
+import { base64url, signingInput } from '../support/jwt.mjs';
 
-// Asymmetric JWTs built by hand for the forgery tests (support/jwt.ts has the HMAC ones): an
+// Asymmetric JWTs built by hand for the forgery tests (support/jwt.mjs has the HMAC ones): an
 // attacker's own key pair, the token signed with it, and headers that point at the attacker's key.
 
 export interface AttackerKeys {

@@ -18,7 +18,7 @@ import {
   expectStatus,
 } from '../support/expect-http.js';
 import { ApiClient, type ApiResponse, REFRESH_COOKIE } from '../support/http-client.js';
-import { decodeJwt, signHmacJwt } from '../support/jwt.js';
+import { decodeJwt, signHmacJwt } from '../support/jwt.mjs';
 
 // Hostile requests: prototype-pollution and SQL-shaped input, oversized headers and bodies, other
 // users' session ids on every session route, refresh-token guessing, and the refresh cookie's

@@ -7,7 +7,7 @@ import { type DemoProcess, startDemo } from '../support/demo-process.js';
 import { testEnv } from '../support/env.js';
 import { expectError, expectStatus } from '../support/expect-http.js';
 import { ApiClient } from '../support/http-client.js';
-import { decodeJwt, nowSeconds, signHmacJwt, signingInput } from '../support/jwt.js';
+import { decodeJwt, nowSeconds, signHmacJwt, signingInput } from '../support/jwt.mjs';
 import {
   closeAllSessionSockets,
   connectSessionSocket,

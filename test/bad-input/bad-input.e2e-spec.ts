@@ -4,7 +4,7 @@ import { type DemoProcess, startDemos, stopDemos } from '../support/demo-process
 import { testEnv } from '../support/env.js';
 import { expectError, expectOneOfErrors, expectStatus } from '../support/expect-http.js';
 import { ApiClient } from '../support/http-client.js';
-import { decodeJwt, nowSeconds, signHmacJwt, tamperJwt, unsignedJwt } from '../support/jwt.js';
+import { decodeJwt, nowSeconds, signHmacJwt, tamperJwt, unsignedJwt } from '../support/jwt.mjs';
 
 // Hostile and clumsy input: each request gets its 4xx and stable code, never a 500, and the server
 // keeps serving afterwards.

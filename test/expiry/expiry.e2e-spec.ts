@@ -3,7 +3,7 @@ import { absoluteExpiry } from '../support/database.js';
 import { type DemoProcess, startDemos, stopDemos } from '../support/demo-process.js';
 import { expectError, expectStatus } from '../support/expect-http.js';
 import type { ApiResponse } from '../support/http-client.js';
-import { decodeJwt } from '../support/jwt.js';
+import { decodeJwt } from '../support/jwt.mjs';
 import { sleep } from '../support/timing.js';
 
 // The three clocks of a session: the access token's own expiry, the idle timeout that every refresh

@@ -4,7 +4,7 @@ import { insertLiveSessions, query } from '../support/database.js';
 import { type DemoProcess, startDemos, stopDemos } from '../support/demo-process.js';
 import { testEnv } from '../support/env.js';
 import { expectStatus } from '../support/expect-http.js';
-import { nowSeconds, signHmacJwt } from '../support/jwt.js';
+import { nowSeconds, signHmacJwt } from '../support/jwt.mjs';
 import { closeAllSessionSockets, connectSessionSocket, ownSessionIn } from '../support/sockets.js';
 import { sleep } from '../support/timing.js';
 

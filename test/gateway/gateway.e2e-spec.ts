@@ -8,7 +8,7 @@ import {
 import { type DemoProcess, startDemos, stopDemos } from '../support/demo-process.js';
 import { testEnv } from '../support/env.js';
 import { expectError, expectStatus } from '../support/expect-http.js';
-import { decodeJwt, nowSeconds, signHmacJwt } from '../support/jwt.js';
+import { decodeJwt, nowSeconds, signHmacJwt } from '../support/jwt.mjs';
 import {
   closeAllSessionSockets,
   connectSessionSocket,

@@ -1,16 +1,17 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  DEMO_ENTRY,
+  type DemoExit,
+  launchDemo,
+  REPO_ROOT,
+  untilListening,
+} from './demo-launcher.mjs';
 import { testEnv } from './env.js';
 import { trackChildProcess } from './global-setup.js';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const DEMO_ENTRY = path.join(REPO_ROOT, 'dist/apps/demo/src/main.js');
+export { DEMO_ENTRY, type DemoExit, REPO_ROOT };
 
-const READY_LINE = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
 const READY_TIMEOUT_MS = 30_000;
-const STOP_GRACE_MS = 5_000;
 /** Caps the kept output so a chatty instance cannot eat the test runner's memory. */
 const MAX_OUTPUT_CHARS = 400_000;
 
@@ -32,14 +33,6 @@ export interface DemoOptions {
   entry?: string;
   /** Its working directory. Default: the repository root. */
   cwd?: string;
-}
-
-/** How an instance ended. */
-export interface DemoExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** Date.now() when the runner saw the exit. */
-  at: number;
 }
 
 /** A running instance of the built demo app, started as a real child process. */
@@ -95,59 +88,30 @@ export async function startDemo(options: DemoOptions): Promise<DemoProcess> {
     throw new Error(`${entry} does not exist: run \`npm run build\` first (npm test does)`);
   }
   const env = withoutUndefined({ ...defaultDemoEnv(options.name), ...options.env });
-  const child = spawn(process.execPath, [entry], {
+  const demo = launchDemo({
+    name: options.name,
+    env,
+    entry,
     cwd: options.cwd ?? REPO_ROOT,
-    // Only what node needs from the runner's environment: a stray DATABASE_URL or REDIS_URL of the
-    // developer's shell must not leak into an instance that is meant to run without it.
-    env: { ...pickHostEnv(), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    maxOutputChars: MAX_OUTPUT_CHARS,
+    echo: process.env.E2E_DEMO_LOGS
+      ? (text) => process.stderr.write(`[demo ${options.name}] ${text}`)
+      : undefined,
   });
   // The global teardown kills it if a suite fails to stop it.
-  trackChildProcess(child);
-
-  let output = '';
-  const append = (chunk: Buffer): void => {
-    output = (output + chunk.toString('utf8')).slice(-MAX_OUTPUT_CHARS);
-    if (process.env.E2E_DEMO_LOGS) process.stderr.write(`[demo ${options.name}] ${chunk}`);
-  };
-  child.stdout!.on('data', append);
-  child.stderr!.on('data', append);
-  let exit: DemoExit | undefined;
-  const exited = new Promise<DemoExit>((resolve) =>
-    child.once('exit', (code, signal) => {
-      exit = { code, signal, at: Date.now() };
-      resolve(exit);
-    }),
-  );
-
-  const stop = async (): Promise<void> => {
-    if (exit) return;
-    child.kill('SIGTERM');
-    const killTimer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-    await exited;
-    clearTimeout(killTimer);
-  };
-
-  let port: number;
-  try {
-    port = await waitForPort(child, () => output, exited);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  trackChildProcess(demo.child);
+  const port = await untilListening(demo, READY_TIMEOUT_MS);
   return {
     name: options.name,
     baseUrl: `http://127.0.0.1:${port}`,
     port,
-    pid: child.pid!,
+    pid: demo.pid,
     env,
-    output: () => output,
-    stop,
-    exited,
-    exit: () => exit,
-    signal: (signal) => {
-      if (!exit) child.kill(signal);
-    },
+    output: demo.output,
+    stop: demo.stop,
+    exited: demo.exited,
+    exit: demo.exit,
+    signal: demo.signal,
   };
 }
 
@@ -166,42 +130,6 @@ export async function startDemos(...options: DemoOptions[]): Promise<DemoProcess
 /** Stops every given instance (missing ones, from a failed beforeAll, are skipped). */
 export async function stopDemos(...demos: (DemoProcess | undefined)[]): Promise<void> {
   await Promise.all(demos.map((demo) => demo?.stop()));
-}
-
-function waitForPort(
-  child: ChildProcess,
-  output: () => string,
-  exited: Promise<DemoExit>,
-): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const fail = (reason: string): void => {
-      cleanup();
-      reject(new Error(`demo did not start: ${reason}\n--- its output ---\n${output()}`));
-    };
-    const onData = (): void => {
-      const match = READY_LINE.exec(output());
-      if (match) {
-        cleanup();
-        resolve(Number(match[1]));
-      }
-    };
-    const timer = setTimeout(
-      () => fail(`no "listening on" line within ${READY_TIMEOUT_MS} ms`),
-      READY_TIMEOUT_MS,
-    );
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-    };
-    child.stdout!.on('data', onData);
-    child.once('error', (error) => fail(error.message));
-    void exited.then((e) => fail(`it exited with code ${e.code} (signal ${e.signal})`));
-  });
-}
-
-function pickHostEnv(): Record<string, string> {
-  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'SYSTEMROOT'];
-  return withoutUndefined(Object.fromEntries(keep.map((key) => [key, process.env[key]])));
 }
 
 function withoutUndefined(env: DemoEnv): Record<string, string> {

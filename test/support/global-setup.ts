@@ -111,7 +111,8 @@ async function cleanUp(
   }
 }
 
-async function withAdmin<T>(work: (admin: pg.Client) => Promise<T>): Promise<T> {
+/** Runs `work` with a short-lived client on the server's admin database, then disconnects it. */
+export async function withAdmin<T>(work: (admin: pg.Client) => Promise<T>): Promise<T> {
   const admin = new pg.Client({
     connectionString: ADMIN_DATABASE_URL,
     connectionTimeoutMillis: 5000,

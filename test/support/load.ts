@@ -1,4 +1,5 @@
 import type { ApiResponse } from './http-client.js';
+import { sleep } from './timing.js';
 
 // Bounded load for the fault and operability suites: a few sequential workers, each looping until
 // a shared stop signal, a deadline or its own iteration cap, whichever comes first. Every request
@@ -37,7 +38,7 @@ export function startLoad(
       if (stopped || Date.now() >= deadline) return;
       total++;
       await iteration(w, i);
-      if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
+      if (options.pauseMs) await sleep(options.pauseMs);
     }
   };
   const done = Promise.all(Array.from({ length: options.workers }, (_, w) => worker(w))).then(

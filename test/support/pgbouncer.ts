@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { trackChildProcess } from './global-setup.js';
 import { freePort } from './redis-server.js';
+import { sleep } from './timing.js';
 
 const READY_TIMEOUT_MS = 10_000;
 /** Debian installs it in /usr/sbin, which is not on every user's PATH (see check-services.mjs). */
@@ -80,7 +81,7 @@ export async function startPgBouncer(target: {
       await stop();
       throw new Error(`pgbouncer did not start on port ${port}:\n${output}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
   return {
     port,

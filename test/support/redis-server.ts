@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { trackChildProcess } from './global-setup.js';
+import { sleep } from './timing.js';
 
 const READY_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 5_000;
@@ -100,7 +101,7 @@ async function waitUntilAnswering(
         `redis-server did not answer on port ${port} within ${READY_TIMEOUT_MS} ms:\n${output()}`,
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
 }
 

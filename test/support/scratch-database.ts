@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { ADMIN_DATABASE_URL, withDatabase } from './global-setup.js';
+import { ADMIN_DATABASE_URL, withAdmin, withDatabase } from './global-setup.js';
 
 /**
  * A database of its own for a test file, on the same server as the run's database: for tests whose
@@ -21,7 +21,7 @@ export async function createScratchDatabase(tag: string): Promise<ScratchDatabas
   // The run's own database is named session_auth_test_<time>_<hex>; this one says what it is for.
   const name = `session_auth_test_${Date.now()}_${tag}_${randomBytes(4).toString('hex')}`;
   const url = withDatabase(ADMIN_DATABASE_URL, name);
-  await admin((client) => client.query(`CREATE DATABASE "${name}"`));
+  await withAdmin((client) => client.query(`CREATE DATABASE "${name}"`));
   let dropped = false;
   return {
     name,
@@ -38,20 +38,7 @@ export async function createScratchDatabase(tag: string): Promise<ScratchDatabas
     drop: async () => {
       if (dropped) return;
       dropped = true;
-      await admin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+      await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
     },
   };
-}
-
-async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({
-    connectionString: ADMIN_DATABASE_URL,
-    connectionTimeoutMillis: 5000,
-  });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }

@@ -1,6 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import type { SessionListItem, SessionServerToClientEvents } from 'nestjs-session-auth';
-import { decodeJwt } from './jwt.js';
+import { decodeJwt } from './jwt.mjs';
 
 // A socket.io client of the `/sessions` namespace that records everything it receives, so a test
 // can wait for one event (with a deadline), check the order of events, and check afterwards that
