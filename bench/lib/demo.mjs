@@ -71,7 +71,8 @@ export async function startDemo(name, env, { entry = DEMO_ENTRY } = {}) {
     output: demo.output,
     waitForLine: (pattern, timeoutMs) =>
       demo.waitForLine(pattern, timeoutMs).catch((error) => {
-        throw new Error(`${name}: ${error.message}`, { cause: error });
+        const tail = demo.exit() ? `\n${demo.output().slice(-3000)}` : '';
+        throw new Error(`${name}: ${error.message}${tail}`, { cause: error });
       }),
     /** Resident set size in kB, from /proc/<pid>/status. */
     rssKb: () => readRssKb(demo.pid),

@@ -103,9 +103,8 @@ export function launchDemo({
       lineWaiters.add(waiter);
       void exited.then(({ code, signal }) => {
         if (lineWaiters.has(waiter)) {
-          const tail = output.slice(-3000);
           settle(
-            new Error(`exited (code ${code}, signal ${signal}) waiting for ${pattern}\n${tail}`),
+            new Error(`it exited with code ${code} (signal ${signal}) waiting for ${pattern}`),
           );
         }
       });
@@ -142,7 +141,9 @@ export async function untilReady(demo, ready) {
     await demo.stop();
     throw new Error(
       `demo ${demo.name} did not start: ${error.message}\n--- its output ---\n${demo.output()}`,
-      { cause: error },
+      {
+        cause: error,
+      },
     );
   }
 }
