@@ -85,7 +85,7 @@ export function defaultDemoEnv(name: string): Record<string, string> {
 export async function startDemo(options: DemoOptions): Promise<DemoProcess> {
   const entry = options.entry ?? DEMO_ENTRY;
   if (!existsSync(entry)) {
-    throw new Error(`${entry} does not exist: run \`npm run build\` first (npm test does)`);
+    throw new Error(`${entry} does not exist: run \`npm run build\` first (npm run test:e2e does)`);
   }
   const env = withoutUndefined({ ...defaultDemoEnv(options.name), ...options.env });
   const demo = launchDemo({
