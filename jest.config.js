@@ -17,7 +17,6 @@ const shared = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
-  testTimeout: 30000,
   moduleNameMapper: {
     // Specs and e2e helpers import the package by name; jest reads its sources, not its dist/.
     '^nestjs-session-auth$': '<rootDir>/libs/session-auth/src/index.ts',
@@ -35,6 +34,8 @@ const shared = {
  * database and Redis prefix.
  */
 export default {
+  // A global option: jest ignores it inside a project.
+  testTimeout: 30000,
   projects: [
     {
       ...shared,
