@@ -25,7 +25,7 @@ export class MemorySessionCache implements SessionCache {
 
   /** This cache is the store itself: a read never waits. */
   peek(key: string): string | undefined {
-    return this.read(key)?.value;
+    return this.entries.get(key);
   }
 
   /** Stores `value` for `ttlMs`. */
