@@ -59,6 +59,17 @@ describe('MemorySessionCache', () => {
     });
   });
 
+  describe('peek', () => {
+    it('answers a live value at once (no promise), and nothing once it expired', async () => {
+      await cache.set('k', 'v', 1000);
+
+      expect(cache.peek('k')).toBe('v');
+      expect(cache.peek('missing')).toBeUndefined();
+      jest.advanceTimersByTime(1000);
+      expect(cache.peek('k')).toBeUndefined();
+    });
+  });
+
   describe('setIfAbsent', () => {
     it('sets a missing key and refuses while it exists', async () => {
       await expect(cache.setIfAbsent('lock', 'me', 1000)).resolves.toBe(true);
