@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
+import { SessionAuthError } from '../errors/session-auth.error.js';
 import { resolveSessionAuthOptions, type SessionAuthOptions } from '../session-auth.options.js';
 import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
 import { FakeSessionCache } from '../test-fakes/fake-session-cache.js';
