@@ -6,6 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
+import type { RedisClientLike } from '../cache/redis-client.js';
 import { closeRedis, duplicateRedis, RedisConnection } from '../cache/redis-connection.js';
 import { SessionCache } from '../cache/session-cache.interface.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
@@ -46,7 +47,8 @@ export class RedisRevocationTransport
   private registered?: () => void;
 
   constructor(
-    redis: RedisConnection,
+    // Typed by shape: this constructor is in the package's types, which never name ioredis.
+    @Inject(RedisConnection) redis: { readonly client?: RedisClientLike },
     @Inject(SESSION_AUTH_RESOLVED_OPTIONS) options: ResolvedSessionAuthOptions,
     @Inject(SessionCache) private readonly cache: SessionCache,
     private readonly state: SessionStateService,
@@ -56,13 +58,10 @@ export class RedisRevocationTransport
     this.announceChannel = `${prefix}revocation:announce`;
     this.ackPrefix = `${prefix}revocation:ack:`;
     // A client without duplicate() (a stand-in in an app's tests) cannot subscribe: PostgreSQL only.
-    if (typeof (redis.client as Redis | undefined)?.duplicate !== 'function') return;
-    this.client = redis.client;
-    this.presence = new RedisPresence(
-      redis.client!,
-      `${prefix}revocation:instances`,
-      peer.instanceId,
-    );
+    const client = redis.client as Redis | Cluster | undefined;
+    if (typeof client?.duplicate !== 'function') return;
+    this.client = client;
+    this.presence = new RedisPresence(client, `${prefix}revocation:instances`, peer.instanceId);
   }
 
   /** Subscribed, and the shared cache answers (so the announced sessions are marked there). */

@@ -23,6 +23,9 @@ function session(overrides: Partial<SessionEntity> = {}): SessionEntity {
     absoluteExpiresAt: new Date('2030-01-31T10:00:00.000Z'),
     revokedAt: null,
     revokeReason: null,
+    refreshGeneration: 0,
+    refreshNonce: null,
+    rotatedAt: null,
     ...overrides,
   };
 }

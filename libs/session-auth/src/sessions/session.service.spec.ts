@@ -33,6 +33,9 @@ function row(overrides: Partial<SessionEntity> = {}): SessionEntity {
     absoluteExpiresAt: new Date(now + 7_200_000),
     revokedAt: null,
     revokeReason: null,
+    refreshGeneration: 0,
+    refreshNonce: null,
+    rotatedAt: null,
     ...overrides,
   };
 }
