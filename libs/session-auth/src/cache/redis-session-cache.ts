@@ -1,21 +1,11 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { NearCache } from './near-cache.js';
-import { closeRedis, duplicateRedis } from './redis-connection.js';
+import { InvalidationFeed } from './invalidation-feed.js';
+import { PendingDeletes } from './pending-deletes.js';
+import { COMPARE_AND_DELETE, COMPARE_AND_EXPIRE, INCREMENT, withinMs } from './redis-scripts.js';
 import type { SessionCache } from './session-cache.interface.js';
 
-const COMPARE_AND_DELETE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
-const COMPARE_AND_EXPIRE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
-const INCREMENT = `local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return { n, redis.call('PTTL', KEYS[1]) }`;
-
-/**
- * Deletions kept for replay while Redis is away. Past this many the rest are dropped: revocations
- * do not depend on them (the reconciler re-marks them from PostgreSQL), and a stale copy that a
- * lost delete leaves behind (say, an older idle expiry) errs on the side of refusing.
- */
-const MAX_PENDING_DELETES = 10_000;
 /** While Redis is not in use, at most one probe per this many ms decides whether it is back. */
 const PROBE_INTERVAL_MS = 500;
 
@@ -40,15 +30,13 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
   readonly kind = 'redis' as const;
   private readonly logger = new Logger('SessionAuthCache');
   private state: 'starting' | 'reconciling' | 'up' | 'down' = 'starting';
-  private readonly pendingDeletes = new Set<string>();
-  private droppedDeletes = false;
+  private readonly pendingDeletes = new PendingDeletes(this.logger);
   private reconciler?: () => Promise<void>;
   private recovering?: Promise<void>;
   private lastProbe = 0;
   private readonly near = new NearCache();
   private readonly channel: string;
-  private readonly subscriber?: Redis | Cluster;
-  private subscribed = false;
+  private readonly feed: InvalidationFeed;
 
   constructor(
     private readonly client: Redis | Cluster,
@@ -60,12 +48,19 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
     client.on('ready', () => void this.recover());
     client.on('error', (error: Error) => this.markDown(error));
     client.on('end', () => this.markDown(new Error('connection closed')));
-    this.subscriber = this.subscribeToInvalidations();
+    this.feed = new InvalidationFeed(this.channel, {
+      onKey: (key) => this.near.invalidate(key),
+      onLive: () => {
+        if (this.state === 'up') this.near.enable();
+      },
+      onLost: () => this.near.disable(),
+    });
+    this.feed.start(client);
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.near.disable();
-    if (this.subscriber) await closeRedis(this.subscriber);
+    await this.feed.close();
   }
 
   isAvailable(): boolean {
@@ -128,7 +123,7 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
       keys.map((key) => this.run(() => this.client.del(this.prefix + key))),
     );
     keys.forEach((key, i) => {
-      if (results[i] === undefined) this.rememberDelete(key);
+      if (results[i] === undefined) this.pendingDeletes.remember(key);
     });
     await Promise.all(keys.map((key) => this.invalidateEverywhere(key)));
   }
@@ -175,23 +170,14 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
   private async run<T>(command: () => Promise<T>): Promise<T | undefined> {
     // While Redis is away, answer at once instead of waiting for each command to time out.
     if (this.state !== 'up' && this.client.status !== 'ready') return undefined;
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`no answer within ${this.commandTimeoutMs} ms`)),
-          this.commandTimeoutMs,
-        );
-      });
-      const result = await Promise.race([command(), timeout]);
+      const result = await withinMs(command, this.commandTimeoutMs);
       if (this.state === 'down' || this.state === 'starting') void this.recover();
       return result;
     } catch (error) {
       // A reply error (say, INCR on a non-number) is this command's problem, not an outage.
       if ((error as Error).name !== 'ReplyError') this.markDown(error as Error);
       return undefined;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -204,30 +190,6 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
     if (!this.nearCached(key)) return;
     this.near.invalidate(key);
     await this.run(() => this.client.publish(this.channel, key));
-  }
-
-  /** A dedicated connection for the invalidation feed; the near cache runs only while it is subscribed. */
-  private subscribeToInvalidations(): Redis | Cluster | undefined {
-    if (typeof (this.client as Redis).duplicate !== 'function') return undefined;
-    const subscriber = duplicateRedis(this.client, {
-      enableOfflineQueue: true,
-      maxRetriesPerRequest: null,
-      autoResubscribe: false,
-    });
-    subscriber.on('error', () => undefined); // the main client already reports the outage
-    const lost = () => {
-      this.subscribed = false;
-      this.near.disable();
-    };
-    for (const event of ['close', 'end', 'reconnecting']) subscriber.on(event, lost);
-    subscriber.on('ready', () => {
-      subscriber.subscribe(this.channel).then(() => {
-        this.subscribed = true;
-        if (this.state === 'up') this.near.enable();
-      }, lost);
-    });
-    subscriber.on('message', (_channel: string, key: string) => this.near.invalidate(key));
-    return subscriber;
   }
 
   private markDown(error: Error): void {
@@ -275,28 +237,14 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
     // A command failed meanwhile: the outage goes on, and the next answer starts over.
     if (this.state !== 'reconciling') return;
     this.state = 'up';
-    if (this.subscribed) this.near.enable();
+    if (this.feed.isLive) this.near.enable();
     this.logger.log(
       `${afterOutage ? 'Redis available again' : 'Redis connected'}; reconciled with PostgreSQL ` +
         `in ${Date.now() - started} ms, using the cache`,
     );
   }
 
-  private rememberDelete(key: string): void {
-    if (this.pendingDeletes.size < MAX_PENDING_DELETES) {
-      this.pendingDeletes.add(key);
-    } else if (!this.droppedDeletes) {
-      this.droppedDeletes = true;
-      this.logger.warn(
-        `over ${MAX_PENDING_DELETES} cache deletes pending; the rest are dropped (revocations are reconciled from PostgreSQL)`,
-      );
-    }
-  }
-
   private async replayDeletes(): Promise<void> {
-    const keys = [...this.pendingDeletes];
-    this.pendingDeletes.clear();
-    this.droppedDeletes = false;
-    await this.delete(...keys);
+    await this.delete(...this.pendingDeletes.take());
   }
 }
