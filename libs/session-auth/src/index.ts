@@ -18,7 +18,7 @@ export {
   type RefreshTransport,
   type SessionAuthExtras,
   type SessionAuthOptions,
-} from './session-auth.options.js';
+} from './config/session-auth.options.js';
 export type { RedisClientLike } from './cache/redis-client.js';
 export {
   IS_PUBLIC_KEY,
@@ -26,7 +26,7 @@ export {
   SESSION_AUTH_ROUTE_KEY,
   type SessionAuthRoute,
 } from './session-auth.constants.js';
-export { parseDurationSeconds } from './utils/duration.js';
+export { parseDurationSeconds } from './config/duration.js';
 
 export {
   SessionService,
@@ -35,20 +35,21 @@ export {
 } from './sessions/session.service.js';
 export type { SessionContext } from './sessions/session-context.js';
 export type { SessionListItem, SessionView } from './sessions/session-view.js';
-export { SessionEntity, type RevokeReason } from './sessions/session.entity.js';
-export { RefreshTokenEntity } from './sessions/refresh-token.entity.js';
-export { sessionAuthEntities, sessionAuthMigrations } from './sessions/session-auth.schema.js';
+export { SessionEntity, type RevokeReason } from './persistence/session.entity.js';
+export { RefreshTokenEntity } from './persistence/refresh-token.entity.js';
+export { sessionAuthEntities, sessionAuthMigrations } from './persistence/session-auth.schema.js';
 export type { CleanupResult } from './cleanup/cleanup.service.js';
 export { SessionIoAdapter } from './gateway/session-io-adapter.factory.js';
 export * from './gateway/session-socket-events.js';
 export type { AccessTokenClaims } from './tokens/access-token.service.js';
 export { MAX_PASSWORD_BYTES, type PasswordJobOptions } from './passwords/password.service.js';
 
-export { SessionAuthGuard } from './guards/session-auth.guard.js';
-export type { AuthTarget } from './guards/auth-target.js';
-export { Public } from './decorators/public.decorator.js';
-export { CurrentSession, CurrentUser } from './decorators/current-session.decorator.js';
-export { RequireFreshSession } from './decorators/require-fresh-session.decorator.js';
+export { SessionAuthGuard } from './auth/session-auth.guard.js';
+export { SessionVerifier } from './auth/session-verifier.js';
+export type { AuthTarget } from './auth/auth-target.js';
+export { Public } from './auth/public.decorator.js';
+export { CurrentSession, CurrentUser } from './auth/current-session.decorator.js';
+export { RequireFreshSession } from './auth/require-fresh-session.decorator.js';
 
 export { RefreshTokenTransport, type IssuedSessionBody } from './http/refresh-token-transport.js';
 export type { HttpRequestLike, HttpResponseLike } from './http/http-types.js';
@@ -73,4 +74,4 @@ export {
   type SessionRotatedEvent,
   type SessionTerminatedEvent,
   type SessionReuseDetectedEvent,
-} from './events/session-events.js';
+} from './sessions/session-events.js';

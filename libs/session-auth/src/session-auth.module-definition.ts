@@ -2,7 +2,7 @@ import { ConfigurableModuleBuilder, type Type } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { SessionAuthController } from './http/session-auth.controller.js';
 import { SESSION_AUTH_ROUTE_PATH } from './session-auth.internal-tokens.js';
-import type { SessionAuthExtras, SessionAuthOptions } from './session-auth.options.js';
+import type { SessionAuthExtras, SessionAuthOptions } from './config/session-auth.options.js';
 import { importOptionalPeer } from './utils/optional-peer.js';
 
 /** Defaults of the forRoot extras. */

@@ -15,9 +15,9 @@ import { SessionAuthExceptionFilter } from './errors/session-auth-exception.filt
 import { SessionAuthController } from './http/session-auth.controller.js';
 import { SESSION_AUTH_OPTIONS } from './session-auth.module-definition.js';
 import { SessionAuthModule } from './session-auth.module.js';
-import { SessionAuthOptionsError } from './session-auth.options.js';
+import { SessionAuthOptionsError } from './config/session-auth.options.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from './session-auth.internal-tokens.js';
-import type { ResolvedSessionAuthOptions } from './session-auth.options.js';
+import type { ResolvedSessionAuthOptions } from './config/session-auth.options.js';
 import { SessionService } from './sessions/session.service.js';
 
 const SECRET = 'module-spec-secret-that-is-long-enough';

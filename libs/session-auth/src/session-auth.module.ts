@@ -6,7 +6,7 @@ import { SessionCache } from './cache/session-cache.interface.js';
 import { CleanupLock } from './cleanup/cleanup-lock.js';
 import { CleanupScheduler } from './cleanup/cleanup.scheduler.js';
 import { CleanupService } from './cleanup/cleanup.service.js';
-import { SessionAuthGuard } from './guards/session-auth.guard.js';
+import { SessionAuthGuard } from './auth/session-auth.guard.js';
 import { openApiProvider } from './http/openapi.js';
 import { RefreshTokenTransport } from './http/refresh-token-transport.js';
 import { SessionMetrics, sessionMetricsProvider } from './metrics/session-metrics.js';
@@ -23,19 +23,21 @@ import {
   SESSION_AUTH_RESOLVED_OPTIONS,
   SESSION_AUTH_ROUTE_PATH,
 } from './session-auth.internal-tokens.js';
-import { resolveSessionAuthOptions, type SessionAuthOptions } from './session-auth.options.js';
+import { type SessionAuthOptions } from './config/session-auth.options.js';
+import { resolveSessionAuthOptions } from './config/resolve-options.js';
 import { CacheReconciler } from './sessions/cache-reconciler.js';
-import { DatabaseClock } from './sessions/database-clock.js';
-import { DirectConnection } from './sessions/direct-connection.js';
-import { RevocationFeed } from './sessions/revocation-feed.js';
+import { DatabaseClock } from './persistence/database-clock.js';
+import { DirectConnection } from './persistence/direct-connection.js';
+import { RevocationFeed } from './revocation/revocation-feed.js';
 import { SessionNotifier } from './sessions/session-notifier.js';
-import { SessionRepository } from './sessions/session.repository.js';
+import { SessionRepository } from './persistence/session.repository.js';
 import { SessionService } from './sessions/session.service.js';
+import { SessionVerifier } from './auth/session-verifier.js';
 import { SessionStateService } from './sessions/session-state.service.js';
 import { AccessTokenService } from './tokens/access-token.service.js';
-import { CleanupRepository } from './sessions/cleanup.repository.js';
-import { RotationRepository } from './sessions/rotation.repository.js';
-import { RefreshRotationService } from './tokens/refresh-rotation.service.js';
+import { CleanupRepository } from './persistence/cleanup.repository.js';
+import { RotationRepository } from './persistence/rotation.repository.js';
+import { RefreshRotationService } from './sessions/refresh-rotation.service.js';
 
 /**
  * Device-aware session authentication: `SessionAuthModule.forRoot({ jwtSecret })` or
@@ -79,6 +81,7 @@ import { RefreshRotationService } from './tokens/refresh-rotation.service.js';
     CleanupLock,
     CleanupService,
     CleanupScheduler,
+    SessionVerifier,
     SessionService,
     RefreshTokenTransport,
     SessionAuthGuard,
@@ -86,6 +89,7 @@ import { RefreshRotationService } from './tokens/refresh-rotation.service.js';
   ],
   exports: [
     SessionService,
+    SessionVerifier,
     SessionAuthGuard,
     RefreshTokenTransport,
     SessionCache,

@@ -1,7 +1,7 @@
 import type { OnApplicationShutdown, Provider } from '@nestjs/common';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
-import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
+import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
 import { importOptionalPeer } from '../utils/optional-peer.js';
 import { parseClusterUrl, REDIS_CLUSTER_SCHEME } from './redis-cluster-url.js';
 

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
-import type { DirectClient, DirectConnection } from '../sessions/direct-connection.js';
+import type { DirectClient, DirectConnection } from '../persistence/direct-connection.js';
 import { FakeSessionCache } from '../test-fakes/fake-session-cache.js';
 import { CleanupLock } from './cleanup-lock.js';
 

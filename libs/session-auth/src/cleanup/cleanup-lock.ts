@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SessionCache } from '../cache/session-cache.interface.js';
-import { DirectConnection } from '../sessions/direct-connection.js';
+import { DirectConnection } from '../persistence/direct-connection.js';
 
 /** A held lock: `release()` is safe to call once the work is done (or failed). */
 export interface HeldLock {

@@ -2,10 +2,10 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
-import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
+import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
 import { SessionNotifier } from '../sessions/session-notifier.js';
-import { CleanupRepository } from '../sessions/cleanup.repository.js';
+import { CleanupRepository } from '../persistence/cleanup.repository.js';
 import { CleanupLock } from './cleanup-lock.js';
 import { LockFence, LockLost } from './lock-fence.js';
 

@@ -5,7 +5,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { Server, ServerOptions } from 'socket.io';
 import { closeRedis, duplicateRedis, RedisConnection } from '../cache/redis-connection.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
-import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
+import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
 
 /** Largest message a client may send: the gateway expects none, so keep it small. */
 const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;

@@ -2,7 +2,7 @@
  * The socket contract of the `/sessions` namespace, as types only: browser code and any app can
  * import this file (`import type`) to type a socket.io client without retyping payloads.
  */
-import type { RevokeReason } from '../sessions/revoke-reason.js';
+import type { RevokeReason } from '../persistence/revoke-reason.js';
 import type { SessionListItem, SessionView } from '../sessions/session-view.type.js';
 
 export type { SessionListItem, SessionView };

@@ -15,9 +15,9 @@ import {
   type SessionCreatedEvent,
   type SessionReuseDetectedEvent,
   type SessionTerminatedEvent,
-} from '../events/session-events.js';
+} from '../sessions/session-events.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
-import type { RevokeReason } from '../sessions/revoke-reason.js';
+import type { RevokeReason } from '../persistence/revoke-reason.js';
 import { type AuthenticatedSession, SessionService } from '../sessions/session.service.js';
 import { SessionStateService } from '../sessions/session-state.service.js';
 import {

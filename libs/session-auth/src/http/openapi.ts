@@ -8,7 +8,7 @@ import {
   SESSION_AUTH_OPENAPI,
   SESSION_AUTH_RESOLVED_OPTIONS,
 } from '../session-auth.internal-tokens.js';
-import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
+import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
 import { importOptionalPeer } from '../utils/optional-peer.js';
 
 type Swagger = Record<string, (...args: unknown[]) => Decorator>;

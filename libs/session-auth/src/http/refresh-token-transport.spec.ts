@@ -1,6 +1,7 @@
 import express, { type Request } from 'express';
 import request from 'supertest';
-import { resolveSessionAuthOptions, type SessionAuthOptions } from '../session-auth.options.js';
+import { type SessionAuthOptions } from '../config/session-auth.options.js';
+import { resolveSessionAuthOptions } from '../config/resolve-options.js';
 import type { IssuedSession } from '../sessions/session.service.js';
 import { RefreshTokenTransport } from './refresh-token-transport.js';
 import { sessionContextOf } from './request-context.js';

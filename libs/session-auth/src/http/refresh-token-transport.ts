@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { parse as parseCookies, serialize } from 'cookie';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
-import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
+import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
 import type { IssuedSession } from '../sessions/session.service.js';
 import type { SessionView } from '../sessions/session-view.js';
 import { appendSetCookie, type HttpRequestLike, type HttpResponseLike } from './http-types.js';

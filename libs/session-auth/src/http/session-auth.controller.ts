@@ -21,10 +21,10 @@ import {
   ApiQuery,
   ApiTags,
 } from './openapi.js';
-import { CurrentSession } from '../decorators/current-session.decorator.js';
+import { CurrentSession } from '../auth/current-session.decorator.js';
 import { SESSION_AUTH_ROUTE_KEY, type SessionAuthRoute } from '../session-auth.constants.js';
 import { SessionAuthError } from '../errors/session-auth.error.js';
-import { SessionAuthGuard } from '../guards/session-auth.guard.js';
+import { SessionAuthGuard } from '../auth/session-auth.guard.js';
 import { type AuthenticatedSession, SessionService } from '../sessions/session.service.js';
 import type { SessionView } from '../sessions/session-view.js';
 import { ApiErrors, IssuedSessionDoc, SessionViewDoc } from './api-docs.js';

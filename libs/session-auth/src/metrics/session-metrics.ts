@@ -1,7 +1,10 @@
 import type { Provider } from '@nestjs/common';
 import { SessionCache } from '../cache/session-cache.interface.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
-import type { MetricsRegistryLike, ResolvedSessionAuthOptions } from '../session-auth.options.js';
+import type {
+  MetricsRegistryLike,
+  ResolvedSessionAuthOptions,
+} from '../config/session-auth.options.js';
 import { importOptionalPeer } from '../utils/optional-peer.js';
 import { bindOnce } from './bind-once.js';
 

@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import bcrypt from 'bcrypt';
 import { SessionAuthError } from '../errors/session-auth.error.js';
-import { resolveSessionAuthOptions } from '../session-auth.options.js';
+import { resolveSessionAuthOptions } from '../config/resolve-options.js';
 import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
 import { assertPasswordLength, MAX_PASSWORD_BYTES, PasswordService } from './password.service.js';
 

@@ -4,7 +4,7 @@ import { ConcurrencyLimit, QueueFullError } from './concurrency-limit.js';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
-import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
+import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
 
 /** What a caller may pass along with a password job. */
 export interface PasswordJobOptions {

@@ -1,4 +1,4 @@
-import type { DirectClient } from '../sessions/direct-connection.js';
+import type { DirectClient } from '../persistence/direct-connection.js';
 import { ANNOUNCE_CHANNEL, PostgresRevocationTransport } from './postgres-revocation-transport.js';
 import { RevocationPeer } from './revocation-peer.js';
 

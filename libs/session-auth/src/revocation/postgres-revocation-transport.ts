@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { DirectClient } from '../sessions/direct-connection.js';
+import type { DirectClient } from '../persistence/direct-connection.js';
 import { RevocationPeer } from './revocation-peer.js';
 import type { RevocationTransport } from './revocation-transport.js';
 

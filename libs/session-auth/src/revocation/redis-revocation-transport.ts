@@ -10,7 +10,7 @@ import type { RedisClientLike } from '../cache/redis-client.js';
 import { closeRedis, duplicateRedis, RedisConnection } from '../cache/redis-connection.js';
 import { SessionCache } from '../cache/session-cache.interface.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
-import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
+import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
 import { SessionStateService } from '../sessions/session-state.service.js';
 import { PRESENCE_HEARTBEAT_MS, RedisPresence } from './redis-presence.js';
 import { RevocationPeer } from './revocation-peer.js';

@@ -1,8 +1,8 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import type { SessionMetrics } from '../metrics/session-metrics.js';
-import type { DirectConnection } from '../sessions/direct-connection.js';
-import { resolveSessionAuthOptions } from '../session-auth.options.js';
+import type { DirectConnection } from '../persistence/direct-connection.js';
+import { resolveSessionAuthOptions } from '../config/resolve-options.js';
 import type { PostgresRevocationTransport } from './postgres-revocation-transport.js';
 import type { RedisRevocationTransport } from './redis-revocation-transport.js';
 import { RevocationBarrier } from './revocation-barrier.js';

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import type { ModuleRef } from '@nestjs/core';
-import { SessionEvents } from '../events/session-events.js';
+import { SessionEvents } from './session-events.js';
 import type { RevocationBarrier } from '../revocation/revocation-barrier.js';
 import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
 import { SessionNotifier } from './session-notifier.js';

@@ -1,11 +1,11 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { EventEmitter2 } from '@nestjs/event-emitter';
-import { SessionEvents, type SessionTerminatedEvent } from '../events/session-events.js';
+import { SessionEvents, type SessionTerminatedEvent } from './session-events.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
 import { RevocationBarrier } from '../revocation/revocation-barrier.js';
-import type { RevokedSession } from './session.repository.js';
-import { endedByExpiry, type RevokeReason } from './revoke-reason.js';
+import type { RevokedSession } from '../persistence/session.repository.js';
+import { endedByExpiry, type RevokeReason } from '../persistence/revoke-reason.js';
 import { SessionStateService } from './session-state.service.js';
 
 /**

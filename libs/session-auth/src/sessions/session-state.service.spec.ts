@@ -1,7 +1,7 @@
-import type { SessionRepository } from './session.repository.js';
+import type { SessionRepository } from '../persistence/session.repository.js';
 import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
 import { FakeSessionCache } from '../test-fakes/fake-session-cache.js';
-import type { SessionEntity } from './session.entity.js';
+import type { SessionEntity } from '../persistence/session.entity.js';
 import {
   isLive,
   type SessionState,

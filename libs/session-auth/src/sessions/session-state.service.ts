@@ -1,10 +1,10 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { SessionCache } from '../cache/session-cache.interface.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
-import { type Clock, DatabaseClock, SYSTEM_CLOCK } from './database-clock.js';
-import type { SessionEntity } from './session.entity.js';
-import { SessionRepository } from './session.repository.js';
-import { sessionEnd } from './session-lifetime.js';
+import { type Clock, DatabaseClock, SYSTEM_CLOCK } from '../persistence/database-clock.js';
+import type { SessionEntity } from '../persistence/session.entity.js';
+import { SessionRepository } from '../persistence/session.repository.js';
+import { sessionEnd } from '../persistence/session-lifetime.js';
 
 /** What the guard needs to know about a session, cached under `session:<id>`. */
 export interface SessionState {

@@ -1,5 +1,5 @@
 import { defaultDeviceName, describeUserAgent, toSessionView } from './session-view.js';
-import type { SessionEntity } from './session.entity.js';
+import type { SessionEntity } from '../persistence/session.entity.js';
 
 const CHROME_ON_WINDOWS =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';

@@ -1,6 +1,6 @@
 import { UAParser } from 'ua-parser-js';
 import { BoundedMap } from '../utils/bounded-map.js';
-import type { SessionEntity } from './session.entity.js';
+import type { SessionEntity } from '../persistence/session.entity.js';
 import type { SessionListItem, SessionView } from './session-view.type.js';
 
 export type { SessionListItem, SessionView };

@@ -2,12 +2,14 @@ import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { SessionAuthError } from '../errors/session-auth.error.js';
-import { resolveSessionAuthOptions, type SessionAuthOptions } from '../session-auth.options.js';
+import { type SessionAuthOptions } from '../config/session-auth.options.js';
+import { resolveSessionAuthOptions } from '../config/resolve-options.js';
 import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
 import { FakeSessionCache } from '../test-fakes/fake-session-cache.js';
 import { AccessTokenService } from '../tokens/access-token.service.js';
-import type { SessionEntity } from './session.entity.js';
-import type { SessionRepository } from './session.repository.js';
+import type { SessionEntity } from '../persistence/session.entity.js';
+import type { SessionRepository } from '../persistence/session.repository.js';
+import { SessionVerifier } from '../auth/session-verifier.js';
 import { SessionService } from './session.service.js';
 import { SessionStateService } from './session-state.service.js';
 import { rejectionCode } from '../../../../test/support/rejection.js';
@@ -59,19 +61,27 @@ function setup(extra: SessionAuthOptions = {}) {
   const metrics = disabledMetrics();
   const state = new SessionStateService(cache, repository, metrics);
   const accessTokens = new AccessTokenService(new JwtService(), options);
+  const verifier = new SessionVerifier(options, cache, repository, state, accessTokens);
   const service = new SessionService(
     options,
-    cache,
     repository,
     state,
     {} as never,
     accessTokens,
+    verifier,
     {} as never,
     {} as never,
     {} as never,
     metrics,
   );
-  return { service, cache, rows, touch, revoke, accessTokens, reads: () => reads };
+  /** The verifier's answer when it decides without waiting; `undefined` when it must wait. */
+  const local = (raw: string) => {
+    const checked = verifier.check(raw);
+    if (!(checked instanceof Promise)) return checked;
+    checked.catch(() => undefined);
+    return undefined;
+  };
+  return { service, verifier, local, cache, rows, touch, revoke, accessTokens, reads: () => reads };
 }
 
 describe('SessionService', () => {
@@ -154,20 +164,21 @@ describe('SessionService', () => {
     });
   });
 
-  describe('verifyAccessTokenLocally', () => {
+  describe('SessionVerifier.check without waiting', () => {
     it('answers from the cached state without a database read, like verifyAccessToken', async () => {
-      const { service, rows, accessTokens, reads } = setup();
+      const { service, local, rows, accessTokens, reads } = setup();
       rows.set(SESSION_ID, row());
       const { token } = accessTokens.sign(USER, SESSION_ID);
 
-      expect(service.verifyAccessTokenLocally(token)).toBeUndefined(); // nothing cached yet
+      expect(local(token)).toBeUndefined(); // nothing cached yet: it must wait
       const waited = await service.verifyAccessToken(token); // reads the row, fills the cache
-      expect(service.verifyAccessTokenLocally(token)).toEqual(waited);
-      expect(reads()).toBe(1);
+      const readsBefore = reads();
+      expect(local(token)).toEqual(waited);
+      expect(reads()).toBe(readsBefore);
     });
 
     it('throws what verifyAccessToken rejects with, at once', async () => {
-      const { service, rows, accessTokens, cache } = setup();
+      const { service, local, rows, accessTokens, cache } = setup();
       const { token } = accessTokens.sign(USER, SESSION_ID);
       rows.set(SESSION_ID, row());
       await service.verifyAccessToken(token);
@@ -179,7 +190,7 @@ describe('SessionService', () => {
 
       const codeOf = (raw: string) => {
         try {
-          service.verifyAccessTokenLocally(raw);
+          local(raw);
         } catch (error) {
           return (error as SessionAuthError).code;
         }
@@ -192,35 +203,49 @@ describe('SessionService', () => {
     });
 
     it('leaves a cached state whose end has passed to the row (a rotation may have extended it)', async () => {
-      const { service, accessTokens, cache } = setup();
+      const { local, accessTokens, cache } = setup();
       const stale = { userId: USER, revoked: false, expiresAt: Date.now() - 1, authenticatedAt: 0 };
       await cache.set(`session:${SESSION_ID}`, JSON.stringify(stale), 60_000);
 
-      expect(service.verifyAccessTokenLocally(accessTokens.sign(USER, SESSION_ID).token)).toBe(
-        undefined,
-      );
+      expect(local(accessTokens.sign(USER, SESSION_ID).token)).toBe(undefined);
     });
 
     it('leaves the decision to verifyAccessToken while the cache is down', () => {
-      const { service, accessTokens, cache } = setup();
+      const { local, accessTokens, cache } = setup();
       cache.available = false;
 
-      expect(service.verifyAccessTokenLocally(accessTokens.sign(USER, SESSION_ID).token)).toBe(
-        undefined,
-      );
+      expect(local(accessTokens.sign(USER, SESSION_ID).token)).toBe(undefined);
     });
   });
 
-  describe('noteActivity', () => {
-    it('debounces like touchSession, and only logs a failed write', async () => {
+  describe('SessionVerifier.admit', () => {
+    it('refuses SESSION_NOT_FRESH past freshSeconds since the last sign-in, and records no activity', async () => {
+      const { verifier, rows, accessTokens, touch } = setup();
+      rows.set(SESSION_ID, row({ authenticatedAt: new Date(Date.now() - 600_000) }));
+      const { token } = accessTokens.sign(USER, SESSION_ID);
+
+      expect(await rejectionCode(Promise.resolve().then(() => verifier.admit(token, 300)))).toBe(
+        'SESSION_NOT_FRESH',
+      );
+      expect(touch).not.toHaveBeenCalled();
+      await expect(Promise.resolve(verifier.admit(token, 900))).resolves.toMatchObject({
+        sessionId: SESSION_ID,
+      });
+      await new Promise((resolve) => setImmediate(resolve)); // the write is not waited for
+      expect(touch).toHaveBeenCalledTimes(1);
+    });
+
+    it('records activity like touchSession (debounced), and only logs a failed write', async () => {
       const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-      const { service, touch } = setup({ touchDebounceSeconds: 60 });
+      const { verifier, rows, accessTokens, touch } = setup({ touchDebounceSeconds: 60 });
       touch.mockImplementation(async () => {
         throw new Error('database is slow');
       });
+      rows.set(SESSION_ID, row());
+      const { token } = accessTokens.sign(USER, SESSION_ID);
 
-      expect(service.noteActivity(SESSION_ID)).toBeUndefined();
-      service.noteActivity(SESSION_ID);
+      await verifier.admit(token, undefined);
+      expect(verifier.admit(token, undefined)).toMatchObject({ sessionId: SESSION_ID });
       await new Promise((resolve) => setImmediate(resolve));
 
       expect(touch).toHaveBeenCalledTimes(1);

@@ -1,22 +1,21 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { SessionCache } from '../cache/session-cache.interface.js';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { type AuthenticatedSession, SessionVerifier } from '../auth/session-verifier.js';
 import { CleanupService, type CleanupResult } from '../cleanup/cleanup.service.js';
 import { SessionAuthError } from '../errors/session-auth.error.js';
-import { SessionEvents, type SessionCreatedEvent } from '../events/session-events.js';
+import { SessionEvents, type SessionCreatedEvent } from './session-events.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
 import { type PasswordJobOptions, PasswordService } from '../passwords/password.service.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
-import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
-import { AccessTokenService, type AccessTokenClaims } from '../tokens/access-token.service.js';
+import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
+import { AccessTokenService } from '../tokens/access-token.service.js';
 import { generateNonce } from '../tokens/refresh-token.crypto.js';
-import { RefreshRotationService } from '../tokens/refresh-rotation.service.js';
-import { BoundedMap } from '../utils/bounded-map.js';
-import { DatabaseClock, SYSTEM_CLOCK } from './database-clock.js';
+import { RefreshRotationService } from './refresh-rotation.service.js';
+import { DatabaseClock, SYSTEM_CLOCK } from '../persistence/database-clock.js';
 import { boundedContext, type SessionContext } from './session-context.js';
-import type { RevokeReason, SessionEntity } from './session.entity.js';
+import type { RevokeReason, SessionEntity } from '../persistence/session.entity.js';
 import { SessionNotifier } from './session-notifier.js';
-import { SessionRepository } from './session.repository.js';
-import { type SessionState, SessionStateService } from './session-state.service.js';
+import { SessionRepository } from '../persistence/session.repository.js';
+import { SessionStateService } from './session-state.service.js';
 import {
   defaultDeviceName,
   toSessionListItem,
@@ -36,36 +35,20 @@ export interface IssuedSession {
   refreshTokenMaxAge: number;
 }
 
-/** The authenticated principal behind a verified access token. */
-export interface AuthenticatedSession {
-  userId: string;
-  sessionId: string;
-  /** Epoch ms of the session's last password sign-in. */
-  authenticatedAt: number;
-  claims: AccessTokenClaims;
-}
-
-function presentToken(token: string | undefined): string {
-  if (!token) throw new SessionAuthError('ACCESS_TOKEN_MISSING');
-  return token;
-}
+export type { AuthenticatedSession };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Everything an app does with sessions: sign-in, refresh, verification, listing, sign-out. */
 @Injectable()
 export class SessionService {
-  private readonly logger = new Logger('SessionAuth');
-  /** Sessions whose activity this instance recorded within the debounce window (bounded). */
-  private readonly localTouches = new BoundedMap<true>(50_000);
-
   constructor(
     @Inject(SESSION_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedSessionAuthOptions,
-    @Inject(SessionCache) private readonly cache: SessionCache,
     private readonly repository: SessionRepository,
     private readonly state: SessionStateService,
     private readonly notifier: SessionNotifier,
     private readonly accessTokens: AccessTokenService,
+    private readonly verifier: SessionVerifier,
     private readonly rotation: RefreshRotationService,
     private readonly passwords: PasswordService,
     private readonly cleanup: CleanupService,
@@ -109,33 +92,7 @@ export class SessionService {
 
   /** Verifies an access token and that its session is still live (on every instance, Redis up or down). */
   async verifyAccessToken(token: string | undefined): Promise<AuthenticatedSession> {
-    const claims = this.accessTokens.verify(presentToken(token));
-    const state = UUID.test(claims.sid) ? await this.state.get(claims.sid) : undefined;
-    return this.principal(claims, state);
-  }
-
-  /**
-   * `verifyAccessToken` without waiting, for the guard: the same answer and errors when this process
-   * holds a trusted copy of the session's state, `undefined` when only a round trip can tell.
-   */
-  verifyAccessTokenLocally(token: string | undefined): AuthenticatedSession | undefined {
-    const claims = this.accessTokens.verify(presentToken(token));
-    const state = UUID.test(claims.sid) ? this.state.peek(claims.sid) : undefined;
-    return state && this.principal(claims, state);
-  }
-
-  private principal(
-    claims: AccessTokenClaims,
-    state: SessionState | undefined,
-  ): AuthenticatedSession {
-    if (!this.state.isLive(state) || state.userId !== claims.sub)
-      throw new SessionAuthError('SESSION_REVOKED');
-    return {
-      userId: claims.sub,
-      sessionId: claims.sid,
-      authenticatedAt: this.clock.toLocal(state.authenticatedAt),
-      claims,
-    };
+    return this.verifier.check(token);
   }
 
   /** The user's live sessions, most recently active first; `current` marks `currentSessionId`. */
@@ -210,24 +167,9 @@ export class SessionService {
     return revoked.length;
   }
 
-  /**
-   * Records activity, at most once per `touchDebounceSeconds` per session across instances. The
-   * local check comes first, so a busy session costs one cache round trip per window, not per request.
-   */
-  async touchSession(sessionId: string): Promise<void> {
-    if (this.localTouchDue(sessionId)) await this.recordTouch(sessionId);
-  }
-
-  /** `touchSession` for the guard: no promise unless due, and a failure is only logged. */
-  noteActivity(sessionId: string): void {
-    if (!this.localTouchDue(sessionId)) return;
-    this.recordTouch(sessionId).catch((e: Error) => this.logger.warn(`touch failed: ${e.message}`));
-  }
-
-  private async recordTouch(sessionId: string): Promise<void> {
-    const debounceMs = this.options.touchDebounceSeconds * 1000;
-    const due = await this.cache.setIfAbsent(`touch:${sessionId}`, '1', Math.max(1, debounceMs));
-    if (due !== false) await this.repository.touch(sessionId);
+  /** Records activity, at most once per `touchDebounceSeconds` per session across instances. */
+  touchSession(sessionId: string): Promise<void> {
+    return this.verifier.touch(sessionId);
   }
 
   /**
@@ -266,12 +208,5 @@ export class SessionService {
         Math.ceil((session.absoluteExpiresAt.getTime() - this.clock.now()) / 1000),
       ),
     };
-  }
-
-  private localTouchDue(sessionId: string): boolean {
-    const debounceMs = this.options.touchDebounceSeconds * 1000;
-    if (this.localTouches.has(sessionId)) return false;
-    this.localTouches.set(sessionId, true, debounceMs);
-    return true;
   }
 }

@@ -2,7 +2,8 @@ import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { JwtService } from '@nestjs/jwt';
 import { SessionAuthError } from '../errors/session-auth.error.js';
-import { resolveSessionAuthOptions, type SessionAuthOptions } from '../session-auth.options.js';
+import { type SessionAuthOptions } from '../config/session-auth.options.js';
+import { resolveSessionAuthOptions } from '../config/resolve-options.js';
 import { AccessTokenService } from './access-token.service.js';
 
 const SECRET = 'test-secret-that-is-long-enough-0123456789';

@@ -4,8 +4,8 @@ import { JwtService } from '@nestjs/jwt';
 import type { Algorithm } from 'jsonwebtoken';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
-import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
-import { type Clock, DatabaseClock, SYSTEM_CLOCK } from '../sessions/database-clock.js';
+import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
+import { type Clock, DatabaseClock, SYSTEM_CLOCK } from '../persistence/database-clock.js';
 import { BoundedMap } from '../utils/bounded-map.js';
 
 /** Claims of an access token, as verified. */

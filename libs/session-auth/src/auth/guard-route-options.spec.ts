@@ -1,8 +1,8 @@
 import { jest } from '@jest/globals';
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Public } from '../decorators/public.decorator.js';
-import { RequireFreshSession } from '../decorators/require-fresh-session.decorator.js';
+import { Public } from './public.decorator.js';
+import { RequireFreshSession } from './require-fresh-session.decorator.js';
 import { GuardRouteOptionsCache } from './guard-route-options.js';
 
 class Routes {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { runStatement } from '../utils/run-statement.js';
+import { runStatement } from './run-statement.js';
 import { type RevokedSession, toRevoked } from './session.repository.js';
 import { OUTLIVED_SQL } from './session-lifetime.js';
 

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import type { RotationRules } from '../tokens/rotation-decision.js';
-import { runStatement } from '../utils/run-statement.js';
-import type { SessionContext } from './session-context.js';
+import type { RotationRules } from '../sessions/rotation-decision.js';
+import { runStatement } from './run-statement.js';
+import type { SessionContext } from '../sessions/session-context.js';
 import type { SessionEntity } from './session.entity.js';
 import { idleEndSql, LIVE_SQL } from './session-lifetime.js';
 import { type SessionRow, toSessionEntity } from './session-row.js';

@@ -6,10 +6,10 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { SessionCache } from '../cache/session-cache.interface.js';
-import { PostgresRevocationTransport } from '../revocation/postgres-revocation-transport.js';
-import { DirectConnection, type DirectClient } from './direct-connection.js';
-import { REVOCATION_CHANNEL } from './revocation-channel.js';
-import { SessionStateService } from './session-state.service.js';
+import { PostgresRevocationTransport } from './postgres-revocation-transport.js';
+import { DirectConnection, type DirectClient } from '../persistence/direct-connection.js';
+import { REVOCATION_CHANNEL } from '../persistence/revocation-channel.js';
+import { SessionStateService } from '../sessions/session-state.service.js';
 
 const RECONNECT_MS = 1000;
 

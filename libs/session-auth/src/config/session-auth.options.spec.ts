@@ -1,10 +1,10 @@
 import { generateKeyPairSync } from 'node:crypto';
 import {
-  resolveSessionAuthOptions,
   SESSION_AUTH_DEFAULTS,
   type SessionAuthOptions,
   SessionAuthOptionsError,
 } from './session-auth.options.js';
+import { resolveSessionAuthOptions } from './resolve-options.js';
 
 const SECRET = 'a'.repeat(32);
 

@@ -1,14 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SessionAuthError } from '../errors/session-auth.error.js';
-import { SessionEvents, type SessionReuseDetectedEvent } from '../events/session-events.js';
+import { SessionEvents, type SessionReuseDetectedEvent } from './session-events.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
-import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
-import type { SessionContext } from '../sessions/session-context.js';
-import type { SessionEntity } from '../sessions/session.entity.js';
-import { SessionNotifier } from '../sessions/session-notifier.js';
-import { RotationRepository } from '../sessions/rotation.repository.js';
-import { type RevokedSession, SessionRepository } from '../sessions/session.repository.js';
+import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
+import type { SessionContext } from './session-context.js';
+import type { SessionEntity } from '../persistence/session.entity.js';
+import { SessionNotifier } from './session-notifier.js';
+import { RotationRepository } from '../persistence/rotation.repository.js';
+import { type RevokedSession, SessionRepository } from '../persistence/session.repository.js';
 import {
   generateNonce,
   hashRefreshToken,
@@ -16,7 +16,7 @@ import {
   looksLikeRefreshToken,
   mintRefreshToken,
   readRefreshToken,
-} from './refresh-token.crypto.js';
+} from '../tokens/refresh-token.crypto.js';
 import { decideRotation, type PresentedToken } from './rotation-decision.js';
 
 /** A successful rotation (or grace-window retry): the live refresh token and its session. */

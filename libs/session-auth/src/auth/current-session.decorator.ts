@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { authTargetOf } from '../guards/auth-target.js';
+import { authTargetOf } from './auth-target.js';
 import { REQUEST_AUTH_KEY } from '../session-auth.constants.js';
 import type { AuthenticatedSession } from '../sessions/session.service.js';
 

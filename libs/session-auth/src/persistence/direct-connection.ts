@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
-import type { ResolvedSessionAuthOptions } from '../session-auth.options.js';
+import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
 
 /** A connection of its own, held across statements (LISTEN, session-level advisory locks). */
 export interface DirectClient {

@@ -1,7 +1,7 @@
 import type { SessionAuthErrorCode } from '../errors/error-codes.js';
-import type { SessionContext } from '../sessions/session-context.js';
-import type { SessionEntity } from '../sessions/session.entity.js';
-import { hasOutlived } from '../sessions/session-lifetime.js';
+import type { SessionContext } from './session-context.js';
+import type { SessionEntity } from '../persistence/session.entity.js';
+import { hasOutlived } from '../persistence/session-lifetime.js';
 
 /** The rules the decision needs (from the resolved options). */
 export interface RotationRules {

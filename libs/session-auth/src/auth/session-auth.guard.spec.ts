@@ -2,11 +2,11 @@ import { jest } from '@jest/globals';
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { WsException } from '@nestjs/websockets';
-import { Public } from '../decorators/public.decorator.js';
-import { RequireFreshSession } from '../decorators/require-fresh-session.decorator.js';
+import { Public } from './public.decorator.js';
+import { RequireFreshSession } from './require-fresh-session.decorator.js';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { REQUEST_AUTH_KEY } from '../session-auth.constants.js';
-import type { AuthenticatedSession, SessionService } from '../sessions/session.service.js';
+import type { AuthenticatedSession, SessionVerifier } from './session-verifier.js';
 import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
 import { SessionAuthGuard } from './session-auth.guard.js';
 import { rejectionCode } from '../../../../test/support/rejection.js';
@@ -92,12 +92,27 @@ function graphqlContext(headers: Record<string, string>) {
   return { ctx, req };
 }
 
+/**
+ * A SessionVerifier over the fakes, in the verifier's order: the local copy, else the waiting
+ * check; then freshness; then activity (the verifier's own spec covers these rules).
+ */
+function verifierOver(sessions: ReturnType<typeof fakeSessions>): SessionVerifier {
+  const admitted = (auth: AuthenticatedSession, freshSeconds: number | undefined) => {
+    if (freshSeconds !== undefined && Date.now() - auth.authenticatedAt > freshSeconds * 1000)
+      throw new SessionAuthError('SESSION_NOT_FRESH');
+    sessions.noteActivity(auth.sessionId);
+    return auth;
+  };
+  const admit = (token: string | undefined, freshSeconds: number | undefined) => {
+    const local = sessions.verifyAccessTokenLocally(token);
+    if (local) return admitted(local, freshSeconds);
+    return sessions.verifyAccessToken(token).then((auth) => admitted(auth, freshSeconds));
+  };
+  return { admit } as unknown as SessionVerifier;
+}
+
 function guardWith(sessions: ReturnType<typeof fakeSessions>) {
-  return new SessionAuthGuard(
-    sessions as unknown as SessionService,
-    new Reflector(),
-    disabledMetrics(),
-  );
+  return new SessionAuthGuard(verifierOver(sessions), new Reflector(), disabledMetrics());
 }
 
 /** The guard's answer as a promise, whether it decided at once or waited. */
@@ -245,11 +260,7 @@ describe('SessionAuthGuard', () => {
           return req;
         }
       }
-      const guard = new CustomGuard(
-        sessions as unknown as SessionService,
-        new Reflector(),
-        disabledMetrics(),
-      );
+      const guard = new CustomGuard(verifierOver(sessions), new Reflector(), disabledMetrics());
 
       await expect(activate(guard, graphqlContext({}).ctx)).resolves.toBe(true);
       expect(sessions.verifyAccessToken).toHaveBeenCalledWith('good-token');

@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
 import { REQUEST_AUTH_KEY } from '../session-auth.constants.js';
-import { type AuthenticatedSession, SessionService } from '../sessions/session.service.js';
+import { type AuthenticatedSession, SessionVerifier } from './session-verifier.js';
 import { type AuthTarget, authTargetOf } from './auth-target.js';
 import { GuardRouteOptionsCache } from './guard-route-options.js';
 
@@ -20,7 +20,7 @@ export class SessionAuthGuard implements CanActivate {
   private readonly routes: GuardRouteOptionsCache;
 
   constructor(
-    protected readonly sessions: SessionService,
+    protected readonly verifier: SessionVerifier,
     protected readonly reflector: Reflector,
     protected readonly metrics: SessionMetrics,
   ) {
@@ -28,45 +28,30 @@ export class SessionAuthGuard implements CanActivate {
   }
 
   /**
-   * Decides without a promise when this process holds a trusted copy of the session's state (the
-   * common case on a busy route); otherwise it waits for the cache or PostgreSQL. Every failure,
-   * thrown at once or later, refuses the request.
+   * One call to the verifier: without a promise when this process holds a trusted copy of the
+   * session's state (the common case on a busy route), else after the cache or PostgreSQL. Every
+   * failure, thrown at once or later, refuses the request.
    */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const route = this.routes.of(context);
     if (route.isPublic) return true;
     const started = performance.now();
-    let request: AuthTarget | undefined;
-    let token: string | undefined;
     try {
-      request = this.getRequest(context);
+      const request = this.getRequest(context);
       if (!request) throw new SessionAuthError('ACCESS_TOKEN_MISSING');
-      token = this.getToken(request);
-      const auth = this.sessions.verifyAccessTokenLocally(token);
-      if (auth) return this.admit(request, auth, route.freshSeconds, started);
+      const admitted = this.verifier.admit(this.getToken(request), route.freshSeconds);
+      if (!(admitted instanceof Promise)) return this.attach(request, admitted, started);
+      return admitted
+        .then((auth) => this.attach(request, auth, started))
+        .catch((error: unknown) => this.refuse(context, error, started));
     } catch (error) {
       return this.refuse(context, error, started);
     }
-    const target = request;
-    return this.sessions
-      .verifyAccessToken(token)
-      .then((auth) => this.admit(target, auth, route.freshSeconds, started))
-      .catch((error: unknown) => this.refuse(context, error, started));
   }
 
-  /** The last checks on a verified session; records the decision only once nothing can throw. */
-  private admit(
-    request: AuthTarget,
-    auth: AuthenticatedSession,
-    freshSeconds: number | undefined,
-    started: number,
-  ): true {
-    if (freshSeconds !== undefined && Date.now() - auth.authenticatedAt > freshSeconds * 1000) {
-      throw new SessionAuthError('SESSION_NOT_FRESH');
-    }
+  /** Hands the verified session to the handler; records the decision. */
+  private attach(request: AuthTarget, auth: AuthenticatedSession, started: number): true {
     (request as Record<string, unknown>)[REQUEST_AUTH_KEY] = auth;
-    // Last-activity is bookkeeping: never make the request wait for it or fail because of it.
-    this.sessions.noteActivity(auth.sessionId);
     this.record('allowed', started);
     return true;
   }

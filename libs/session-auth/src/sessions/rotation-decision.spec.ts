@@ -1,4 +1,4 @@
-import { SessionEntity } from '../sessions/session.entity.js';
+import { SessionEntity } from '../persistence/session.entity.js';
 import { decideRotation, type RotationRules } from './rotation-decision.js';
 
 const now = new Date('2026-11-29T12:00:00Z');
