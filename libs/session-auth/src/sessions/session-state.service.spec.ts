@@ -1,6 +1,7 @@
 import type { SessionRepository } from '../persistence/session.repository.js';
 import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
 import { FakeSessionCache } from '../test-fakes/fake-session-cache.js';
+import { sessionEntity } from '../test-fakes/session-entity.js';
 import type { SessionEntity } from '../persistence/session.entity.js';
 import {
   isLive,
@@ -13,26 +14,7 @@ const ID = '0b6f1c1e-3a52-4c1e-9d5e-2b0f3c3a9e11';
 const MINUTE = 60_000;
 
 function row(overrides: Partial<SessionEntity> = {}): SessionEntity {
-  const now = Date.now();
-  return {
-    id: ID,
-    userId: 'user-1',
-    deviceId: null,
-    deviceName: 'Laptop',
-    userAgent: null,
-    ip: null,
-    createdAt: new Date(now - 60 * MINUTE),
-    authenticatedAt: new Date(now - 60 * MINUTE),
-    lastActiveAt: new Date(now),
-    idleExpiresAt: new Date(now + 7 * 24 * 60 * MINUTE),
-    absoluteExpiresAt: new Date(now + 30 * 24 * 60 * MINUTE),
-    revokedAt: null,
-    revokeReason: null,
-    refreshGeneration: 0,
-    refreshNonce: null,
-    rotatedAt: null,
-    ...overrides,
-  };
+  return sessionEntity({ id: ID, ...overrides });
 }
 
 /** A SessionRepository that knows only `findById`. */

@@ -1,4 +1,5 @@
 import { defaultDeviceName, describeUserAgent, toSessionView } from './session-view.js';
+import { sessionEntity } from '../test-fakes/session-entity.js';
 import type { SessionEntity } from '../persistence/session.entity.js';
 
 const CHROME_ON_WINDOWS =
@@ -9,9 +10,7 @@ const SAFARI_ON_IPHONE =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
 
 function session(overrides: Partial<SessionEntity> = {}): SessionEntity {
-  return {
-    id: '0b6f1c1e-3a52-4c1e-9d5e-2b0f3c3a9e11',
-    userId: 'user-1',
+  return sessionEntity({
     deviceId: 'device-1',
     deviceName: 'Work laptop',
     userAgent: CHROME_ON_WINDOWS,
@@ -21,13 +20,8 @@ function session(overrides: Partial<SessionEntity> = {}): SessionEntity {
     lastActiveAt: new Date('2030-01-02T08:30:00.000Z'),
     idleExpiresAt: new Date('2030-01-09T08:30:00.000Z'),
     absoluteExpiresAt: new Date('2030-01-31T10:00:00.000Z'),
-    revokedAt: null,
-    revokeReason: null,
-    refreshGeneration: 0,
-    refreshNonce: null,
-    rotatedAt: null,
     ...overrides,
-  };
+  });
 }
 
 describe('toSessionView', () => {

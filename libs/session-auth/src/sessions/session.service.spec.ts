@@ -7,6 +7,7 @@ import { resolveSessionAuthOptions } from '../config/resolve-options.js';
 import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
 import { FakeSessionCache } from '../test-fakes/fake-session-cache.js';
 import { AccessTokenService } from '../tokens/access-token.service.js';
+import { sessionEntity } from '../test-fakes/session-entity.js';
 import type { SessionEntity } from '../persistence/session.entity.js';
 import type { SessionRepository } from '../persistence/session.repository.js';
 import { SessionVerifier } from '../auth/session-verifier.js';
@@ -21,25 +22,15 @@ const AUTHENTICATED_AT = new Date('2030-01-01T10:00:00Z');
 
 function row(overrides: Partial<SessionEntity> = {}): SessionEntity {
   const now = Date.now();
-  return {
+  return sessionEntity({
     id: SESSION_ID,
     userId: USER,
-    deviceId: null,
-    deviceName: 'Laptop',
-    userAgent: null,
-    ip: null,
     createdAt: AUTHENTICATED_AT,
     authenticatedAt: AUTHENTICATED_AT,
-    lastActiveAt: new Date(now),
     idleExpiresAt: new Date(now + 3_600_000),
     absoluteExpiresAt: new Date(now + 7_200_000),
-    revokedAt: null,
-    revokeReason: null,
-    refreshGeneration: 0,
-    refreshNonce: null,
-    rotatedAt: null,
     ...overrides,
-  };
+  });
 }
 
 /**
