@@ -45,7 +45,7 @@ export type { AccessTokenClaims } from './tokens/access-token.service.js';
 export { MAX_PASSWORD_BYTES, type PasswordJobOptions } from './passwords/password.service.js';
 
 export { SessionAuthGuard } from './auth/session-auth.guard.js';
-export { SessionVerifier } from './auth/session-verifier.js';
+export { SessionVerifier } from './sessions/session-verifier.js';
 export type { AuthTarget } from './auth/auth-target.js';
 export { Public } from './auth/public.decorator.js';
 export { CurrentSession, CurrentUser } from './auth/current-session.decorator.js';
@@ -74,4 +74,4 @@ export {
   type SessionRotatedEvent,
   type SessionTerminatedEvent,
   type SessionReuseDetectedEvent,
-} from './sessions/session-events.js';
+} from './events/session-events.js';

@@ -6,7 +6,7 @@ import { Public } from './public.decorator.js';
 import { RequireFreshSession } from './require-fresh-session.decorator.js';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { REQUEST_AUTH_KEY } from '../session-auth.constants.js';
-import type { AuthenticatedSession, SessionVerifier } from './session-verifier.js';
+import type { AuthenticatedSession, SessionVerifier } from '../sessions/session-verifier.js';
 import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
 import { SessionAuthGuard } from './session-auth.guard.js';
 import { rejectionCode } from '../../../../test/support/rejection.js';

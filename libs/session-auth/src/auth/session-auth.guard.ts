@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
 import { REQUEST_AUTH_KEY } from '../session-auth.constants.js';
-import { type AuthenticatedSession, SessionVerifier } from './session-verifier.js';
+import { type AuthenticatedSession, SessionVerifier } from '../sessions/session-verifier.js';
 import { type AuthTarget, authTargetOf } from './auth-target.js';
 import { GuardRouteOptionsCache } from './guard-route-options.js';
 

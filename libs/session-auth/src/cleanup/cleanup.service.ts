@@ -4,7 +4,7 @@ import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nes
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
-import { SessionNotifier } from '../sessions/session-notifier.js';
+import { SessionNotifier } from '../events/session-notifier.js';
 import { CleanupRepository } from '../persistence/cleanup.repository.js';
 import { CleanupLock } from './cleanup-lock.js';
 import { LockFence, LockLost } from './lock-fence.js';

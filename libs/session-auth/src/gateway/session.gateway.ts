@@ -15,11 +15,11 @@ import {
   type SessionCreatedEvent,
   type SessionReuseDetectedEvent,
   type SessionTerminatedEvent,
-} from '../sessions/session-events.js';
+} from '../events/session-events.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
 import type { RevokeReason } from '../persistence/revoke-reason.js';
 import { type AuthenticatedSession, SessionService } from '../sessions/session.service.js';
-import { SessionStateService } from '../sessions/session-state.service.js';
+import { SessionStateService } from '../cache/session-state.service.js';
 import {
   SESSIONS_NAMESPACE,
   type SessionClientToServerEvents,

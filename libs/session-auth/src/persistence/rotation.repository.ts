@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import type { RotationRules } from '../sessions/rotation-decision.js';
 import { runStatement } from './run-statement.js';
 import type { SessionContext } from '../sessions/session-context.js';
 import type { SessionEntity } from './session.entity.js';
@@ -18,7 +17,8 @@ export interface RotationRequest {
   newNonce: Buffer;
   context: SessionContext;
   idleTtlSeconds: number;
-  rules: Pick<RotationRules, 'bindDevice' | 'bindUserAgent'>;
+  /** Device binding (the options of the same names). */
+  rules: { bindDevice: boolean; bindUserAgent: boolean };
 }
 
 /**

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { RedisConnection } from '../cache/redis-connection.js';
 import type { SessionCache } from '../cache/session-cache.interface.js';
 import { resolveSessionAuthOptions } from '../config/resolve-options.js';
-import type { SessionStateService } from '../sessions/session-state.service.js';
+import type { SessionStateService } from '../cache/session-state.service.js';
 import { RedisRevocationTransport } from './redis-revocation-transport.js';
 import { RevocationPeer } from './revocation-peer.js';
 

@@ -11,7 +11,7 @@ import { closeRedis, duplicateRedis, RedisConnection } from '../cache/redis-conn
 import { SessionCache } from '../cache/session-cache.interface.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
-import { SessionStateService } from '../sessions/session-state.service.js';
+import { SessionStateService } from '../cache/session-state.service.js';
 import { PRESENCE_HEARTBEAT_MS, RedisPresence } from './redis-presence.js';
 import { RevocationPeer } from './revocation-peer.js';
 import type { RevocationTransport } from './revocation-transport.js';

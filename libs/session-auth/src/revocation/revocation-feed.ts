@@ -9,7 +9,7 @@ import { SessionCache } from '../cache/session-cache.interface.js';
 import { PostgresRevocationTransport } from './postgres-revocation-transport.js';
 import { DirectConnection, type DirectClient } from '../persistence/direct-connection.js';
 import { REVOCATION_CHANNEL } from '../persistence/revocation-channel.js';
-import { SessionStateService } from '../sessions/session-state.service.js';
+import { SessionStateService } from '../cache/session-state.service.js';
 
 const RECONNECT_MS = 1000;
 

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SessionAuthError } from '../errors/session-auth.error.js';
-import { SessionEvents, type SessionReuseDetectedEvent } from './session-events.js';
+import { SessionEvents, type SessionReuseDetectedEvent } from '../events/session-events.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
 import type { SessionContext } from './session-context.js';
 import type { SessionEntity } from '../persistence/session.entity.js';
-import { SessionNotifier } from './session-notifier.js';
+import { SessionNotifier } from '../events/session-notifier.js';
 import { RotationRepository } from '../persistence/rotation.repository.js';
 import { type RevokedSession, SessionRepository } from '../persistence/session.repository.js';
 import {

@@ -10,9 +10,9 @@ import { AccessTokenService } from '../tokens/access-token.service.js';
 import { sessionEntity } from '../test-fakes/session-entity.js';
 import type { SessionEntity } from '../persistence/session.entity.js';
 import type { SessionRepository } from '../persistence/session.repository.js';
-import { SessionVerifier } from '../auth/session-verifier.js';
+import { SessionVerifier } from './session-verifier.js';
 import { SessionService } from './session.service.js';
-import { SessionStateService } from './session-state.service.js';
+import { SessionStateService } from '../cache/session-state.service.js';
 import { rejectionCode } from '../../../../test/support/rejection.js';
 
 const SECRET = 'session-service-spec-secret-long-enough';

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { type AuthenticatedSession, SessionVerifier } from '../auth/session-verifier.js';
+import { type AuthenticatedSession, SessionVerifier } from './session-verifier.js';
 import { CleanupService, type CleanupResult } from '../cleanup/cleanup.service.js';
 import { SessionAuthError } from '../errors/session-auth.error.js';
-import { SessionEvents, type SessionCreatedEvent } from './session-events.js';
+import { SessionEvents, type SessionCreatedEvent } from '../events/session-events.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
 import { type PasswordJobOptions, PasswordService } from '../passwords/password.service.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
@@ -13,9 +13,9 @@ import { RefreshRotationService } from './refresh-rotation.service.js';
 import { DatabaseClock, SYSTEM_CLOCK } from '../persistence/database-clock.js';
 import { boundedContext, type SessionContext } from './session-context.js';
 import type { RevokeReason, SessionEntity } from '../persistence/session.entity.js';
-import { SessionNotifier } from './session-notifier.js';
+import { SessionNotifier } from '../events/session-notifier.js';
 import { SessionRepository } from '../persistence/session.repository.js';
-import { SessionStateService } from './session-state.service.js';
+import { SessionStateService } from '../cache/session-state.service.js';
 import {
   defaultDeviceName,
   toSessionListItem,

@@ -5,7 +5,7 @@ import { SessionAuthError } from '../errors/session-auth.error.js';
 import { DatabaseClock, SYSTEM_CLOCK } from '../persistence/database-clock.js';
 import { SessionRepository } from '../persistence/session.repository.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
-import { type SessionState, SessionStateService } from '../sessions/session-state.service.js';
+import { type SessionState, SessionStateService } from '../cache/session-state.service.js';
 import { AccessTokenService, type AccessTokenClaims } from '../tokens/access-token.service.js';
 import { BoundedMap } from '../utils/bounded-map.js';
 

@@ -6,7 +6,7 @@ import { SessionMetrics } from '../metrics/session-metrics.js';
 import { RevocationBarrier } from '../revocation/revocation-barrier.js';
 import type { RevokedSession } from '../persistence/session.repository.js';
 import { endedByExpiry, type RevokeReason } from '../persistence/revoke-reason.js';
-import { SessionStateService } from './session-state.service.js';
+import { SessionStateService } from '../cache/session-state.service.js';
 
 /**
  * What follows every committed revocation: the cache learns it first, every other live instance

@@ -4,7 +4,7 @@ import { SessionEvents } from './session-events.js';
 import type { RevocationBarrier } from '../revocation/revocation-barrier.js';
 import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
 import { SessionNotifier } from './session-notifier.js';
-import type { SessionStateService } from './session-state.service.js';
+import type { SessionStateService } from '../cache/session-state.service.js';
 
 async function setup(withEvents = true) {
   const order: string[] = [];

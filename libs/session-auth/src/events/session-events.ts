@@ -1,5 +1,5 @@
 import type { RevokeReason } from '../persistence/session.entity.js';
-import type { SessionView } from './session-view.js';
+import type { SessionView } from '../sessions/session-view.js';
 
 /** Names of the application events emitted through `@nestjs/event-emitter`. */
 export const SessionEvents = {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { SessionCache } from '../cache/session-cache.interface.js';
+import { SessionCache } from './session-cache.interface.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
 import { type Clock, DatabaseClock, SYSTEM_CLOCK } from '../persistence/database-clock.js';
 import type { SessionEntity } from '../persistence/session.entity.js';
