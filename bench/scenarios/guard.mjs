@@ -2,14 +2,14 @@
 // (same app, same run), the demo's unguarded route against a bare Nest app (the ceiling), and, during the guarded run, how fast a session terminated through
 // instance A is refused on instance B.
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT, startDemo } from '../lib/demo.mjs';
-import { expectStatus, request } from '../lib/http.mjs';
+import { expectStatus } from '../lib/http.mjs';
 import { runInterleaved } from '../lib/load.mjs';
 import { atLeast, atMost, row } from '../lib/report.mjs';
 import { seedSessions, seedUsers } from '../lib/seed.mjs';
 import { ratio, round, summarize } from '../lib/stats.mjs';
+import { POLLERS, REFUSAL_TIMEOUT_MS, revocationTrial } from '../lib/revocation-trial.mjs';
 
 const ROUTES = {
   unguarded: '/bench/unguarded',
@@ -18,8 +18,6 @@ const ROUTES = {
 };
 /** One GET route on a bare Nest 12 app (platform-express): what the demo's middleware is measured against. */
 const BARE_APP = path.join(REPO_ROOT, 'bench/lib/bare-nest-app.mjs');
-const REFUSAL_TIMEOUT_MS = 2000;
-const POLLERS = 4;
 
 export default {
   id: 'guard',
@@ -75,7 +73,7 @@ async function measure(ctx, settings, a, b, bare) {
     await sleep((run.warmup + 1) * 1000);
     const loadEndsAt = Date.now() + Math.max(0, run.duration - 1.5) * 1000;
     for (const target of targets.slice(round * perRound, (round + 1) * perRound)) {
-      trials.push(await revocationTrial(a, b, admin, target, loadEndsAt));
+      trials.push(await revocationTrial(a, b, admin, target, loadEndsAt, ROUTES.sessionGuard));
       await sleep(20);
     }
   };
@@ -220,64 +218,6 @@ async function measure(ctx, settings, a, b, bare) {
     raw: { afterSent, afterAck, deleteMs, trials },
   };
   return [guardResult, revocationResult];
-}
-
-/**
- * Terminates `target` through A (authenticated as `admin`, another session of the same user) and
- * polls B with the target's token until B refuses it. Times are from performance.now().
- */
-async function revocationTrial(a, b, admin, target, loadEndsAt) {
-  const trial = { underLoad: Date.now() < loadEndsAt };
-  const path = ROUTES.sessionGuard;
-  const warm = await request(b.baseUrl, 'GET', path, { token: target.token });
-  if (warm.status !== 200) {
-    return {
-      ...trial,
-      problem: `a live session was refused on B before its DELETE: ${warm.status}`,
-    };
-  }
-  const started = performance.now();
-  const deletion = request(a.baseUrl, 'DELETE', `/auth/sessions/${target.sessionId}`, {
-    token: admin.token,
-  }).then((res) => {
-    trial.deleteStatus = res.status;
-    trial.deleteMs = res.receivedAt - started;
-    return res;
-  });
-  // Several staggered pollers: on a loaded B one response takes tens of ms, and a single poller
-  // would add up to one whole response time to every measurement.
-  const polls = [];
-  let refusal;
-  const poller = async (offsetMs) => {
-    await sleep(offsetMs);
-    while (!refusal && performance.now() - started < REFUSAL_TIMEOUT_MS) {
-      const res = await request(b.baseUrl, 'GET', path, { token: target.token });
-      polls.push({ sentAt: res.sentAt, status: res.status });
-      if (res.status !== 200 && (!refusal || res.receivedAt < refusal.receivedAt)) refusal = res;
-    }
-  };
-  await Promise.all(Array.from({ length: POLLERS }, (_, i) => poller(i * 2)));
-  const deleted = await deletion;
-  trial.polls = polls.length;
-  // Accepted although sent after A had answered 204: B was still serving a revoked session.
-  const stale = polls.filter((p) => p.status === 200 && p.sentAt > deleted.receivedAt);
-  trial.acceptedAfterAck = stale.length;
-  if (stale.length > 0) {
-    trial.acceptedUpToMsAfterAck = Math.max(...stale.map((p) => p.sentAt - deleted.receivedAt));
-  }
-  if (deleted.status !== 204) {
-    trial.problem = `DELETE /auth/sessions/:id on A answered ${deleted.status} ${JSON.stringify(deleted.body)}`;
-  }
-  if (!refusal) return trial;
-  trial.refusal = `${refusal.status} ${refusal.body?.code ?? ''}`.trim();
-  trial.refusedAfterSentMs = refusal.receivedAt - started;
-  trial.refusedAfterAckMs = Math.max(0, refusal.receivedAt - deleted.receivedAt);
-  // Once refused, always refused: a stale cache entry must never bring the session back.
-  const again = await request(b.baseUrl, 'GET', path, { token: target.token });
-  if (again.status === 200) {
-    trial.problem = 'a terminated session was accepted again on B after it had been refused';
-  }
-  return trial;
 }
 
 function stripLatencies(runs) {
