@@ -25,7 +25,7 @@ import {
 } from './session-auth.internal-tokens.js';
 import { type SessionAuthOptions } from './config/session-auth.options.js';
 import { resolveSessionAuthOptions } from './config/resolve-options.js';
-import { CacheReconciler } from './sessions/cache-reconciler.js';
+import { CacheReconciler } from './cache/cache-reconciler.js';
 import { DatabaseClock } from './persistence/database-clock.js';
 import { DirectConnection } from './persistence/direct-connection.js';
 import { RevocationFeed } from './revocation/revocation-feed.js';
