@@ -4,6 +4,7 @@ import path from 'node:path';
 import { REPO_ROOT } from './demo.mjs';
 
 export const DOCS_MD = path.join(REPO_ROOT, 'docs/benchmarks.md');
+const DOCS_HISTORY = path.join(REPO_ROOT, 'docs/benchmark-history.md');
 export const DOCS_JSON = path.join(REPO_ROOT, 'docs/benchmarks.json');
 
 /**
@@ -68,7 +69,7 @@ export function textTable(results) {
 }
 
 function markdownTable(rows) {
-  const lines = ['| metric | value | target (issue 6) | met |', '|---|---|---|---|'];
+  const lines = ['| metric | value | target | met |', '|---|---|---|---|'];
   for (const r of rows) {
     const cells = [r.metric, formatValue(r.value, r.unit), r.target ?? '', formatMet(r.met)];
     lines.push(`| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`);
@@ -119,7 +120,19 @@ export function mergeWithPrevious(document) {
 
 export async function writeDocs(document) {
   writeFileSync(DOCS_JSON, `${JSON.stringify(document, null, 2)}\n`);
-  writeFileSync(DOCS_MD, await prettierMarkdown(renderMarkdown(document)));
+  writeFileSync(DOCS_MD, await prettierMarkdown(renderMarkdown(document) + beforeAndAfter()));
+}
+
+/**
+ * Hand-kept comparisons of runs on different commits (docs/benchmark-history.md), appended to the
+ * generated page so that a new run does not drop them.
+ */
+function beforeAndAfter() {
+  try {
+    return `\n${readFileSync(DOCS_HISTORY, 'utf8')}`;
+  } catch {
+    return '';
+  }
 }
 
 /** The repository's Prettier style (CI runs `prettier --check .`), if Prettier is installed. */
@@ -139,7 +152,7 @@ export function renderMarkdown(document) {
     '# Benchmarks',
     '',
     'Written by `npm run bench` (see [bench/README.md](../bench/README.md)); raw numbers in',
-    '[benchmarks.json](benchmarks.json). Targets are those of issue 6. Everything runs on one',
+    '[benchmarks.json](benchmarks.json). Targets are those of issues 6 and 11. Everything runs on one',
     'machine over loopback: the demo instances, PostgreSQL, Redis and the load generators share the',
     'same cores, so treat ratios measured in one run as the result and absolute numbers as indicative.',
     '',
