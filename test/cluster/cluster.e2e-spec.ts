@@ -16,6 +16,7 @@ import { startRedisCluster, type TestRedisCluster } from '../support/redis-clust
 import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
 import { closeAllSessionSockets, connectSessionSocket } from '../support/sockets.js';
 import { eventually, sleep } from '../support/timing.js';
+import { refreshGeneration } from '../support/database.js';
 
 // Two demo instances on a real Redis Cluster (3 masters, 3 replicas, `redis-server
 // --cluster-enabled yes`), configured with REDIS_CLUSTER_NODES only. What must hold on a cluster:
@@ -90,11 +91,7 @@ async function rotationAcrossInstances(): Promise<void> {
   expectStatus(onA, 200);
   expectStatus(await me(client(b()), onA.body.accessToken), 200);
   // Spent exactly twice, one instance each: the session is two generations on.
-  const [{ generation }] = await database.query<{ generation: number }>(
-    'SELECT refresh_generation AS generation FROM sessions WHERE id = $1',
-    [device.session.id],
-  );
-  expect(generation).toBe(2);
+  expect(await refreshGeneration(device.session.id, database)).toBe(2);
 }
 
 /** Terminates `victim` through A (by `owner`) and expects both instances to refuse it within 1 s. */

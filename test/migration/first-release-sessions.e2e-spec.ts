@@ -7,6 +7,7 @@ import { type DemoProcess, startDemo } from '../support/demo-process.js';
 import { expectError, expectStatus } from '../support/expect-http.js';
 import { ApiClient } from '../support/http-client.js';
 import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
+import { refreshGeneration } from '../support/database.js';
 
 // Performance round 2: refresh tokens became derived from a generation on the session row. A
 // database of the first release (random tokens, one row each in refresh_tokens) is migrated by the
@@ -91,11 +92,7 @@ describe('a first-release database migrated by this release', () => {
 
     const next = await refreshWithBody(client, successor);
     expectStatus(next, 200);
-    const [row] = await database.query<{ refresh_generation: number }>(
-      'SELECT refresh_generation FROM sessions WHERE id = $1',
-      [exchanged.id],
-    );
-    expect(row.refresh_generation).toBe(2);
+    expect(await refreshGeneration(exchanged.id, database)).toBe(2);
     // Two generations on, the first-release token is reuse: the session ends.
     expectError(await refreshWithBody(client, exchanged.live), 401, 'REFRESH_TOKEN_REUSED');
     expectError(await refreshWithBody(client, refreshCookieOf(next)), 401, 'SESSION_REVOKED');

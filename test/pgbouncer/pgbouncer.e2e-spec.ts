@@ -8,6 +8,7 @@ import { startRedisServer, type TestRedisServer } from '../support/redis-server.
 import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { eventually, sleep } from '../support/timing.js';
+import { refreshGeneration } from '../support/database.js';
 
 // Two demo instances whose DATABASE_URL goes through Debian's PgBouncer in transaction mode (each
 // transaction may run on a different server connection), with DATABASE_DIRECT_URL for what needs
@@ -80,11 +81,7 @@ it('both instances started through PgBouncer and say so; rotation works across t
   expectStatus(onA, 200);
   expectStatus(await me(client(b()), onA.body.accessToken), 200);
   // Spent exactly twice, one instance each: the session is two generations on.
-  const [{ generation }] = await database.query<{ generation: number }>(
-    'SELECT refresh_generation AS generation FROM sessions WHERE id = $1',
-    [device.session.id],
-  );
-  expect(generation).toBe(2);
+  expect(await refreshGeneration(device.session.id, database)).toBe(2);
 });
 
 it('a revocation reaches the other instance within 1 s, also through LISTEN when the revoking instance has no Redis', async () => {

@@ -4,6 +4,7 @@ import { type DemoProcess, startDemo } from '../support/demo-process.js';
 import { expectError, expectStatus } from '../support/expect-http.js';
 import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
 import { eventually } from '../support/timing.js';
+import { refreshGeneration } from '../support/database.js';
 
 // Security round 2, finding 11: a spent refresh token must raise reuse for as long as its session
 // could live. Tokens are derived from the session row's generation (nothing per token is stored),
@@ -59,11 +60,7 @@ it('a token spent 8 days ago in a 30-day session survives the cleanup and still 
   );
 
   // What reuse detection needs is the session row itself (its live generation): still there.
-  const [row] = await database.query<{ generation: number }>(
-    'SELECT refresh_generation AS generation FROM sessions WHERE id = $1',
-    [device.session.id],
-  );
-  expect(row?.generation).toBe(1);
+  expect(await refreshGeneration(device.session.id, database)).toBe(1);
   expectError(await refreshWithBody(device.client, stolen), 401, 'REFRESH_TOKEN_REUSED');
   expectError(
     await refreshWithBody(device.client, refreshCookieOf(rotated)),

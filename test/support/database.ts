@@ -17,10 +17,14 @@ export async function query<T extends pg.QueryResultRow = any>(
 
 /**
  * The session's live refresh-token generation: how many times its token was spent. (One integer
- * per session: there is exactly one live token, the one of this generation.)
+ * per session: there is exactly one live token, the one of this generation.) In the run's
+ * database, or in `database` (a scratch one).
  */
-export async function refreshGeneration(sessionId: string): Promise<number> {
-  const [row] = await query<{ refresh_generation: number }>(
+export async function refreshGeneration(
+  sessionId: string,
+  database: { query: typeof query } = { query },
+): Promise<number> {
+  const [row] = await database.query<{ refresh_generation: number }>(
     'SELECT refresh_generation FROM sessions WHERE id = $1',
     [sessionId],
   );

@@ -65,6 +65,8 @@ export class SessionGateway
   private readonly listsDue = new Set<string>();
   /** Ended sessions to relay to the other instances, by reason. */
   private readonly endedDue = new Map<RevokeReason, string[]>();
+  /** Whether the adapter reaches other instances (set once the namespace exists). */
+  private relays = false;
   private flushTimer?: NodeJS.Immediate;
 
   private sessions!: SessionService;
@@ -92,6 +94,7 @@ export class SessionGateway
           next(new Error(code));
         });
     });
+    this.relays = spansInstances(namespace.adapter);
     namespace.on(SESSIONS_ENDED, (sessionIds, reason) => this.endLocally(sessionIds, reason));
     this.sweep = setInterval(() => void this.disconnectDeadSessions(), SWEEP_INTERVAL_MS);
     this.sweep.unref();
@@ -122,7 +125,7 @@ export class SessionGateway
     this.endLocally(event.sessionIds, event.reason);
     // One relay message per tick for every session ended meanwhile (a cleanup batch ends
     // thousands), instead of an emit and a disconnect published per session.
-    if (spansInstances(this.server.adapter)) {
+    if (this.relays) {
       const due = this.endedDue.get(event.reason) ?? [];
       this.endedDue.set(event.reason, due.concat(event.sessionIds));
     }

@@ -107,14 +107,15 @@ export class SessionRepository {
     return this.announced(m ?? this.dataSource.manager, toRevoked(result.raw));
   }
 
-  /** Revokes the given sessions (any user) with one reason; used by the cleanup job. */
+  /** Revokes the given sessions (any user) with one reason, in `m`'s transaction if given. */
   async revokeByIds(
-    m: EntityManager,
+    m: EntityManager | undefined,
     ids: string[],
     reason: RevokeReason,
   ): Promise<RevokedSession[]> {
     if (ids.length === 0) return [];
-    const result = await m
+    const manager = m ?? this.dataSource.manager;
+    const result = await manager
       .createQueryBuilder()
       .update(SessionEntity)
       .set({ revokedAt: () => 'now()', revokeReason: reason })
@@ -122,7 +123,7 @@ export class SessionRepository {
       .returning('id, user_id')
       .execute();
     const revoked = toRevoked(result.raw);
-    return endedByExpiry(reason) ? revoked : this.announced(m, revoked);
+    return endedByExpiry(reason) ? revoked : this.announced(manager, revoked);
   }
 
   private async announced(m: EntityManager, revoked: RevokedSession[]): Promise<RevokedSession[]> {
