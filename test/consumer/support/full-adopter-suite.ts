@@ -24,7 +24,7 @@ const DEPENDENCIES = [
 
 /** One lane of the full adopter: which Nest the app runs, by name and by exact versions. */
 export interface FullAdopterLane {
-  /** Names the apps, their databases and Redis prefixes, e.g. `full` or `full-nest11`. */
+  /** Names the apps, databases and Redis prefixes: `full`, `full-nest11` (11 characters at most). */
   name: string;
   /** Shown in the test names, e.g. `Nest 12 + TypeORM 1`. */
   label: string;
@@ -50,7 +50,8 @@ export function fullAdopterSuite(lane: FullAdopterLane): void {
           pinned: lane.pinned,
           tsconfig: NODE_APP_TSCONFIG,
         },
-        databaseTag: `${lane.name.replace(/\W/g, '_')}_adopter_${platform}`,
+        // At most 20 characters: fullnest11_fastify.
+        databaseTag: `${lane.name.replace(/\W/g, '')}_${platform}`,
         // The cron every second, so the test sees a run within its deadline.
         env: { CLEANUP_CRON: '* * * * * *', REDIS_KEY_PREFIX: redisPrefix(platform) },
       });
