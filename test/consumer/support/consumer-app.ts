@@ -18,6 +18,8 @@ export interface AppRecipe {
   name: string;
   /** Folders under test/consumer/apps copied into the app in this order (a later file wins). */
   layers: string[];
+  /** The packed packages it installs by their tarball; default the library (`nestjs-session-auth`). */
+  packages?: string[];
   /** Packages the app depends on besides the library; exact versions come from the root lockfile. */
   dependencies: string[];
   devDependencies: string[];
@@ -61,7 +63,12 @@ export const NODE_APP_TSCONFIG = {
  * sources and runs `npm install --prefer-offline` so the npm cache serves it.
  */
 export async function createConsumerApp(recipe: AppRecipe): Promise<ConsumerApp> {
-  const { tarball } = await packedLibrary();
+  const tarballs = await Promise.all(
+    (recipe.packages ?? [PACKAGE_NAME]).map(async (name) => [
+      name,
+      `file:${(await packedLibrary(name)).tarball}`,
+    ]),
+  );
   // Inside the run's folder when there is one, so the global teardown removes what a killed run left.
   const parent = process.env[TEST_ENV_KEYS.runDir] ?? tmpdir();
   const dir = mkdtempSync(path.join(parent, `consumer-${recipe.name}-`));
@@ -70,7 +77,7 @@ export async function createConsumerApp(recipe: AppRecipe): Promise<ConsumerApp>
     version: '1.0.0',
     private: true,
     type: 'module',
-    dependencies: { [PACKAGE_NAME]: `file:${tarball}`, ...lockedVersions(recipe.dependencies) },
+    dependencies: { ...Object.fromEntries(tarballs), ...lockedVersions(recipe.dependencies) },
     devDependencies: lockedVersions(recipe.devDependencies),
   };
   writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
