@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { compile, type ConsumerApp, createConsumerApp } from './support/consumer-app.js';
+import { buildBrowserApp, type ConsumerApp, viteBundle } from './support/consumer-app.js';
 import { CLIENT_PACKAGE_NAME } from './support/packed-library.js';
 import type { CommandResult } from './support/run-command.js';
 
@@ -18,29 +18,12 @@ let typeCheck: Promise<CommandResult>;
 let build: Promise<CommandResult>;
 
 beforeAll(async () => {
-  app = await createConsumerApp({
+  ({ app, typeCheck, build } = await buildBrowserApp({
     name: 'browser-client',
     layers: ['browser-client'],
     packages: [CLIENT_PACKAGE_NAME],
     dependencies: ['socket.io-client'],
-    devDependencies: ['typescript', 'vite'],
-    tsconfig: {
-      compilerOptions: {
-        target: 'ES2022',
-        module: 'ESNext',
-        moduleResolution: 'Bundler',
-        lib: ['ES2022', 'DOM'],
-        types: [],
-        strict: true,
-        skipLibCheck: false,
-        noEmit: true,
-      },
-      include: ['src'],
-    },
-  });
-  typeCheck = compile(app);
-  build = app.bin('vite/bin/vite.js', ['build']);
-  await Promise.allSettled([typeCheck, build]);
+  }));
 }, 300_000);
 
 afterAll(() => app?.remove());
@@ -101,11 +84,7 @@ it('is bundled by Vite without errors or warnings, with no server code in it', a
   const { stdout, stderr } = await build;
   expect(stderr).toBe('');
   expect(stdout).not.toMatch(/externalized|warning/i);
-  const assets = path.join(app.dir, 'dist/assets');
-  const code = readdirSync(assets)
-    .filter((file) => file.endsWith('.js'))
-    .map((file) => readFileSync(path.join(assets, file), 'utf8'))
-    .join('\n');
+  const { code } = viteBundle(app);
   expect(code).toContain('/account/sign-in');
   expect(
     ['@nestjs', 'typeorm', 'bcrypt', 'node:', 'require('].filter((t) => code.includes(t)),
