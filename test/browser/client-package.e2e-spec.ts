@@ -192,9 +192,9 @@ it('a device signed out from another browser context is told within 2 s', async 
 it('a sign-out made offline is sent before the next restore(): the session ends, no sign-in again', async () => {
   const kiosk = await open();
   const kioskTab = await harnessTab(kiosk.context, demo.baseUrl);
-  await kioskTab.evaluate((body) => (globalThis as any).harness.client.signIn(body), {
-    email: account.email,
-    password: account.password,
+  const visitor = { name: 'Visitor', email: uniqueEmail('kiosk'), password: DEFAULT_PASSWORD };
+  await kioskTab.evaluate((body) => (globalThis as any).harness.client.signUp(body), {
+    ...visitor,
     deviceName: 'Kiosk',
   });
   const kioskSession = (await clientState(kioskTab)).sessionId as string;
@@ -223,9 +223,9 @@ it('a sign-out made offline is sent before the next restore(): the session ends,
   const phone = await open();
   const phoneTab = await harnessTab(phone.context, demo.baseUrl);
   await phoneTab.evaluate((body) => (globalThis as any).harness.client.signIn(body), {
-    email: account.email,
-    password: account.password,
-    deviceName: 'Phone 2',
+    email: visitor.email,
+    password: visitor.password,
+    deviceName: 'Phone',
   });
   const listed = await phoneTab.evaluate(() => (globalThis as any).harness.client.sessions());
   expect(listed.map((s: { id: string }) => s.id)).not.toContain(kioskSession);
