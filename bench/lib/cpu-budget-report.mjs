@@ -43,7 +43,10 @@ export function renderBudget(budget) {
     'Written by `npm run bench -- --profile` (`bench/profile.mjs`; raw numbers and the top frames in',
     '[cpu-budget.json](cpu-budget.json)). Microseconds of CPU per request, by where they go. Each',
     'column is one route under load (autocannon, one process of its own) on a fresh instance run with',
-    `\`node --cpu-prof\`: ${budget.settings.warmup} s of warm-up, then ${budget.settings.duration} s profiled, sampling every ${budget.settings.intervalUs} µs.`,
+    `\`node --cpu-prof\`: ${budget.settings.warmup} s of warm-up, then ${budget.settings.duration} s profiled, sampling every ${budget.settings.intervalUs} µs` +
+      (budget.settings.repeat > 1
+        ? `; each column the least costly of ${budget.settings.repeat} takes (other work only adds CPU per request).`
+        : '.'),
     'Only samples inside the load window count; each is given to the nearest frame, walking from the leaf',
     "towards the root, whose code belongs to a row (`bench/lib/cpu-categories.mjs`: node's own",
     'helpers and V8 builtins other than JSON pass their samples on to their caller). The rows are the',
@@ -65,7 +68,7 @@ export function renderBudget(budget) {
     ...ROWS.map(([id, label]) => cells([label, ...value((p) => p.rows[id])])),
     cells(['**main thread, total** (CPU time from /proc)', ...value((p) => p.cpu.mainThread)]),
     cells([
-      'off the main thread (libuv pool: bcrypt; GC helpers; the sampler)',
+      "off the main thread (libuv pool: bcrypt; V8's GC helpers; not the profiler's thread)",
       ...value((p) => p.cpu.offMainThread),
     ]),
     cells(['**process, total**', ...value((p) => p.cpu.process)]),
