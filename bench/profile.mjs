@@ -6,6 +6,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { BenchRun } from './lib/context.mjs';
 import { attribute, monotonicUs, readProfile } from './lib/cpu-profile.mjs';
@@ -19,6 +20,9 @@ import { seedSessions, seedUsers } from './lib/seed.mjs';
 import { loginSessions } from './lib/sessions.mjs';
 
 const BARE_APP = path.join(REPO_ROOT, 'bench/lib/bare-nest-app.mjs');
+/** The idle instance's own CPU is measured over IDLE_MS, IDLE_SETTLE_MS after the warm-up. */
+const IDLE_SETTLE_MS = 500;
+const IDLE_MS = 2000;
 
 /** The columns of the budget, in order: one route each, on an instance of its own. */
 export const PROFILES = [
@@ -130,15 +134,24 @@ async function takeProfile(profile, data, args, dir, log) {
       const warm = await runLoad({ ...load, duration: args.warmup });
       if (load.mode === 'refresh-queue') load = { ...load, tokens: warm.tokens };
     }
+    // What the idle instance spends anyway (timers, the profiler's own signals): taken off the
+    // window below, so a slow route (login) is not charged the profiler's cost per second.
+    await sleep(IDLE_SETTLE_MS);
+    const idleBefore = cpuUsage(instance.pid);
+    await sleep(IDLE_MS);
+    const idleUsPerSecond =
+      ((cpuUsage(instance.pid).mainThreadUs - idleBefore.mainThreadUs) * 1000) / IDLE_MS;
     const cpuBefore = cpuUsage(instance.pid);
     const fromUs = monotonicUs();
     result = await runLoad({ ...load, duration: args.duration });
     const toUs = monotonicUs();
     const cpuAfter = cpuUsage(instance.pid);
+    const idleUs = (idleUsPerSecond * (toUs - fromUs)) / 1e6;
     window = {
       fromUs,
       toUs,
-      mainThreadUs: cpuAfter.mainThreadUs - cpuBefore.mainThreadUs,
+      idleUs,
+      mainThreadUs: Math.max(0, cpuAfter.mainThreadUs - cpuBefore.mainThreadUs - idleUs),
       otherThreadsUs: cpuAfter.otherThreadsUs - cpuBefore.otherThreadsUs,
     };
     // The next instance goes on with the live tokens (the first ones are spent now).
@@ -171,6 +184,7 @@ async function takeProfile(profile, data, args, dir, log) {
     latency: result.latency,
     cpu: {
       mainThread: perRequest(window.mainThreadUs),
+      idleBackground: perRequest(window.idleUs),
       offMainThread: perRequest(window.otherThreadsUs),
       process: perRequest(window.mainThreadUs + window.otherThreadsUs),
       sampledBusy: perRequest(split.busyUs),

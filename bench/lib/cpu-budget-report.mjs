@@ -68,6 +68,10 @@ export function renderBudget(budget) {
     ...ROWS.map(([id, label]) => cells([label, ...value((p) => p.rows[id])])),
     cells(['**main thread, total** (CPU time from /proc)', ...value((p) => p.cpu.mainThread)]),
     cells([
+      "idle instance's own main-thread CPU over the window (timers, the profiler), left out above",
+      ...value((p) => p.cpu.idleBackground ?? 0),
+    ]),
+    cells([
       "off the main thread (libuv pool: bcrypt; V8's GC helpers; not the profiler's thread)",
       ...value((p) => p.cpu.offMainThread),
     ]),

@@ -2,7 +2,8 @@
 // the nearest frame, walking from the leaf towards the root, whose script is owned by a row; node's
 // own helpers (crypto, events, timers, ...) and V8 builtins other than JSON are passed through, so
 // an HMAC computed for jsonwebtoken counts as JWT and one computed by the library's token code as
-// that code's row.
+// that code's row. Socket and stream frames own weakly: a write for pg counts as SQL, one for an
+// HTTP response as Node HTTP (node:_http_* owns), one with neither above it as Node HTTP/net.
 
 /** Row ids in table order, with their labels. The table always has every row (zero or not). */
 export const ROWS = [
@@ -201,8 +202,10 @@ const LIBRARY_FOLDERS = {
 /** Folders of the demo (dist/apps/demo/src/<folder>/...) that belong to another row. */
 const DEMO_FOLDERS = { metrics: 'metrics', logging: 'logging' };
 
-const NODE_HTTP =
-  /^node:(_http_|http$|https$|net$|stream$|internal\/(http|net|stream|streams\/|stream_base_commons|js_stream_socket|dns))/;
+const NODE_HTTP = /^node:(_http_|https?$|internal\/http)/;
+/** Sockets and streams: HTTP's, but also pg's and ioredis's, so their callers decide. */
+const NODE_NET =
+  /^node:(net$|stream$|dns$|internal\/(net|stream|streams\/|stream_base_commons|js_stream_socket|dns))/;
 
 const LIBRARY =
   /(?:libs\/session-auth|node_modules\/nestjs-session-auth)\/(?:dist|src)\/(?:(?:esm|cjs)\/)?([^/]+)/;
@@ -218,7 +221,8 @@ function packageOf(url) {
 
 /**
  * The row that owns a frame, or undefined when the frame passes its samples on to its caller.
- * `{ row, pkg }`: pkg names the package or folder for the top-frames list.
+ * `{ row, where, weak }`: where names the package or folder for the top-frames list; a weak owner
+ * (a socket or stream of node's) keeps its samples only if no caller up the stack is owned.
  */
 export function ownerOf(callFrame) {
   const { functionName, url } = callFrame;
@@ -232,7 +236,8 @@ export function ownerOf(callFrame) {
     return undefined;
   }
   if (url.startsWith('node:')) {
-    return NODE_HTTP.test(url) ? { row: 'nodeHttp', where: url } : undefined;
+    if (NODE_HTTP.test(url)) return { row: 'nodeHttp', where: url };
+    return NODE_NET.test(url) ? { row: 'nodeHttp', where: url, weak: true } : undefined;
   }
   const library = LIBRARY.exec(url);
   if (library) {

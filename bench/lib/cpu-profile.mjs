@@ -76,11 +76,16 @@ function ownersByNode(profile) {
       continue;
     }
     let owner;
+    let weak;
     for (let id = node.id; id !== undefined && !owner; id = parent.get(id)) {
       const frame = byId.get(id).callFrame;
       const found = ownerOf(frame);
-      if (found) owner = { ...found, fn: frame.functionName || '(anonymous)', at: location(frame) };
+      if (!found) continue;
+      const named = { ...found, fn: frame.functionName || '(anonymous)', at: location(frame) };
+      if (!found.weak) owner = named;
+      else weak ??= named;
     }
+    owner ??= weak;
     owners.set(
       node.id,
       owner ?? {
