@@ -59,8 +59,6 @@ export function configureHttp(
   app.set('trust proxy', trustProxy);
   // JSON API answers are not cached by validators: no ETag (Express hashes every body for one).
   app.set('etag', false);
-  // helmet's list removes X-Powered-By anyway: Express need not set it on every request first.
-  app.disable('x-powered-by');
   // No upgrade-insecure-requests: on plain http (a LAN address in development) it would break every
   // request; where TLS terminates in front of the app, the proxy owns that policy.
   const securityHeaders = precomputedHelmet({

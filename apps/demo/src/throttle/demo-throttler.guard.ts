@@ -34,23 +34,6 @@ export class DemoThrottlerGuard extends ThrottlerGuard {
   private readonly declared = new WeakMap<object, Map<object, DemoThrottler[]>>();
 
   /**
-   * A throttler the route does not declare is skipped before its metadata look-ups (five per
-   * throttler) and its awaits; `handleRequest` below still ignores it should it get that far.
-   */
-  override async onModuleInit(): Promise<void> {
-    await super.onModuleInit();
-    this.throttlers = this.throttlers.map((throttler) => {
-      const skipIf = throttler.skipIf ?? this.commonOptions.skipIf;
-      return {
-        ...throttler,
-        skipIf: (context: ExecutionContext) =>
-          !this.throttlersOf(context).includes(throttler.name as DemoThrottler) ||
-          (skipIf?.(context) ?? false),
-      };
-    });
-  }
-
-  /**
    * This guard is global, but most routes declare no limit: they pass at once, without the
    * throttler's metadata look-ups (five per throttler) and its promise chain.
    */
