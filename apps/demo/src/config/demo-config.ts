@@ -40,7 +40,7 @@ export interface DemoConfig {
   /** Express `trust proxy`: which peers may set X-Forwarded-For. Default: none. */
   trustProxy: string | false;
   rateLimitRefresh: number;
-  /** Serve Prometheus metrics at /metrics. */
+  /** Serve Prometheus metrics at /metrics (METRICS=true; default off). */
   metrics: boolean;
   /** How long to keep serving (readiness 503, Connection: close) after SIGTERM before closing. */
   shutdownDrainMs: number;
@@ -153,7 +153,8 @@ function refreshTokenSecrets(raw: string | undefined): string[] | undefined {
 }
 
 export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
-  const transport = env.REFRESH_TRANSPORT || 'both';
+  // `cookie` by default: a refresh token in a JSON body is readable by any script on the page.
+  const transport = env.REFRESH_TRANSPORT || 'cookie';
   if (!['cookie', 'body', 'both'].includes(transport)) {
     throw new DemoConfigError(
       `REFRESH_TRANSPORT must be cookie, body or both (got "${transport}")`,
@@ -195,7 +196,8 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
     rateLimitRefresh: integer(env, 'RATE_LIMIT_REFRESH', 300, 1),
     embeddedDataDir: env.EMBEDDED_DATA_DIR || '.data/pglite',
     benchRoutes: flag(env, 'BENCH_ROUTES', false),
-    metrics: flag(env, 'METRICS', true),
+    // Off by default: the counters describe the deployment to whoever can reach the port.
+    metrics: flag(env, 'METRICS', false),
     shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_MS', 1000, 0),
   };
 }

@@ -139,8 +139,26 @@ describe('RefreshTokenTransport', () => {
 
       transport().write(reply, issued);
 
-      expect(headers).toEqual([['set-cookie', expect.stringContaining(`refresh_token=${TOKEN};`)]]);
-      expect(headers[0][1]).toContain('Max-Age=3601');
+      expect(headers).toEqual([
+        ['Cache-Control', 'no-store'],
+        ['set-cookie', expect.stringContaining(`refresh_token=${TOKEN};`)],
+      ]);
+      expect(headers[1][1]).toContain('Max-Age=3601');
+    });
+
+    it('marks the answer Cache-Control: no-store, whatever the transport (it carries tokens)', async () => {
+      for (const refreshTransport of ['cookie', 'body', 'both'] as const) {
+        const app = express();
+        app.post('/', (_req, res) => {
+          res.json(transport({ refreshTransport }).write(res, issued));
+        });
+        const res = await request(app).post('/');
+
+        expect({ refreshTransport, cacheControl: res.headers['cache-control'] }).toEqual({
+          refreshTransport,
+          cacheControl: 'no-store',
+        });
+      }
     });
 
     it('honours cookieSecure: false and cookiePath', async () => {

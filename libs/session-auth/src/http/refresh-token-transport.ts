@@ -4,7 +4,12 @@ import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.j
 import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
 import type { IssuedSession } from '../sessions/session.service.js';
 import type { SessionView } from '../sessions/session-view.js';
-import { appendSetCookie, type HttpRequestLike, type HttpResponseLike } from './http-types.js';
+import {
+  appendSetCookie,
+  type HttpRequestLike,
+  type HttpResponseLike,
+  setResponseHeader,
+} from './http-types.js';
 
 /** The JSON a sign-in or refresh answers with (the refresh token only with body transport). */
 export interface IssuedSessionBody {
@@ -50,8 +55,13 @@ export class RefreshTokenTransport {
     return undefined;
   }
 
-  /** Sets the cookie (Max-Age = the session's remaining absolute lifetime) and builds the body. */
+  /**
+   * Sets the cookie (Max-Age = the session's remaining absolute lifetime) and builds the body. The
+   * answer carries tokens, so it is marked `Cache-Control: no-store` (no shared or browser cache
+   * keeps a copy).
+   */
   write(response: HttpResponseLike, issued: IssuedSession): IssuedSessionBody {
+    setResponseHeader(response, 'Cache-Control', 'no-store');
     if (this.options.refreshTransport !== 'body') {
       appendSetCookie(
         response,
