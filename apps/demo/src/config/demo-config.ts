@@ -34,6 +34,8 @@ export interface DemoConfig {
   /** Refuse a refresh from another user agent than the session's (the library's `bindUserAgent`). */
   bindUserAgent: boolean;
   cookieSecure: boolean;
+  /** REFRESH_COOKIE_NAME: the contract's `refresh_token` by default; `__Host-refresh_token` in production (HTTPS). */
+  refreshCookieName: string;
   refreshTransport: 'cookie' | 'body' | 'both';
   rateLimitLogin: number;
   rateLimitLoginIp: number;
@@ -189,6 +191,8 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
     bindUserAgent: flag(env, 'BIND_USER_AGENT', false),
     // Secure cookies by default; `npm start` (plain http://127.0.0.1) passes COOKIE_SECURE=false.
     cookieSecure: flag(env, 'COOKIE_SECURE', true),
+    // The library checks the name against the cookie options (a __Host- name needs Secure).
+    refreshCookieName: env.REFRESH_COOKIE_NAME || 'refresh_token',
     refreshTransport: transport as DemoConfig['refreshTransport'],
     rateLimitLogin: integer(env, 'RATE_LIMIT_LOGIN', 10, 1),
     rateLimitLoginIp: integer(env, 'RATE_LIMIT_LOGIN_IP', 100, 1),

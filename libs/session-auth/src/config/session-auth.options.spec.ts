@@ -276,6 +276,33 @@ describe('resolveSessionAuthOptions', () => {
     expect(error.message).toContain('"refreshTransport"');
   });
 
+  describe('cookie name prefixes (issue 19, L3)', () => {
+    it('gives a __Host- cookie Path=/ by default and accepts it with Secure', () => {
+      const resolved = resolve({ cookieName: '__Host-refresh_token' });
+
+      expect([resolved.cookieName, resolved.cookiePath, resolved.cookieSecure]).toEqual([
+        '__Host-refresh_token',
+        '/',
+        true,
+      ]);
+    });
+
+    it.each([
+      [{ cookieName: '__Host-refresh_token', cookiePath: '/auth' }, 'cookiePath'],
+      [{ cookieName: '__host-rt', cookiePath: '/auth' }, 'cookiePath'],
+      [{ cookieName: '__Host-refresh_token', cookieSecure: false }, 'cookieSecure'],
+      [{ cookieName: '__Secure-refresh_token', cookieSecure: false }, 'cookieSecure'],
+      [{ cookieName: 'refresh token' }, 'cookieName'],
+      [{ cookieName: '' }, 'cookieName'],
+    ] as [Partial<SessionAuthOptions>, string][])('refuses %j, naming %s', (options, named) => {
+      expect(optionsError(() => resolve(options)).message).toContain(`"${named}"`);
+    });
+
+    it('keeps /auth for an unprefixed name and accepts a __Secure- name with Secure', () => {
+      expect(resolve({ cookieName: '__Secure-rt' }).cookiePath).toBe('/auth');
+    });
+  });
+
   it.each(['cookie', 'body', 'both'] as const)('accepts refreshTransport %s', (transport) => {
     expect(resolve({ refreshTransport: transport }).refreshTransport).toBe(transport);
   });

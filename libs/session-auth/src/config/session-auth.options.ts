@@ -64,9 +64,13 @@ export interface SessionAuthOptions {
   redisKeyPrefix?: string;
   /** Refresh token transport. Default `'cookie'`. */
   refreshTransport?: RefreshTransport;
-  /** Name of the refresh cookie. Default `'refresh_token'`. */
+  /**
+   * Name of the refresh cookie. In production prefer `'__Host-refresh_token'`: browsers then refuse
+   * the name from any other subdomain (no cookie tossing); it requires `cookieSecure: true` and
+   * `cookiePath: '/'` (the default for such a name), checked at start-up. Default `'refresh_token'`.
+   */
   cookieName?: string;
-  /** `Path` of the refresh cookie. Default: where the session routes are mounted (`'/' + routePath`, i.e. `'/auth'`). */
+  /** `Path` of the refresh cookie. Default: where the session routes are mounted (`'/' + routePath`, i.e. `'/auth'`); `'/'` for a `__Host-` name. */
   cookiePath?: string;
   /** Set `Secure` on the refresh cookie; turn off only for plain-http development. Default `true`. */
   cookieSecure?: boolean;
