@@ -89,6 +89,23 @@ describe('duplicate refresh cookies', () => {
   });
 });
 
+describe('token spelling (issue 19, informational)', () => {
+  it('a non-canonical base64url spelling of a valid token is REFRESH_TOKEN_INVALID and spends nothing', async () => {
+    const device = await register(demo.baseUrl);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(device.refreshToken.at(-1)!);
+    // The same 70 bytes: the last character's 4 low bits are padding.
+    const respelled = device.refreshToken.slice(0, -1) + alphabet[last | 1];
+
+    const refused = await refreshWith(demo.baseUrl, `refresh_token=${respelled}`);
+    const canonical = await refreshWith(demo.baseUrl, `refresh_token=${device.refreshToken}`);
+
+    // Before: 200 (the decoded bytes verified).
+    expectError(refused, 401, 'REFRESH_TOKEN_INVALID');
+    expectStatus(canonical, 200);
+  });
+});
+
 describe('REFRESH_COOKIE_NAME=__Host-refresh_token', () => {
   it('sets a __Host- cookie with Path=/ and Secure, and refreshes with it', async () => {
     const hosted = await startDemo({

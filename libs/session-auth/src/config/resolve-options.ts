@@ -72,7 +72,18 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
     if (typeof checked === 'string') throw new SessionAuthOptionsError('jwtKeys', checked);
     jwtKeys = checked;
   }
-  const refreshTokenKeys = resolveRefreshKeys(o.refreshTokenSecrets, o.jwtSecret, jwtKeys);
+  if (o.acceptDerivedRefreshKey && o.refreshTokenSecrets === undefined) {
+    throw new SessionAuthOptionsError(
+      'acceptDerivedRefreshKey',
+      'only applies with refreshTokenSecrets (without them the derived key already signs)',
+    );
+  }
+  const refreshTokenKeys = resolveRefreshKeys(
+    o.refreshTokenSecrets,
+    o.jwtSecret,
+    jwtKeys,
+    o.acceptDerivedRefreshKey === true,
+  );
   if (typeof refreshTokenKeys === 'string')
     throw new SessionAuthOptionsError('refreshTokenSecrets', refreshTokenKeys);
   const absoluteTtl = duration('absoluteTtl', o.absoluteTtl);

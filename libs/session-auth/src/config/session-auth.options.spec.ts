@@ -5,6 +5,11 @@ import {
   SessionAuthOptionsError,
 } from './session-auth.options.js';
 import { resolveSessionAuthOptions } from './resolve-options.js';
+import {
+  generateNonce,
+  mintRefreshToken,
+  readRefreshToken,
+} from '../tokens/refresh-token.crypto.js';
 
 const SECRET = 'a'.repeat(32);
 
@@ -180,6 +185,42 @@ describe('resolveSessionAuthOptions', () => {
       }).refreshTokenKeys;
       expect(keys).toHaveLength(2);
       expect(keys[0].key.equals(resolve().refreshTokenKeys[0].key)).toBe(false);
+    });
+
+    it("acceptDerivedRefreshKey keeps an ES256 deployment's tokens valid when it moves to refreshTokenSecrets (issue 19)", () => {
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const es256 = {
+        jwtSecret: undefined,
+        algorithm: 'ES256' as const,
+        jwtKeys: { privateKey, publicKey },
+      };
+      const before = resolve(es256).refreshTokenKeys;
+      const token = mintRefreshToken(
+        before[0],
+        '0b6f1c1e-3a52-4c1e-9d5e-2b0f3c3a9e11',
+        5,
+        generateNonce(),
+      );
+      const secrets = ['n'.repeat(32)];
+
+      const moved = resolve({
+        ...es256,
+        refreshTokenSecrets: secrets,
+        acceptDerivedRefreshKey: true,
+      });
+      const movedWithout = resolve({ ...es256, refreshTokenSecrets: secrets });
+
+      expect({
+        signsWithNew: moved.refreshTokenKeys[0].key.equals(movedWithout.refreshTokenKeys[0].key),
+        oldTokenWith: readRefreshToken(token, moved.refreshTokenKeys)?.generation,
+        oldTokenWithout: readRefreshToken(token, movedWithout.refreshTokenKeys),
+      }).toEqual({ signsWithNew: true, oldTokenWith: 5, oldTokenWithout: undefined });
+    });
+
+    it('refuses acceptDerivedRefreshKey without refreshTokenSecrets, naming it', () => {
+      expect(optionsError(() => resolve({ acceptDerivedRefreshKey: true })).message).toContain(
+        '"acceptDerivedRefreshKey"',
+      );
     });
 
     it.each([[[]], [['short']], ['x'.repeat(40)], [[42]]])('refuses %p', (value) => {

@@ -18,6 +18,13 @@ export interface SessionAuthOptions {
    * `jwtSecret` (or the `jwtKeys` private key) under a label of its own.
    */
   refreshTokenSecrets?: string[];
+  /**
+   * With `refreshTokenSecrets`: also verify (never sign) refresh tokens under the key derived from
+   * `jwtSecret` / `jwtKeys`, so moving to `refreshTokenSecrets` signs nobody out (with RS256/ES256
+   * the derived key cannot be listed as a secret). Turn it off once `idleTtl` has passed since the
+   * move. Default `false`.
+   */
+  acceptDerivedRefreshKey?: boolean;
   /** Signing algorithm, pinned on verification. Default `'HS256'`. */
   algorithm?: 'HS256' | 'RS256' | 'ES256';
   /** `iss` claim to set and require. Default: none. */
