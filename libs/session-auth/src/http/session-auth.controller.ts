@@ -65,7 +65,7 @@ export class SessionAuthController {
     @Res({ passthrough: true }) response: HttpResponseLike,
   ): Promise<IssuedSessionBody> {
     const issued = await this.sessions.rotateRefreshToken(
-      this.transport.read(request),
+      this.transport.readAll(request),
       sessionContextOf(request),
     );
     return this.transport.write(response, issued);
