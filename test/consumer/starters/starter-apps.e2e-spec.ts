@@ -1,0 +1,138 @@
+import { DEFAULT_PASSWORD } from '../../support/auth.js';
+import { startDemo } from '../../support/demo-process.js';
+import { expectError, expectStatus } from '../../support/expect-http.js';
+import { createScratchDatabase, type ScratchDatabase } from '../../support/scratch-database.js';
+import { testEnv } from '../../support/env.js';
+import { ADOPTER_USER_IDS, adopterLogin } from '../support/adopter-client.js';
+import type { ConsumerApp } from '../support/consumer-app.js';
+import { nodeRuntime, type NodeRuntime } from './node-runtime.js';
+import { createStarterApp } from './starter-app.js';
+import { NEST_11_VERSIONS, NEST_12_VERSIONS, NODE_24_VERSION } from './versions.js';
+
+// The apps people generate, adopting the packed tarball: each starter exactly as `nest new` lays it
+// out (./apps/<template>), with the module wired into AppModule, installed without any flag that
+// relaxes peers, built with its own tsc, started with `node dist/main` and checked over HTTP, and
+// its own e2e test run by its own runner and configuration. One lane after the other (2 CPUs).
+
+interface Lane {
+  template: string;
+  title: string;
+  versions: Record<string, string>;
+  /** Installs, builds and tests on Node 24 (the runner's Node otherwise). */
+  onNode24?: true;
+}
+
+const LANES: Lane[] = [
+  {
+    template: 'nest11-cjs',
+    title: 'Nest 11 + TypeORM 0.3, CommonJS, Jest + ts-jest',
+    versions: NEST_11_VERSIONS,
+  },
+  {
+    template: 'nest12-esm',
+    title: 'Nest 12 + TypeORM 1, ES modules, Vitest (nest new)',
+    versions: NEST_12_VERSIONS,
+  },
+  {
+    // Jest loads Nest 12's ES modules through --experimental-vm-modules only from Node 24.9.
+    template: 'nest12-cjs',
+    title: 'Nest 12 + TypeORM 1, CommonJS, Jest (nest new --type cjs) on Node 24',
+    versions: NEST_12_VERSIONS,
+    onNode24: true,
+  },
+];
+
+const SETUP_TIMEOUT_MS = 420_000;
+const STEP_TIMEOUT_MS = 200_000;
+
+let node24: Promise<NodeRuntime>;
+const timings: string[] = [];
+
+beforeAll(() => {
+  node24 = nodeRuntime(NODE_24_VERSION);
+  node24.catch(() => undefined); // awaited by the tests that need it
+});
+
+afterAll(() => {
+  for (const line of timings) console.info(line);
+});
+
+describe.each(LANES)('starter $template: $title', ({ template, versions, onNode24 }) => {
+  let app: ConsumerApp;
+  let database: ScratchDatabase;
+  let env: Record<string, string> = {};
+  const durations: Record<string, number> = {};
+  const timed = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
+    const begin = Date.now();
+    try {
+      return await work();
+    } finally {
+      durations[stage] = (durations[stage] ?? 0) + Date.now() - begin;
+    }
+  };
+
+  beforeAll(async () => {
+    if (onNode24) env = (await node24).env;
+    database = await createScratchDatabase(template.replace(/-/g, '_'));
+    app = await timed('install', () => createStarterApp({ template, versions, env }));
+  }, SETUP_TIMEOUT_MS);
+
+  afterAll(async () => {
+    const stages = Object.entries(durations).map(([s, ms]) => `${s} ${(ms / 1000).toFixed(1)} s`);
+    timings.push(`starter ${template}: ${stages.join(', ')}`);
+    await Promise.all([app?.remove(), database?.drop()]);
+  });
+
+  it('installs the tarball and its peers with plain npm install', () => {
+    expect(app).toBeDefined();
+  });
+
+  it(
+    'builds with tsc -p tsconfig.build.json',
+    async () => {
+      await timed('build', () => app.bin('typescript/bin/tsc', ['-p', 'tsconfig.build.json']));
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  const runtimes = onNode24 ? ['24'] : ['20', '24'];
+  it.each(runtimes)(
+    'node dist/main on Node %s signs in and serves the guarded route',
+    async (major) => {
+      const node = major === '24' ? (await node24).node : process.execPath;
+      const server = await timed(`start on ${major}`, () =>
+        startDemo({
+          name: `starter-${template}`,
+          entry: `${app.dir}/dist/main.js`,
+          cwd: app.dir,
+          node,
+          env: { DATABASE_URL: database.url },
+        }),
+      );
+      try {
+        const device = await adopterLogin(server.baseUrl, 'ada', DEFAULT_PASSWORD);
+        expectError(await device.client.get('/me'), 401, 'ACCESS_TOKEN_MISSING');
+        const me = await device.client.get('/me', { token: device.accessToken });
+        expectStatus(me, 200);
+        expect(me.body).toEqual({ userId: ADOPTER_USER_IDS.ada, sessionId: device.sessionId });
+      } finally {
+        await server.stop();
+      }
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    "passes its own e2e test (npm run test:e2e) with the starter's unchanged config",
+    async () => {
+      const { stdout, stderr } = await timed('e2e', () =>
+        app.run('npm', ['run', 'test:e2e'], {
+          DATABASE_URL: database.url,
+          JWT_SECRET: testEnv().jwtSecret,
+        }),
+      );
+      expect(`${stdout}\n${stderr}`).toMatch(/(Tests:\s+2 passed|Tests\s+2 passed)/);
+    },
+    STEP_TIMEOUT_MS,
+  );
+});
