@@ -76,3 +76,12 @@ export const NEST_12_VERSIONS: Record<string, string> = {
 
 /** What an adopter adds to the starter besides the library: the required peers and a driver. */
 export const ADOPTER_PACKAGES = ['@nestjs/typeorm', 'typeorm', 'pg', '@nestjs/jwt'];
+
+/** The GraphQL adopter's packages (code-first on Apollo, Express 5), on the repository's Nest 12. */
+export const GRAPHQL_VERSIONS: Record<string, string> = {
+  '@nestjs/graphql': '14.0.3',
+  '@nestjs/apollo': '14.2.2',
+  '@apollo/server': '5.5.1',
+  '@as-integrations/express5': '1.1.2',
+  graphql: '16.15.0',
+};

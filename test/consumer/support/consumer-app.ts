@@ -21,6 +21,8 @@ export interface AppRecipe {
   /** Packages the app depends on besides the library; exact versions come from the root lockfile. */
   dependencies: string[];
   devDependencies: string[];
+  /** Packages the repository does not install, at exact versions (e.g. starters/versions.ts). */
+  pinned?: Record<string, string>;
   /** The app's tsconfig.json. */
   tsconfig: Record<string, unknown>;
 }
@@ -70,7 +72,11 @@ export async function createConsumerApp(recipe: AppRecipe): Promise<ConsumerApp>
     version: '1.0.0',
     private: true,
     type: 'module',
-    dependencies: { [PACKAGE_NAME]: `file:${tarball}`, ...lockedVersions(recipe.dependencies) },
+    dependencies: {
+      [PACKAGE_NAME]: `file:${tarball}`,
+      ...lockedVersions(recipe.dependencies),
+      ...recipe.pinned,
+    },
     devDependencies: lockedVersions(recipe.devDependencies),
   };
   writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
