@@ -21,8 +21,6 @@ export interface AppRecipe {
   /** Packages the app depends on besides the library; exact versions come from the root lockfile. */
   dependencies: string[];
   devDependencies: string[];
-  /** Packages the repository does not install, at exact versions (e.g. starters/versions.ts). */
-  pinned?: Record<string, string>;
   /** The app's tsconfig.json. */
   tsconfig: Record<string, unknown>;
 }
@@ -72,11 +70,7 @@ export async function createConsumerApp(recipe: AppRecipe): Promise<ConsumerApp>
     version: '1.0.0',
     private: true,
     type: 'module',
-    dependencies: {
-      [PACKAGE_NAME]: `file:${tarball}`,
-      ...lockedVersions(recipe.dependencies),
-      ...recipe.pinned,
-    },
+    dependencies: { [PACKAGE_NAME]: `file:${tarball}`, ...lockedVersions(recipe.dependencies) },
     devDependencies: lockedVersions(recipe.devDependencies),
   };
   writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
