@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { JwtModule } from '@nestjs/jwt';
 import { sessionCacheProvider } from './cache/cache.providers.js';
 import { RedisConnection, redisConnectionProvider } from './cache/redis-connection.js';
 import { SessionCache } from './cache/session-cache.interface.js';
@@ -47,7 +46,6 @@ import { RefreshRotationService } from './sessions/refresh-rotation.service.js';
  * library registers nothing global by itself.
  */
 @Module({
-  imports: [JwtModule.register({})],
   providers: [
     {
       provide: SESSION_AUTH_RESOLVED_OPTIONS,

@@ -6,6 +6,7 @@ import { REQUEST_AUTH_KEY } from '../session-auth.constants.js';
 import { type AuthenticatedSession, SessionVerifier } from '../sessions/session-verifier.js';
 import { type AuthTarget, authTargetOf } from './auth-target.js';
 import { GuardRouteOptionsCache } from './guard-route-options.js';
+import { lazyModule } from '../utils/optional-peer.js';
 
 /**
  * Verifies the access token and that its session is still live, on every request. Use it per
@@ -92,6 +93,9 @@ export class SessionAuthGuard implements CanActivate {
 
 /** A WebSocket client gets the error body as its `exception` event (Nest's WsException). */
 async function toWsException(error: SessionAuthError): Promise<Error> {
-  const { WsException } = await import('@nestjs/websockets');
+  const { WsException } = await lazyModule(
+    () => require('@nestjs/websockets'),
+    () => import('@nestjs/websockets'),
+  )();
   return new WsException(error.getResponse() as object);
 }

@@ -10,7 +10,7 @@ export type RefreshTransport = 'cookie' | 'body' | 'both';
 export interface SessionAuthOptions {
   /** HMAC secret for HS256 access tokens, at least 32 bytes. Required unless `jwtKeys` is given. */
   jwtSecret?: string;
-  /** Asymmetric key pair instead of a secret; `algorithm` must then be RS256 or ES256 (jsonwebtoken, under @nestjs/jwt, has no EdDSA). */
+  /** Asymmetric key pair instead of a secret; `algorithm` must then be RS256 or ES256 (jsonwebtoken has no EdDSA). */
   jwtKeys?: { privateKey: string | KeyObject; publicKey: string | KeyObject };
   /**
    * Keys of the refresh-token MAC, each at least 32 bytes: the first signs, every one verifies (to
