@@ -29,8 +29,9 @@ beforeAll(async () => {
       name: 'graphql',
       layers: ['shared', 'express', 'graphql'],
       dependencies: [
-        ...['@nestjs/common', '@nestjs/core', 'reflect-metadata', 'rxjs', '@nestjs/jwt'],
+        ...['@nestjs/common', '@nestjs/core', 'reflect-metadata', 'rxjs'],
         ...['@nestjs/typeorm', 'typeorm', 'pg', ...PLATFORMS.express.dependencies],
+        ...Object.keys(GRAPHQL_VERSIONS),
       ],
       devDependencies: ['typescript', '@types/node', ...PLATFORMS.express.devDependencies],
       pinned: GRAPHQL_VERSIONS,

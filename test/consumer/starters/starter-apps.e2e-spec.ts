@@ -7,7 +7,7 @@ import { ADOPTER_USER_IDS, adopterLogin } from '../support/adopter-client.js';
 import type { ConsumerApp } from '../support/consumer-app.js';
 import { nodeRuntime, type NodeRuntime } from './node-runtime.js';
 import { createStarterApp } from './starter-app.js';
-import { NEST_11_VERSIONS, NEST_12_VERSIONS, NODE_24_VERSION } from './versions.js';
+import { NEST_12_VERSIONS, NODE_24_VERSION, STARTER_NEST_11_VERSIONS } from './versions.js';
 
 // The apps people generate, adopting the packed tarball: each starter exactly as `nest new` lays it
 // out (./apps/<template>), with the module wired into AppModule, installed without any flag that
@@ -26,7 +26,7 @@ const LANES: Lane[] = [
   {
     template: 'nest11-cjs',
     title: 'Nest 11 + TypeORM 0.3, CommonJS, Jest + ts-jest',
-    versions: NEST_11_VERSIONS,
+    versions: STARTER_NEST_11_VERSIONS,
   },
   {
     template: 'nest12-esm',

@@ -1,3 +1,5 @@
+import { NEST_11_VERSIONS } from '../support/nest-11-versions.js';
+
 /**
  * Exact versions for the starter lanes, so a run today and a run next year install the same apps.
  * Each starter's package.json under ./apps is the one `nest new` wrote (its ranges); the test
@@ -14,16 +16,24 @@ export const NODE_24_VERSION = '24.22.3';
 
 /** The starter's tooling that the test never runs (lint, format, the CLI, telemetry). */
 export const DROPPED_TOOLING = [
-  ...[
-    '@eslint/eslintrc',
-    '@eslint/js',
-    'eslint',
-    'eslint-config-prettier',
-    'eslint-plugin-prettier',
-  ],
-  ...['globals', 'typescript-eslint', 'oxlint', 'oxlint-tsgolint', 'prettier'],
-  ...['@nestjs/cli', '@nestjs/schematics', '@nestjs/mau', '@nestjs/observe'],
-  ...['ts-loader', 'ts-node', 'tsconfig-paths', '@vitest/coverage-v8'],
+  '@eslint/eslintrc',
+  '@eslint/js',
+  'eslint',
+  'eslint-config-prettier',
+  'eslint-plugin-prettier',
+  'globals',
+  'typescript-eslint',
+  'oxlint',
+  'oxlint-tsgolint',
+  'prettier',
+  '@nestjs/cli',
+  '@nestjs/schematics',
+  '@nestjs/mau',
+  '@nestjs/observe',
+  'ts-loader',
+  'ts-node',
+  'tsconfig-paths',
+  '@vitest/coverage-v8',
 ];
 
 const COMMON = {
@@ -37,19 +47,12 @@ const COMMON = {
   supertest: '7.3.2',
 };
 
-const NEST_11 = '11.2.12';
 const NEST_12 = '12.5.1';
 
-/** Nest 11 + TypeORM 0.3: the starter's packages and the adopter's. */
-export const NEST_11_VERSIONS: Record<string, string> = {
+/** Nest 11 + TypeORM 0.3: the Nest 11 majors the adopters use too, and the starter's own tooling. */
+export const STARTER_NEST_11_VERSIONS: Record<string, string> = {
   ...COMMON,
-  '@nestjs/common': NEST_11,
-  '@nestjs/core': NEST_11,
-  '@nestjs/platform-express': NEST_11,
-  '@nestjs/testing': NEST_11,
-  '@nestjs/typeorm': '11.0.3',
-  '@nestjs/jwt': '11.0.2',
-  typeorm: '0.3.31',
+  ...NEST_11_VERSIONS,
   '@types/jest': '30.0.0',
   jest: '30.5.2',
   'ts-jest': '29.4.15',
@@ -64,7 +67,6 @@ export const NEST_12_VERSIONS: Record<string, string> = {
   '@nestjs/platform-express': NEST_12,
   '@nestjs/testing': NEST_12,
   '@nestjs/typeorm': '12.0.2',
-  '@nestjs/jwt': '12.0.2',
   typeorm: '1.1.1',
   '@types/jest': '30.0.0',
   jest: '30.5.2',
@@ -75,7 +77,7 @@ export const NEST_12_VERSIONS: Record<string, string> = {
 };
 
 /** What an adopter adds to the starter besides the library: the required peers and a driver. */
-export const ADOPTER_PACKAGES = ['@nestjs/typeorm', 'typeorm', 'pg', '@nestjs/jwt'];
+export const ADOPTER_PACKAGES = ['@nestjs/typeorm', 'typeorm', 'pg'];
 
 /** The GraphQL adopter's packages (code-first on Apollo, Express 5), on the repository's Nest 12. */
 export const GRAPHQL_VERSIONS: Record<string, string> = {
