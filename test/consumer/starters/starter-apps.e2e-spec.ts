@@ -45,22 +45,40 @@ const LANES: Lane[] = [
 const SETUP_TIMEOUT_MS = 420_000;
 const STEP_TIMEOUT_MS = 200_000;
 
-let node24: Promise<NodeRuntime>;
 const timings: string[] = [];
+let node24: Promise<NodeRuntime>;
+/** Each lane's app, installed one after the other in the background while earlier lanes run. */
+const installs = new Map<string, Promise<ConsumerApp>>();
 
 beforeAll(() => {
   node24 = nodeRuntime(NODE_24_VERSION);
-  node24.catch(() => undefined); // awaited by the tests that need it
+  let previous: Promise<unknown> = Promise.resolve();
+  for (const { template, versions, onNode24 } of LANES) {
+    const install = previous.then(async () =>
+      createStarterApp({ template, versions, env: onNode24 ? (await node24).env : undefined }),
+    );
+    installs.set(template, install);
+    previous = install.catch(() => undefined);
+  }
+  // Each is awaited by its lane; these handlers only keep a failure from being "unhandled".
+  [node24, ...installs.values()].forEach((stage) => stage.catch(() => undefined));
 });
 
-afterAll(() => {
+afterAll(async () => {
   for (const line of timings) console.info(line);
+  await Promise.all(
+    [...installs.values()].map((app) =>
+      app.then(
+        (a) => a.remove(),
+        () => {},
+      ),
+    ),
+  );
 });
 
-describe.each(LANES)('starter $template: $title', ({ template, versions, onNode24 }) => {
+describe.each(LANES)('starter $template: $title', ({ template, onNode24 }) => {
   let app: ConsumerApp;
   let database: ScratchDatabase;
-  let env: Record<string, string> = {};
   const durations: Record<string, number> = {};
   const timed = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
     const begin = Date.now();
@@ -72,15 +90,15 @@ describe.each(LANES)('starter $template: $title', ({ template, versions, onNode2
   };
 
   beforeAll(async () => {
-    if (onNode24) env = (await node24).env;
     database = await createScratchDatabase(template.replace(/-/g, '_'));
-    app = await timed('install', () => createStarterApp({ template, versions, env }));
+    app = await installs.get(template)!;
+    durations.install = app.installMs;
   }, SETUP_TIMEOUT_MS);
 
   afterAll(async () => {
     const stages = Object.entries(durations).map(([s, ms]) => `${s} ${(ms / 1000).toFixed(1)} s`);
     timings.push(`starter ${template}: ${stages.join(', ')}`);
-    await Promise.all([app?.remove(), database?.drop()]);
+    await database?.drop();
   });
 
   it('installs the tarball and its peers with plain npm install', () => {
