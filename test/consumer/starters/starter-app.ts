@@ -24,6 +24,7 @@ const ADOPTION_FILES: [from: string, to: string][] = [
   [path.join(HERE, 'apps/wiring/src/app.module.ts'), 'src/app.module.ts'],
   [path.join(HERE, 'apps/wiring/test/app.e2e-spec.ts'), 'test/app.e2e-spec.ts'],
   [path.join(CONSUMER_APPS, 'shared/src/accounts.controller.ts'), 'src/accounts.controller.ts'],
+  [path.join(CONSUMER_APPS, 'shared/src/session-auth-imports.ts'), 'src/session-auth-imports.ts'],
   [path.join(CONSUMER_APPS, 'express/src/http-types.ts'), 'src/http-types.ts'],
 ];
 

@@ -4,6 +4,7 @@ import { createScratchDatabase, type ScratchDatabase } from '../../support/scrat
 import { testEnv } from '../../support/env.js';
 import { expectGuardedRouteAfterLogin } from '../support/adopter-client.js';
 import type { ConsumerApp } from '../support/consumer-app.js';
+import { stageTimer } from '../support/stage-timer.js';
 import { nodeRuntime, type NodeRuntime } from './node-runtime.js';
 import { createStarterApp } from './starter-app.js';
 import { NEST_12_VERSIONS, NODE_24_VERSION, STARTER_NEST_11_VERSIONS } from './versions.js';
@@ -78,15 +79,7 @@ afterAll(async () => {
 describe.each(LANES)('starter $template: $title', ({ template, onNode24 }) => {
   let app: ConsumerApp;
   let database: ScratchDatabase;
-  const durations: Record<string, number> = {};
-  const timed = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
-    const begin = Date.now();
-    try {
-      return await work();
-    } finally {
-      durations[stage] = (durations[stage] ?? 0) + Date.now() - begin;
-    }
-  };
+  const { durations, timed, summary } = stageTimer();
 
   beforeAll(async () => {
     database = await createScratchDatabase(template.replace(/-/g, '_'));
@@ -95,8 +88,7 @@ describe.each(LANES)('starter $template: $title', ({ template, onNode24 }) => {
   }, SETUP_TIMEOUT_MS);
 
   afterAll(async () => {
-    const stages = Object.entries(durations).map(([s, ms]) => `${s} ${(ms / 1000).toFixed(1)} s`);
-    timings.push(`starter ${template}: ${stages.join(', ')}`);
+    timings.push(`starter ${template}: ${summary()}`);
     await database?.drop();
   });
 
