@@ -4,6 +4,7 @@ import { createScratchDatabase, type ScratchDatabase } from '../../support/scrat
 import { testEnv } from '../../support/env.js';
 import { expectGuardedRouteAfterLogin } from '../support/adopter-client.js';
 import type { ConsumerApp } from '../support/consumer-app.js';
+import { PACKAGE_NAME } from '../support/packed-library.js';
 import { stageTimer } from '../support/stage-timer.js';
 import { nodeRuntime, type NodeRuntime } from './node-runtime.js';
 import { createStarterApp } from './starter-app.js';
@@ -66,17 +67,11 @@ beforeAll(() => {
 
 afterAll(async () => {
   for (const line of timings) console.info(line);
-  await Promise.all(
-    [...installs.values()].map((app) =>
-      app.then(
-        (a) => a.remove(),
-        () => {},
-      ),
-    ),
-  );
+  const removals = [...installs.values()].map((app) => app.then((a) => a.remove()).catch(() => {}));
+  await Promise.all(removals);
 });
 
-describe.each(LANES)('starter $template: $title', ({ template, onNode24 }) => {
+describe.each(LANES)('starter $template: $title', ({ template, versions, onNode24 }) => {
   let app: ConsumerApp;
   let database: ScratchDatabase;
   const { durations, timed, summary } = stageTimer();
@@ -92,8 +87,19 @@ describe.each(LANES)('starter $template: $title', ({ template, onNode24 }) => {
     await database?.drop();
   });
 
-  it('installs the tarball and its peers with plain npm install', () => {
-    expect(app).toBeDefined();
+  it('installs the tarball and its peers with plain npm install, and npm ls finds no problem', async () => {
+    // npm ls exits non-zero on a missing or invalid (peer) dependency anywhere in the tree.
+    const { stdout } = await app.run('npm', ['ls', '--all', '--json']);
+    const { dependencies } = JSON.parse(stdout) as {
+      dependencies: Record<string, { version: string }>;
+    };
+    expect(Object.keys(dependencies)).toContain(PACKAGE_NAME);
+    for (const name of ['@nestjs/common', '@nestjs/core', '@nestjs/typeorm', 'typeorm']) {
+      expect({ name, version: dependencies[name]?.version }).toEqual({
+        name,
+        version: versions[name],
+      });
+    }
   });
 
   it(
