@@ -14,6 +14,7 @@ export {
 export {
   SESSION_AUTH_DEFAULTS,
   SessionAuthOptionsError,
+  type DeviceBindingPolicy,
   type MetricsRegistryLike,
   type RefreshTransport,
   type SessionAuthExtras,
@@ -34,6 +35,7 @@ export {
   type IssuedSession,
 } from './sessions/session.service.js';
 export type { SessionContext } from './sessions/session-context.js';
+export { DPOP_NONCE_HEADER, type DeviceProofRequest } from './binding/device-proof.service.js';
 export type { SessionListItem, SessionView } from './sessions/session-view.js';
 export { SessionEntity, type RevokeReason } from './persistence/session.entity.js';
 export { RefreshTokenEntity } from './persistence/refresh-token.entity.js';

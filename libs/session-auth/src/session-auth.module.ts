@@ -38,6 +38,7 @@ import { AccessTokenService } from './tokens/access-token.service.js';
 import { CleanupRepository } from './persistence/cleanup.repository.js';
 import { RotationRepository } from './persistence/rotation.repository.js';
 import { RefreshRotationService } from './sessions/refresh-rotation.service.js';
+import { DeviceProofService } from './binding/device-proof.service.js';
 
 /**
  * Device-aware session authentication: `SessionAuthModule.forRoot({ jwtSecret })` or
@@ -77,6 +78,7 @@ import { RefreshRotationService } from './sessions/refresh-rotation.service.js';
     RevocationFeed,
     CacheReconciler,
     RotationRepository,
+    DeviceProofService,
     RefreshRotationService,
     CleanupLock,
     CleanupService,

@@ -7,6 +7,14 @@ export interface HttpRequestLike {
   body?: unknown;
   /** The client address as the platform resolved it (Express `req.ip`, Fastify `request.ip`). */
   ip?: string;
+  /** HTTP method (both platforms). */
+  method?: string;
+  /** The URL as received, path and query (Express: after mounting, see `originalUrl`). */
+  url?: string;
+  /** The URL before any mount point was taken off (Express, Fastify). */
+  originalUrl?: string;
+  /** `http` or `https` as the platform resolved it (honours the app's trust-proxy setting). */
+  protocol?: string;
 }
 
 /** An Express response (`append`) or a Fastify reply (`header`), or a plain Node response. */
@@ -19,6 +27,12 @@ export interface HttpResponseLike {
   getHeader?(name: string): unknown;
   /** Node: sets a header. */
   setHeader?(name: string, value: string | string[]): unknown;
+}
+
+/** Sets (replaces) a response header on Express, Fastify or a plain Node response. */
+export function setResponseHeader(response: HttpResponseLike, name: string, value: string): void {
+  if (typeof response.header === 'function') response.header(name, value);
+  else if (typeof response.setHeader === 'function') response.setHeader(name, value);
 }
 
 /** Adds a `Set-Cookie` header without dropping the ones already set. */

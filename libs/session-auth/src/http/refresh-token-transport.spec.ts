@@ -4,14 +4,18 @@ import { type SessionAuthOptions } from '../config/session-auth.options.js';
 import { resolveSessionAuthOptions } from '../config/resolve-options.js';
 import type { IssuedSession } from '../sessions/session.service.js';
 import { RefreshTokenTransport } from './refresh-token-transport.js';
+import { DeviceProofService } from '../binding/device-proof.service.js';
+import { FakeSessionCache } from '../test-fakes/fake-session-cache.js';
 import { sessionContextOf } from './request-context.js';
 
 const TOKEN = 'a'.repeat(43);
 const OTHER = 'b'.repeat(43);
 
 function transport(extra: SessionAuthOptions = {}): RefreshTokenTransport {
+  const options = resolveSessionAuthOptions({ jwtSecret: 'x'.repeat(32), ...extra });
   return new RefreshTokenTransport(
-    resolveSessionAuthOptions({ jwtSecret: 'x'.repeat(32), ...extra }),
+    options,
+    new DeviceProofService(options, new FakeSessionCache()),
   );
 }
 
@@ -139,7 +143,20 @@ describe('RefreshTokenTransport', () => {
 
       transport().write(reply, issued);
 
-      expect(headers).toEqual([['set-cookie', expect.stringContaining(`refresh_token=${TOKEN};`)]]);
+      expect(headers).toEqual([
+        ['DPoP-Nonce', expect.stringMatching(/^[\w-]{27}$/)],
+        ['set-cookie', expect.stringContaining(`refresh_token=${TOKEN};`)],
+      ]);
+      expect(headers[1][1]).toContain('Max-Age=3601');
+    });
+
+    it('offers no proof nonce with deviceBinding off', () => {
+      const headers: [string, string][] = [];
+      const reply = { header: (name: string, value: string) => headers.push([name, value]) };
+
+      transport({ deviceBinding: 'off' }).write(reply, issued);
+
+      expect(headers.map(([name]) => name)).toEqual(['set-cookie']);
       expect(headers[0][1]).toContain('Max-Age=3601');
     });
 

@@ -4,7 +4,13 @@ import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.j
 import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
 import type { IssuedSession } from '../sessions/session.service.js';
 import type { SessionView } from '../sessions/session-view.js';
-import { appendSetCookie, type HttpRequestLike, type HttpResponseLike } from './http-types.js';
+import { DeviceProofService, DPOP_NONCE_HEADER } from '../binding/device-proof.service.js';
+import {
+  appendSetCookie,
+  type HttpRequestLike,
+  type HttpResponseLike,
+  setResponseHeader,
+} from './http-types.js';
 
 /** The JSON a sign-in or refresh answers with (the refresh token only with body transport). */
 export interface IssuedSessionBody {
@@ -32,6 +38,7 @@ export interface IssuedSessionBody {
 export class RefreshTokenTransport {
   constructor(
     @Inject(SESSION_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedSessionAuthOptions,
+    private readonly proofs: DeviceProofService,
   ) {}
 
   /** The presented refresh token; the cookie wins when both are allowed and present. */
@@ -50,8 +57,21 @@ export class RefreshTokenTransport {
     return undefined;
   }
 
-  /** Sets the cookie (Max-Age = the session's remaining absolute lifetime) and builds the body. */
+  /**
+   * Hands the client a fresh server nonce for its next device proof (`DPoP-Nonce`); `write` does
+   * it too. Nothing when `deviceBinding` is `'off'`.
+   */
+  offerProofNonce(response: HttpResponseLike): void {
+    if (this.proofs.enabled)
+      setResponseHeader(response, DPOP_NONCE_HEADER, this.proofs.issueNonce());
+  }
+
+  /**
+   * Sets the cookie (Max-Age = the session's remaining absolute lifetime), offers a proof nonce
+   * and builds the body.
+   */
   write(response: HttpResponseLike, issued: IssuedSession): IssuedSessionBody {
+    this.offerProofNonce(response);
     if (this.options.refreshTransport !== 'body') {
       appendSetCookie(
         response,

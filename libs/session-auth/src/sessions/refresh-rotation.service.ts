@@ -1,4 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { DeviceProofService } from '../binding/device-proof.service.js';
+import type { DeviceKey } from '../binding/device-jwk.js';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { SessionEvents, type SessionReuseDetectedEvent } from '../events/session-events.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
@@ -8,7 +10,11 @@ import type { SessionContext } from './session-context.js';
 import type { SessionEntity } from '../persistence/session.entity.js';
 import { SessionNotifier } from '../events/session-notifier.js';
 import { RotationRepository } from '../persistence/rotation.repository.js';
-import { type RevokedSession, SessionRepository } from '../persistence/session.repository.js';
+import {
+  type RevokedSession,
+  type SessionDeviceKey,
+  SessionRepository,
+} from '../persistence/session.repository.js';
 import {
   generateNonce,
   hashRefreshToken,
@@ -18,6 +24,7 @@ import {
   readRefreshToken,
 } from '../tokens/refresh-token.crypto.js';
 import { decideRotation, type PresentedToken } from './rotation-decision.js';
+import type { TheftCause } from '../binding/theft-cause.js';
 
 /** A successful rotation (or grace-window retry): the live refresh token and its session. */
 export interface Rotation {
@@ -39,6 +46,7 @@ export class RefreshRotationService {
     private readonly sessions: SessionRepository,
     private readonly notifier: SessionNotifier,
     private readonly metrics: SessionMetrics,
+    private readonly proofs: DeviceProofService,
   ) {}
 
   /** The token of the session's live generation (what a sign-in or a rotation hands out). */
@@ -51,8 +59,11 @@ export class RefreshRotationService {
     if (raw === undefined || raw === null || raw === '')
       throw new SessionAuthError('REFRESH_TOKEN_MISSING');
     if (!looksLikeRefreshToken(raw)) throw new SessionAuthError('REFRESH_TOKEN_INVALID');
-    const presented = await this.presented(raw);
-    if (!presented) throw new SessionAuthError('REFRESH_TOKEN_INVALID');
+    const found = await this.presented(raw);
+    if (!found) throw new SessionAuthError('REFRESH_TOKEN_INVALID');
+    // A proof is checked before the session is read: a bad one costs no database round trip.
+    const key = await this.proofs.verify(context.deviceProof, { nonce: true });
+    const presented = { ...found, keyThumbprint: key?.thumbprint ?? null };
 
     const advanced = await this.rotations.advance({
       ...presented,
@@ -60,6 +71,11 @@ export class RefreshRotationService {
       context,
       idleTtlSeconds: this.options.idleTtl,
       rules: this.options,
+      deviceKey: key ? sessionKey(key) : null,
+      keyRules: {
+        enforce: this.options.deviceBinding !== 'off',
+        required: this.options.deviceBinding === 'required',
+      },
     });
     if (advanced) {
       this.metrics.rotations.inc();
@@ -101,10 +117,12 @@ export class RefreshRotationService {
         await this.notifier.revoked(revoked, 'EXPIRED');
         throw new SessionAuthError('REFRESH_TOKEN_EXPIRED');
       }
-      case 'reuse': {
+      case 'reuse':
+      case 'key-mismatch': {
         const revoked = await this.revokeForReuse(session!);
         if (!revoked.some((s) => s.id === session!.id)) return this.decide(presented, context);
-        return this.reused(session!, revoked, context);
+        const cause = decision.kind === 'reuse' ? 'token-reused' : 'device-key-mismatch';
+        return this.reused(session!, revoked, context, cause);
       }
     }
   }
@@ -119,6 +137,7 @@ export class RefreshRotationService {
     session: SessionEntity,
     revoked: RevokedSession[],
     context: SessionContext,
+    cause: TheftCause,
   ): Promise<never> {
     this.metrics.reuseDetections.inc();
     // The alert goes out first, so the device whose session ends also hears why.
@@ -126,10 +145,21 @@ export class RefreshRotationService {
       userId: session.userId,
       sessionId: session.id,
       revokedSessionIds: revoked.map((s) => s.id),
+      cause,
       ip: context.ip,
       userAgent: context.userAgent,
     } satisfies SessionReuseDetectedEvent);
     await this.notifier.revoked(revoked, 'REUSE_DETECTED');
-    throw new SessionAuthError('REFRESH_TOKEN_REUSED');
+    throw new SessionAuthError(
+      'REFRESH_TOKEN_REUSED',
+      cause === 'device-key-mismatch'
+        ? 'This refresh token came without the key of the device it was issued to; the session has been ended for safety.'
+        : undefined,
+    );
   }
+}
+
+/** A proved key as the session row keeps it. */
+export function sessionKey(key: DeviceKey): SessionDeviceKey {
+  return { thumbprint: key.thumbprint, alg: 'ES256', source: 'dpop' };
 }
