@@ -56,6 +56,7 @@ export class AppModule {
           cleanupLockTtl: config.cleanupLockTtl,
           cleanupRetention: config.cleanupRetention,
           bindUserAgent: config.bindUserAgent,
+          deviceBinding: config.deviceBinding,
           metrics: config.metrics,
           openApi: true,
         }),

@@ -33,6 +33,8 @@ export interface DemoConfig {
   cleanupRetention?: number;
   /** Refuse a refresh from another user agent than the session's (the library's `bindUserAgent`). */
   bindUserAgent: boolean;
+  /** Device-bound sessions (the library's `deviceBinding`): `off`, `optional` or `required`. */
+  deviceBinding: 'off' | 'optional' | 'required';
   cookieSecure: boolean;
   refreshTransport: 'cookie' | 'body' | 'both';
   rateLimitLogin: number;
@@ -159,6 +161,12 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
       `REFRESH_TRANSPORT must be cookie, body or both (got "${transport}")`,
     );
   }
+  const deviceBinding = env.DEVICE_BINDING || 'optional';
+  if (!['off', 'optional', 'required'].includes(deviceBinding)) {
+    throw new DemoConfigError(
+      `DEVICE_BINDING must be off, optional or required (got "${deviceBinding}")`,
+    );
+  }
   const signing = jwtSecret(env);
   return {
     port: integer(env, 'PORT', 3000, 0),
@@ -186,6 +194,7 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
       ? duration(env, 'CLEANUP_RETENTION', env.CLEANUP_RETENTION)
       : undefined,
     bindUserAgent: flag(env, 'BIND_USER_AGENT', false),
+    deviceBinding: deviceBinding as DemoConfig['deviceBinding'],
     // Secure cookies by default; `npm start` (plain http://127.0.0.1) passes COOKIE_SECURE=false.
     cookieSecure: flag(env, 'COOKIE_SECURE', true),
     refreshTransport: transport as DemoConfig['refreshTransport'],
