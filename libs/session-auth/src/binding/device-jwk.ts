@@ -1,4 +1,5 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { BoundedMap } from '../utils/bounded-map.js';
 
 /** An EC P-256 public key as a JWK (RFC 7517): the only kind of device key accepted. */
 export interface DevicePublicJwk {
@@ -24,6 +25,11 @@ const OPTIONAL_MEMBERS = new Set(['alg', 'use', 'kid', 'key_ops', 'ext']);
 const COORDINATE = /^[A-Za-z0-9_-]{43}$/;
 /** More members than a public EC key has is not a key we take. */
 const MAX_MEMBERS = 9;
+/**
+ * Keys already read, by their coordinates: a device signs every proof with the same key, and
+ * building a KeyObject from a JWK costs more than the signature check itself.
+ */
+const knownKeys = new BoundedMap<DeviceKey>(10_000);
 
 /**
  * Checks a JWK from a proof header: an EC P-256 public key and nothing else (no private members,
@@ -41,6 +47,8 @@ export function readDeviceJwk(value: unknown): DeviceKey | string {
   if (!COORDINATE.test(jwk.x) || !COORDINATE.test(jwk.y)) return 'jwk coordinates are malformed';
   if (members.some((m) => !['kty', 'crv', 'x', 'y'].includes(m) && !OPTIONAL_MEMBERS.has(m)))
     return 'jwk has unknown members';
+  const known = knownKeys.get(`${jwk.x}.${jwk.y}`);
+  if (known) return known;
   const publicJwk: DevicePublicJwk = { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y };
   let key: KeyObject;
   try {
@@ -49,7 +57,9 @@ export function readDeviceJwk(value: unknown): DeviceKey | string {
   } catch {
     return 'jwk is not a valid P-256 public key';
   }
-  return { jwk: publicJwk, thumbprint: jwkThumbprint(publicJwk), key };
+  const read = { jwk: publicJwk, thumbprint: jwkThumbprint(publicJwk), key };
+  knownKeys.set(`${jwk.x}.${jwk.y}`, read);
+  return read;
 }
 
 /** The RFC 7638 thumbprint: SHA-256 over the required members in lexical order, no whitespace. */
