@@ -40,7 +40,9 @@ class BoundDevice {
   }
 
   async register(): Promise<ApiResponse> {
-    const headers = this.key ? { dpop: this.key.proof('POST', this.url('/auth/register')) } : {};
+    const headers: Record<string, string> = this.key
+      ? { dpop: this.key.proof('POST', this.url('/auth/register')) }
+      : {};
     const response = await this.client.post('/auth/register', {
       json: { email: uniqueEmail('bound'), password: 'correct horse battery staple', name: 'B' },
       headers,
@@ -52,7 +54,7 @@ class BoundDevice {
   /** POST /auth/refresh with the cookie and (when `proof`) a proof naming the last nonce. */
   async refresh(proof = true): Promise<ApiResponse> {
     const url = this.url('/auth/refresh');
-    const headers =
+    const headers: Record<string, string> =
       proof && this.key ? { dpop: this.key.proof('POST', url, { nonce: this.nonce }) } : {};
     const response = await this.client.post('/auth/refresh', { headers });
     this.keepNonce(response);

@@ -16,7 +16,12 @@ import type { Page } from './page.js';
 
 const page: Page = {
   root: document.getElementById('app')!,
-  client: createSessionClient({ socket: { io } }),
+  // The demo's own sign-in and sign-up routes (apps/demo/src/auth): the library serves neither.
+  client: createSessionClient({
+    socket: { io },
+    signInPath: '/auth/login',
+    signUpPath: '/auth/register',
+  }),
   thisBrowser: describeThisBrowser(),
 };
 

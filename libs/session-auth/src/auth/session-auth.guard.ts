@@ -5,6 +5,7 @@ import { SessionMetrics } from '../metrics/session-metrics.js';
 import { REQUEST_AUTH_KEY } from '../session-auth.constants.js';
 import { type AuthenticatedSession, SessionVerifier } from '../sessions/session-verifier.js';
 import { type AuthTarget, authTargetOf } from './auth-target.js';
+import { bearerTokenOf } from './bearer-token.js';
 import { GuardRouteOptionsCache } from './guard-route-options.js';
 
 /**
@@ -82,11 +83,7 @@ export class SessionAuthGuard implements CanActivate {
       const token = request.handshake.auth?.token;
       return typeof token === 'string' && token.length > 0 ? token : undefined;
     }
-    const header = request.headers?.authorization;
-    if (typeof header !== 'string') return undefined;
-    const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
-    // A header that is there but not "Bearer <token>" is an invalid token, not a missing one.
-    return match?.[1] ?? (header.trim() || undefined);
+    return bearerTokenOf(request.headers?.authorization);
   }
 }
 

@@ -23,7 +23,7 @@ import {
   mintRefreshToken,
   readRefreshToken,
 } from '../tokens/refresh-token.crypto.js';
-import { decideRotation, type PresentedToken } from './rotation-decision.js';
+import { decideRotation, type PresentedToken, sameNonce } from './rotation-decision.js';
 import type { TheftCause } from '../binding/theft-cause.js';
 
 /** A successful rotation (or grace-window retry): the live refresh token and its session. */
@@ -86,6 +86,24 @@ export class RefreshRotationService {
       return { session: advanced, refreshToken: this.tokenOf(advanced) };
     }
     return this.decide(presented, context);
+  }
+
+  /**
+   * The session a refresh token of ours names, without spending it (sign-out by cookie alone).
+   * Any generation this session issued counts: whoever holds one could end the session through
+   * reuse detection anyway. REFRESH_TOKEN_MISSING / REFRESH_TOKEN_INVALID otherwise.
+   */
+  async sessionOf(raw: unknown): Promise<SessionEntity> {
+    if (raw === undefined || raw === null || raw === '')
+      throw new SessionAuthError('REFRESH_TOKEN_MISSING');
+    const presented = looksLikeRefreshToken(raw) ? await this.presented(raw) : undefined;
+    const { session } = presented ? await this.rotations.find(presented.sessionId) : {};
+    const issued =
+      session &&
+      presented!.generation <= session.refreshGeneration &&
+      sameNonce(session.refreshNonce, presented!.nonce);
+    if (!issued) throw new SessionAuthError('REFRESH_TOKEN_INVALID');
+    return session;
   }
 
   /** The session and generation a token names, or `undefined` if we did not issue it. */

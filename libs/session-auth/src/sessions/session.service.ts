@@ -140,6 +140,15 @@ export class SessionService {
     await this.notifier.revoked(revoked, reason);
   }
 
+  /**
+   * The session and user a refresh token names, without spending it (e.g. to sign out when the
+   * access token is gone); ended sessions included. REFRESH_TOKEN_MISSING / REFRESH_TOKEN_INVALID.
+   */
+  async sessionOfRefreshToken(raw: unknown): Promise<{ sessionId: string; userId: string }> {
+    const session = await this.rotation.sessionOf(raw);
+    return { sessionId: session.id, userId: session.userId };
+  }
+
   /** Ends every session of the user but the current one; returns how many ended. */
   async terminateOtherSessions(userId: string, currentSessionId: string): Promise<number> {
     const scope = { kind: 'all-but', sessionId: currentSessionId } as const;
