@@ -33,6 +33,7 @@ const issued: IssuedSession = {
     ip: null,
     createdAt: '2030-01-01T10:00:00.000Z',
     lastActiveAt: '2030-01-01T10:00:00.000Z',
+    deviceBound: false,
     current: true,
   },
   accessToken: 'access.jwt.token',
