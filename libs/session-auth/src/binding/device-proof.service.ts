@@ -1,4 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { HttpResponseLike } from '../http/http-types.js';
+import { setNonceHeader } from './proof-headers.js';
 import { SessionCache } from '../cache/session-cache.interface.js';
 import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
 import { SessionAuthError } from '../errors/session-auth.error.js';
@@ -14,8 +16,6 @@ export interface DeviceProofRequest extends ProofTarget {
   proof: string;
 }
 
-/** Response header that hands out the server nonce (RFC 9449 section 8). */
-export const DPOP_NONCE_HEADER = 'DPoP-Nonce';
 /** Seconds a proof's `iat` may be from the server's clock, either way. */
 export const PROOF_MAX_AGE_SECONDS = 60;
 /** Seconds a server nonce stays fresh. */
@@ -53,6 +53,11 @@ export class DeviceProofService {
   /** A fresh server nonce for the `DPoP-Nonce` header. */
   issueNonce(): string {
     return this.nonces.issue();
+  }
+
+  /** Sets `DPoP-Nonce` on a response (nothing when binding is off). */
+  offerNonce(response: HttpResponseLike): void {
+    if (this.enabled) setNonceHeader(response, this.issueNonce());
   }
 
   /**

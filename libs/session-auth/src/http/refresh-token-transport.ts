@@ -4,13 +4,8 @@ import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.j
 import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
 import type { IssuedSession } from '../sessions/session.service.js';
 import type { SessionView } from '../sessions/session-view.js';
-import { DeviceProofService, DPOP_NONCE_HEADER } from '../binding/device-proof.service.js';
-import {
-  appendSetCookie,
-  type HttpRequestLike,
-  type HttpResponseLike,
-  setResponseHeader,
-} from './http-types.js';
+import { DeviceProofService } from '../binding/device-proof.service.js';
+import { appendSetCookie, type HttpRequestLike, type HttpResponseLike } from './http-types.js';
 
 /** The JSON a sign-in or refresh answers with (the refresh token only with body transport). */
 export interface IssuedSessionBody {
@@ -62,8 +57,7 @@ export class RefreshTokenTransport {
    * it too. Nothing when `deviceBinding` is `'off'`.
    */
   offerProofNonce(response: HttpResponseLike): void {
-    if (this.proofs.enabled)
-      setResponseHeader(response, DPOP_NONCE_HEADER, this.proofs.issueNonce());
+    this.proofs.offerNonce(response);
   }
 
   /**

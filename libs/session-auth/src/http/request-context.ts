@@ -1,4 +1,4 @@
-import type { DeviceProofRequest } from '../binding/device-proof.service.js';
+import { deviceProofOf } from '../binding/proof-headers.js';
 import type { SessionContext } from '../sessions/session-context.js';
 import type { HttpRequestLike } from './http-types.js';
 
@@ -15,21 +15,6 @@ export function sessionContextOf(request: HttpRequestLike, deviceName?: string):
     deviceId: typeof deviceId === 'string' ? deviceId : undefined,
     deviceName,
     deviceProof: deviceProofOf(request),
-  };
-}
-
-/** The `DPoP` header and the request it must be for; `undefined` when there is no such header. */
-export function deviceProofOf(request: HttpRequestLike): DeviceProofRequest | undefined {
-  const proof = request.headers.dpop;
-  // Two DPoP headers are refused by the proof check (a list is not a JWT).
-  if (proof === undefined) return undefined;
-  const url = request.originalUrl ?? request.url ?? '';
-  return {
-    proof: Array.isArray(proof) ? proof.join(',') : proof,
-    method: request.method ?? '',
-    path: url.split('?')[0],
-    host: headerValue(request.headers.host),
-    protocol: request.protocol,
   };
 }
 

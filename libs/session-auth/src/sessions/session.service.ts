@@ -215,7 +215,11 @@ export class SessionService {
   }
 
   private issue(session: SessionEntity, refreshToken: string): IssuedSession {
-    const { token, expiresAt } = this.accessTokens.sign(session.userId, session.id);
+    const { token, expiresAt } = this.accessTokens.sign(
+      session.userId,
+      session.id,
+      session.keyThumbprint,
+    );
     return {
       userId: session.userId,
       session: toSessionView(session, session.id),
