@@ -69,8 +69,7 @@ it('shows the session bound, keeps the key over a reload, and refuses the copied
   })()`);
   expect(storedKeys).toEqual([[false, 'ECDSA']]);
 
-  // A reload restores the session: a refresh that must prove the key kept in IndexedDB (the
-  // reloaded page knows no nonce yet: its first proof is refused for that, the retry passes).
+  // A reload restores the session: a refresh that must prove the key kept in IndexedDB.
   const refreshes: number[] = [];
   page.on('response', (r) => {
     if (new URL(r.url()).pathname === '/auth/refresh') refreshes.push(r.status());
@@ -80,7 +79,7 @@ it('shows the session bound, keeps the key over a reload, and refuses the copied
   );
   await page.reload();
   await restored;
-  expect(refreshes).toEqual([401, 200]);
+  expect(refreshes).toEqual([200]); // the nonce the tabs share survived the reload too
   await devicesHeading(page).waitFor();
 
   // A second browser gets the refresh cookie, but not the key.

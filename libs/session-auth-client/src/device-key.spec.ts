@@ -66,4 +66,22 @@ describe('DeviceKey', () => {
     expect(key.support).toEqual({ supported: false, reason: 'IndexedDB is not available' });
     expect(await key.forSignIn()).toBeUndefined();
   });
+
+  it('signs with the newest nonce any tab was handed (shared storage), so a tab that did not refresh last still has a fresh one', async () => {
+    const kept = new Map<string, string>();
+    const storage = {
+      getItem: (k: string) => kept.get(k) ?? null,
+      setItem: (k: string, v: string) => void kept.set(k, v),
+    };
+    const shared = { storage, key: 'nonce' };
+    const [tabA, tabB] = [
+      new DeviceKey(memoryKeyStore(), shared),
+      new DeviceKey(memoryKeyStore(), shared),
+    ];
+    const pair = (await tabB.forSignIn())!;
+
+    tabA.noteNonce(new Response(null, { headers: { 'DPoP-Nonce': 'from-a' } }));
+    const [, claims] = (await tabB.proofHeader(pair, 'POST', URL)).split('.');
+    expect(decode(claims).nonce).toBe('from-a');
+  });
 });

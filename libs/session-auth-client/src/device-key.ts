@@ -1,5 +1,8 @@
 import type { DeviceKeyStore } from './device-key-store.js';
 
+/** Where the last server nonce is shared with the other tabs (the sign-out storage's shape). */
+export type NonceStorage = Pick<Storage, 'getItem' | 'setItem'>;
+
 /** Whether this page can hold a device key, and if not, why. */
 export type DeviceKeySupport = { supported: true } | { supported: false; reason: string };
 
@@ -18,7 +21,11 @@ export class DeviceKey {
   /** The pair a sign-in under way proves; stored once the server took it. */
   private pending: CryptoKeyPair | undefined;
 
-  constructor(private readonly store: DeviceKeyStore | undefined) {
+  constructor(
+    private readonly store: DeviceKeyStore | undefined,
+    /** Shares the nonce with the other tabs, so the tab that refreshes next has a fresh one. */
+    private readonly shared?: { storage: NonceStorage; key: string },
+  ) {
     const subtle = globalThis.crypto?.subtle;
     this.support = !subtle
       ? { supported: false, reason: 'WebCrypto is not available (a secure context is needed)' }
@@ -55,20 +62,37 @@ export class DeviceKey {
 
   /** Keeps the nonce a response handed out for the next proof. */
   noteNonce(response: Response): void {
-    this.nonce = response.headers.get('DPoP-Nonce') ?? this.nonce;
+    const nonce = response.headers.get('DPoP-Nonce');
+    if (!nonce) return;
+    this.nonce = nonce;
+    try {
+      this.shared?.storage.setItem(this.shared.key, nonce);
+    } catch {
+      // Storage full or blocked: this tab keeps its own.
+    }
+  }
+
+  /** The newest nonce this tab or another one was handed. */
+  private lastNonce(): string | undefined {
+    try {
+      return this.shared?.storage.getItem(this.shared.key) ?? this.nonce;
+    } catch {
+      return this.nonce;
+    }
   }
 
   /** A `DPoP` header for `method` on `url`, signed by `pair`. */
   async proofHeader(pair: CryptoKeyPair, method: string, url: string): Promise<string> {
     const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', pair.publicKey);
     const htu = url.split(/[?#]/)[0];
+    const nonce = this.lastNonce();
     const header = { typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y } };
     const claims = {
       htm: method,
       htu,
       iat: Math.floor(Date.now() / 1000),
       jti: crypto.randomUUID(),
-      ...(this.nonce && { nonce: this.nonce }),
+      ...(nonce && { nonce }),
     };
     const input = `${b64(JSON.stringify(header))}.${b64(JSON.stringify(claims))}`;
     // WebCrypto's ECDSA signature is r || s, exactly the JWS form.

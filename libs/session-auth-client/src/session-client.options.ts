@@ -89,6 +89,7 @@ export function resolveOptions(options: SessionClientOptions): ResolvedOptions {
   const socket = options.socket;
   // Tabs of apps with different APIs on one origin must not share tokens, locks or sign-outs.
   const scope = absoluteUrl(baseUrl || '/')?.replace(/\/+$/, '') ?? baseUrl;
+  const storage = options.storage === null ? undefined : (options.storage ?? defaultStorage());
   return {
     transport: {
       baseUrl,
@@ -100,7 +101,7 @@ export function resolveOptions(options: SessionClientOptions): ResolvedOptions {
     signInPath: options.signInPath,
     signUpPath: options.signUpPath,
     tokenAllowed: tokenScope(baseUrl || '/', options.tokenOrigins ?? []),
-    storage: options.storage === null ? undefined : (options.storage ?? defaultStorage()),
+    storage,
     scope,
     lockName: options.lockName ?? `nestjs-session-auth:refresh:${scope}`,
     channelName: options.channelName ?? `nestjs-session-auth:${scope}`,
@@ -111,6 +112,7 @@ export function resolveOptions(options: SessionClientOptions): ResolvedOptions {
             options.deviceKey === true || options.deviceKey === undefined
               ? indexedDbKeyStore(scope)
               : options.deviceKey.store,
+            storage && { storage, key: `nestjs-session-auth:dpop-nonce:${scope}` },
           ),
     socket: socket && {
       io: socket.io,
