@@ -11,7 +11,7 @@ import { trackChildProcess } from './global-setup.js';
 
 export { DEMO_ENTRY, type DemoExit, REPO_ROOT };
 
-const READY_TIMEOUT_MS = 150_000;
+const READY_TIMEOUT_MS = 30_000;
 /** Caps the kept output so a chatty instance cannot eat the test runner's memory. */
 const MAX_OUTPUT_CHARS = 400_000;
 
