@@ -23,6 +23,8 @@ export interface AppRecipe {
   /** Packages the app depends on besides the library; exact versions come from the root lockfile. */
   dependencies: string[];
   devDependencies: string[];
+  /** Exact versions that win over package-lock.json's, for the dependencies named above. */
+  pinned?: Readonly<Record<string, string>>;
   /** The app's tsconfig.json. */
   tsconfig: Record<string, unknown>;
 }
@@ -92,8 +94,11 @@ export async function createConsumerApp(recipe: AppRecipe): Promise<ConsumerApp>
     version: '1.0.0',
     private: true,
     type: 'module',
-    dependencies: { ...Object.fromEntries(tarballs), ...lockedVersions(recipe.dependencies) },
-    devDependencies: lockedVersions(recipe.devDependencies),
+    dependencies: {
+      ...Object.fromEntries(tarballs),
+      ...lockedVersions(recipe.dependencies, recipe.pinned),
+    },
+    devDependencies: lockedVersions(recipe.devDependencies, recipe.pinned),
   };
   writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   writeFileSync(path.join(dir, 'tsconfig.json'), `${JSON.stringify(recipe.tsconfig, null, 2)}\n`);

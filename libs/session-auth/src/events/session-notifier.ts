@@ -7,6 +7,7 @@ import { RevocationBarrier } from '../revocation/revocation-barrier.js';
 import type { RevokedSession } from '../persistence/session.repository.js';
 import { endedByExpiry, type RevokeReason } from '../persistence/revoke-reason.js';
 import { SessionStateService } from '../cache/session-state.service.js';
+import { lazyModule } from '../utils/optional-peer.js';
 
 /**
  * What follows every committed revocation: the cache learns it first, every other live instance
@@ -26,7 +27,10 @@ export class SessionNotifier implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    const loaded = await import('@nestjs/event-emitter').catch(() => undefined);
+    const loaded = await lazyModule(
+      () => require('@nestjs/event-emitter'),
+      () => import('@nestjs/event-emitter'),
+    )().catch(() => undefined);
     if (!loaded || !this.moduleRef) return;
     try {
       this.events = this.moduleRef.get(loaded.EventEmitter2, { strict: false });

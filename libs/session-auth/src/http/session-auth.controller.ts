@@ -74,7 +74,7 @@ export class SessionAuthController {
     // Every answer, an error too, carries the nonce the next proof must name.
     this.transport.offerProofNonce(response);
     const issued = await this.sessions.rotateRefreshToken(
-      this.transport.read(request),
+      this.transport.readAll(request),
       sessionContextOf(request),
     );
     return this.transport.write(response, issued);

@@ -26,6 +26,9 @@ import {
 import { decideRotation, type PresentedToken, sameNonce } from './rotation-decision.js';
 import type { TheftCause } from '../binding/theft-cause.js';
 
+/** Presented tokens read per refresh (each costs a MAC, a first-release one an indexed read). */
+const MAX_PRESENTED_TOKENS = 4;
+
 /** A successful rotation (or grace-window retry): the live refresh token and its session. */
 export interface Rotation {
   session: SessionEntity;
@@ -56,14 +59,15 @@ export class RefreshRotationService {
   }
 
   async rotate(raw: unknown, context: SessionContext): Promise<Rotation> {
-    if (raw === undefined || raw === null || raw === '')
-      throw new SessionAuthError('REFRESH_TOKEN_MISSING');
-    if (!looksLikeRefreshToken(raw)) throw new SessionAuthError('REFRESH_TOKEN_INVALID');
-    const found = await this.presented(raw);
-    if (!found) throw new SessionAuthError('REFRESH_TOKEN_INVALID');
+    const candidates = (Array.isArray(raw) ? raw : [raw]).filter(
+      (value) => value !== undefined && value !== null && value !== '',
+    );
+    if (candidates.length === 0) throw new SessionAuthError('REFRESH_TOKEN_MISSING');
+    const chosen = await this.chosen(candidates);
+    if (!chosen) throw new SessionAuthError('REFRESH_TOKEN_INVALID');
     // A proof is checked before the session is read: a bad one costs no database round trip.
     const key = await this.proofs.verify(context.deviceProof, { nonce: true });
-    const presented = { ...found, keyThumbprint: key?.thumbprint ?? null };
+    const presented = { ...chosen, keyThumbprint: key?.thumbprint ?? null };
 
     const advanced = await this.rotations.advance({
       ...presented,
@@ -104,6 +108,26 @@ export class RefreshRotationService {
       sameNonce(session.refreshNonce, presented!.nonce);
     if (!issued) throw new SessionAuthError('REFRESH_TOKEN_INVALID');
     return session;
+  }
+
+  /**
+   * The one token to spend among those presented: the first that this server issued (anything
+   * else is skipped unread), and of its session the newest generation presented, so a stale
+   * duplicate (e.g. left under an old cookie path) is not taken for reuse. Nothing is spent here.
+   */
+  private async chosen(
+    candidates: readonly unknown[],
+  ): Promise<(PresentedToken & { sessionId: string }) | undefined> {
+    let chosen: (PresentedToken & { sessionId: string }) | undefined;
+    for (const raw of candidates.slice(0, MAX_PRESENTED_TOKENS)) {
+      if (!looksLikeRefreshToken(raw)) continue;
+      const presented = await this.presented(raw);
+      if (!presented) continue;
+      if (!chosen) chosen = presented;
+      else if (presented.sessionId === chosen.sessionId && presented.generation > chosen.generation)
+        chosen = presented;
+    }
+    return chosen;
   }
 
   /** The session and generation a token names, or `undefined` if we did not issue it. */

@@ -94,7 +94,12 @@ export class SessionService {
     return issued;
   }
 
-  /** Spends a refresh token and returns its successor (the same one for a retry within the grace window). */
+  /**
+   * Spends a refresh token and returns its successor (the same one for a retry within the grace
+   * window). `raw` may be a list of presented tokens (duplicate cookies,
+   * `RefreshTokenTransport.readAll`): the first one this server issued is spent, see
+   * docs/security.md "Refresh-cookie tossing".
+   */
   async rotateRefreshToken(raw: unknown, context: SessionContext = {}): Promise<IssuedSession> {
     const { session, refreshToken } = await this.rotation.rotate(raw, boundedContext(context));
     return this.issue(session, refreshToken);
