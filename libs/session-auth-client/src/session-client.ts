@@ -145,6 +145,8 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
 
   /** Sends a pending sign-out again; rejects with its failure while it stays pending. */
   async function settleSignOut(): Promise<void> {
+    // Nothing pending: no state change to announce (a signed-out page must not redraw its form).
+    if (!signOuts.pending) return;
     const failed = await signOuts.flush();
     const now = state.get();
     if (now.status === 'signed-out') signedOut(now.reason);
