@@ -39,7 +39,12 @@ const refreshes: RefreshSeen[] = [];
 
 beforeAll(async () => {
   [demo, browser] = await Promise.all([
-    startDemo({ name: 'browser-tokens', env: { ACCESS_TOKEN_TTL: String(TTL_S) } }),
+    // Unbound sessions: the storm below is raw fetches without a device proof, which a bound
+    // session refuses as theft by design (bound grace retries: test/device-binding).
+    startDemo({
+      name: 'browser-tokens',
+      env: { ACCESS_TOKEN_TTL: String(TTL_S), DEVICE_BINDING: 'off' },
+    }),
     launchBrowser(),
   ]);
 }, 45_000);
