@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -57,6 +57,8 @@ export async function createStarterApp({
   const commonJs = manifest.type !== 'module';
   for (const [from, to] of ADOPTION_FILES) {
     const source = readFileSync(from, 'utf8');
+    // The starter's test/ holds only the spec replaced here, and git keeps no empty folder.
+    mkdirSync(path.dirname(path.join(dir, to)), { recursive: true });
     writeFileSync(path.join(dir, to), commonJs ? withoutJsExtensions(source) : source);
   }
   manifest.name = `starter-${template}`;
