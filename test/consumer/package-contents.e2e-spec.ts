@@ -7,9 +7,9 @@ import { runCommand } from './support/run-command.js';
 // What a stranger downloads: the tarball `npm pack` makes (its prepack builds the library), and
 // what `npm publish --dry-run` would upload.
 
-/** Built JavaScript, declarations and their maps under dist/, and the package's own documents. */
+/** Built JavaScript and declarations under dist/ (no maps), and the package's own documents. */
 const ALLOWED = [
-  /^dist\/.+\.(js|d\.ts)(\.map)?$/,
+  /^dist\/.+\.(js|d\.ts)$/,
   /^(package\.json|README\.md|CHANGELOG\.md|LICENSE(\.md)?)$/,
 ];
 const REQUIRED = [
@@ -41,7 +41,7 @@ function unexpected(files: string[]): string[] {
   );
 }
 
-it('holds only dist/ JavaScript, declarations, maps and the package documents', () => {
+it('holds only dist/ JavaScript, declarations and the package documents', () => {
   expect(unexpected(packed.files)).toEqual([]);
   expect(REQUIRED.filter((file) => !packed.files.includes(file))).toEqual([]);
 });

@@ -40,7 +40,7 @@ it('a spent token replayed from another device after the grace window is reuse: 
   expectError(await refreshWithBody(thief, stolen), 401, 'REFRESH_TOKEN_REUSED');
 
   const alert = await otherSocket.waitFor('SESSION_REUSE_DETECTED');
-  expect(alert.payload).toEqual({ sessionId: device.session.id });
+  expect(alert.payload).toEqual({ sessionId: device.session.id, cause: 'token-reused' });
   expectError(await refreshWithBody(device.client, successor), 401, 'SESSION_REVOKED');
   expectError(await me(device.client, rotated.body.accessToken), 401, 'SESSION_REVOKED');
 });
