@@ -6,23 +6,28 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { SessionCache } from '../cache/session-cache.interface.js';
-import { PostgresRevocationTransport } from './postgres-revocation-transport.js';
-import { DirectConnection, type DirectClient } from '../persistence/direct-connection.js';
-import { REVOCATION_CHANNEL } from '../persistence/revocation-channel.js';
 import { SessionStateService } from '../cache/session-state.service.js';
+import { DirectConnection, type DirectClient } from '../persistence/direct-connection.js';
+import { REVOCATION_CHANNEL, SessionRepository } from '../persistence/session.repository.js';
+import { PostgresRevocationTransport } from './postgres-revocation-transport.js';
+import type { RevokedElsewhere } from './revocation-propagator.js';
 
 const RECONNECT_MS = 1000;
+/** How often presence is looked at, so that an instance that stops listening is remembered. */
+const PRESENCE_POLL_MS = 1000;
 
 /**
- * The second path of a revocation, through PostgreSQL instead of the cache. Every instance LISTENs
- * here and, for each revoked id, marks it revoked in its own cache:
- * - with Redis, an instance that cannot reach Redis still commits revocations to PostgreSQL but
- *   cannot overwrite the cached "active" entries the others keep reading: whoever can reach Redis
- *   relays it (and drops its in-process copy);
- * - without Redis, each instance keeps session state in its own process: this feed is how a
- *   revocation on one instance reaches the entries of every other one, within a round trip.
- * The same connection carries the PostgreSQL transport of revocation acknowledgements (its
- * announcements and acks; see PostgresRevocationTransport).
+ * Every revocation through PostgreSQL. Every instance LISTENs here; the NOTIFY that each revoking
+ * statement sends names the sessions, and is only a hint (any database client can send one): the
+ * rows are re-read and only those revoked in PostgreSQL are acted on:
+ * - this process's copies of their states are dropped and the sessions marked revoked in the cache
+ *   (with Redis, an instance that cannot reach Redis still commits revocations to PostgreSQL;
+ *   whoever can reach Redis relays the mark);
+ * - the listeners hear them (the gateway ends their sockets on this instance).
+ * Without Redis, this process's copies are trusted only while the feed is live: from the moment the
+ * connection fails until it listens again (and has dropped every copy, since notifications sent
+ * meanwhile are lost), reads go to PostgreSQL. The same connection carries the PostgreSQL
+ * transport of announcements and acks (PostgresRevocationTransport).
  */
 @Injectable()
 export class RevocationFeed implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -30,18 +35,39 @@ export class RevocationFeed implements OnApplicationBootstrap, BeforeApplication
   private client?: DirectClient;
   private stopped = false;
   private retry?: NodeJS.Timeout;
+  private presence?: NodeJS.Timeout;
+  private readonly listeners: RevokedElsewhere[] = [];
   /** Revocations received and not yet applied: an announcement is acknowledged after them. */
   private readonly applying = new Set<Promise<void>>();
 
   constructor(
     @Inject(SessionCache) private readonly cache: SessionCache,
     private readonly state: SessionStateService,
+    private readonly repository: SessionRepository,
     private readonly direct: DirectConnection,
     private readonly confirmations: PostgresRevocationTransport,
   ) {}
 
+  /** Whether every revocation committed since it started listening has been heard. */
+  get isLive(): boolean {
+    return this.client !== undefined;
+  }
+
+  onRevokedElsewhere(listener: RevokedElsewhere): void {
+    this.listeners.push(listener);
+  }
+
   /** Listening (or retrying in the background) before the app serves its first request. */
   async onApplicationBootstrap(): Promise<void> {
+    // A pool of one connection (an embedded PostgreSQL) cannot lend it to LISTEN for good; and
+    // one connection means one process, with nobody else to tell.
+    if (this.direct.isSingleConnection) {
+      this.logger.log('one database connection: revocations are not relayed between instances');
+      return;
+    }
+    this.cache.trustLocalCopies?.(false);
+    this.presence = setInterval(() => void this.observePresence(), PRESENCE_POLL_MS);
+    this.presence.unref();
     await this.listen();
   }
 
@@ -49,6 +75,7 @@ export class RevocationFeed implements OnApplicationBootstrap, BeforeApplication
   beforeApplicationShutdown(): void {
     this.stopped = true;
     clearTimeout(this.retry);
+    clearInterval(this.presence);
     this.confirmations.attach(undefined);
     this.client?.release(true);
     this.client = undefined;
@@ -58,27 +85,15 @@ export class RevocationFeed implements OnApplicationBootstrap, BeforeApplication
     if (this.stopped) return;
     let client: DirectClient | undefined;
     try {
-      // A pool of one connection (an embedded PostgreSQL) cannot lend it to LISTEN for good; and
-      // one connection means one process, with nobody else to tell.
-      if (this.direct.isSingleConnection) {
-        this.logger.log('one database connection: revocations are not relayed between instances');
-        return;
-      }
       // Never through a transaction pooler: LISTEN needs a connection of its own (see DirectConnection).
       client = await this.direct.connect();
       const listening = client;
       listening.on('notification', ({ channel, payload = '' }) => {
         if (channel !== REVOCATION_CHANNEL)
           return this.confirmations.received(channel, payload, () => this.applied());
-        if (payload) this.track(this.relay(payload));
+        if (payload) this.track(this.relay(listening, payload));
       });
-      const lost = () => {
-        if (this.client !== listening) return;
-        this.client = undefined;
-        this.confirmations.attach(undefined);
-        listening.release(true);
-        this.scheduleRetry();
-      };
+      const lost = () => this.lost(listening);
       listening.on('error', lost);
       listening.on('end', lost);
       for (const channel of [REVOCATION_CHANNEL, ...this.confirmations.channels])
@@ -90,8 +105,11 @@ export class RevocationFeed implements OnApplicationBootstrap, BeforeApplication
       if (this.stopped) return client.release(true);
       this.client = client;
       this.confirmations.attach(client);
-      // Notifications sent while nobody listened are lost: drop every in-process copy once.
+      // Notifications sent while nobody listened are lost: drop every in-process copy, then trust
+      // the copies made from here on.
       this.cache.dropLocalCopies?.();
+      this.cache.trustLocalCopies?.(true);
+      this.logger.log(`listening for revocations as "${this.confirmations.applicationName}"`);
     } catch (error) {
       if (client && this.client !== client) client.release(true);
       this.logger.warn(`cannot listen for revocations (${(error as Error).message}); retrying`);
@@ -99,11 +117,28 @@ export class RevocationFeed implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
+  /** Deaf from now on: no copy made here may answer until it listens again. */
+  private lost(listening: DirectClient): void {
+    if (this.client !== listening) return;
+    this.cache.trustLocalCopies?.(false);
+    this.client = undefined;
+    this.confirmations.attach(undefined);
+    listening.release(true);
+    this.logger.warn(
+      'lost the revocation feed; reading session state from PostgreSQL until it is back',
+    );
+    this.scheduleRetry();
+  }
+
   private scheduleRetry(): void {
     if (this.stopped) return;
     clearTimeout(this.retry);
     this.retry = setTimeout(() => void this.listen(), RECONNECT_MS);
     this.retry.unref();
+  }
+
+  private async observePresence(): Promise<void> {
+    await this.confirmations.observePresence().catch(() => undefined);
   }
 
   private track(relay: Promise<void>): void {
@@ -116,11 +151,13 @@ export class RevocationFeed implements OnApplicationBootstrap, BeforeApplication
     await Promise.all([...this.applying]);
   }
 
-  private async relay(payload: string): Promise<void> {
-    const ids = payload.split(',').filter(Boolean);
+  private async relay(listening: DirectClient, payload: string): Promise<void> {
+    // On the listening connection: a pool queue on a busy instance must not delay the ack.
+    const revoked = await this.repository.findRevoked(payload.split(','), listening);
+    if (revoked.length === 0) return;
     // At once, before a Redis that may be slow to answer: no in-process copy serves it meanwhile.
-    this.state.dropLocalCopies(ids);
-    // The user id does not matter for a revoked entry: the guard refuses it whatever the owner.
-    await this.state.markRevoked(ids.map((id) => ({ id, userId: '' })));
+    this.state.dropLocalCopies(revoked.map((s) => s.id));
+    await this.state.markRevoked(revoked);
+    for (const listener of this.listeners) listener(revoked);
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { SessionCache } from './session-cache.interface.js';
+import { SessionCache } from '../cache/session-cache.interface.js';
 import { SessionRepository } from '../persistence/session.repository.js';
-import { ACTIVE_TTL_MS, SessionStateService } from './session-state.service.js';
+import { ACTIVE_TTL_MS, SessionStateService } from '../cache/session-state.service.js';
 
 /** Slack on top of an entry's life: a read that started just before a revocation, a slow write. */
 const MARGIN_SECONDS = 60;
