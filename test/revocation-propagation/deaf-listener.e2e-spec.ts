@@ -115,6 +115,6 @@ it('B, whose LISTEN backend was ended by pg_terminate_backend, accepts nothing a
 
 /** B's presence name, as B logged it when it started listening. */
 function presenceOfB(): string {
-  const names = [...b.output().matchAll(/listening for revocations as "([^"]+)"/g)];
+  const names = [...b.output().matchAll(/listening for revocations as \\?"([^"\\]+)\\?"/g)];
   return names[names.length - 1][1];
 }

@@ -145,6 +145,21 @@ export class SessionRepository {
   }
 
   /**
+   * Names sessions that are already revoked on the revocation channel again (a retried revoke
+   * whose first NOTIFY may never have gone out): the same hint the revoking statement sends.
+   */
+  async notifyRevoked(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await runStatement(
+      this.dataSource,
+      `SELECT pg_notify('${REVOCATION_CHANNEL}', string_agg(id, ','))
+         FROM (SELECT id, (row_number() OVER () - 1) / 150 AS chunk FROM unnest($1::text[]) id) ids
+        GROUP BY chunk`,
+      [ids],
+    );
+  }
+
+  /**
    * Which of `ids` are revoked in the table (any reason): what a revocation hint (a NOTIFY anyone
    * with CONNECT can send) is checked against before anything is marked. Ids that are not uuids
    * are ignored. `on`: a connection of its own to run it on (the listener's, which no pool queue

@@ -28,8 +28,12 @@ export class MultiInstancePropagator implements RevocationPropagator {
   }
 
   async reaffirm(sessionIds: string[], userId: string): Promise<void> {
-    const revoked = await this.repository.findRevoked(sessionIds);
-    await this.propagate(revoked.filter((s) => s.userId === userId));
+    const revoked = (await this.repository.findRevoked(sessionIds)).filter(
+      (s) => s.userId === userId,
+    );
+    // The hint first: an instance acknowledges an announcement only after the hints before it.
+    await this.repository.notifyRevoked(revoked.map((s) => s.id));
+    await this.propagate(revoked);
   }
 
   onRevokedElsewhere(listener: RevokedElsewhere): void {
