@@ -248,4 +248,19 @@ describe('MemorySessionCache', () => {
     cache.trustLocalCopies(true);
     await expect(cache.get('session:b')).resolves.toBeNull();
   });
+
+  it('holds a copy named by an unconfirmed revocation: none answers or is stored until released', async () => {
+    const cache = new MemorySessionCache();
+    await cache.set('session:a', '{"revoked":false}', 60_000);
+
+    const release = cache.holdLocalCopy('session:a');
+
+    expect(cache.peek('session:a')).toBeUndefined();
+    await expect(
+      cache.setIfAbsent('session:a', '{"revoked":false}', 60_000),
+    ).resolves.toBeUndefined();
+    release();
+    await expect(cache.get('session:a')).resolves.toBeNull();
+    await expect(cache.setIfAbsent('session:a', '{"revoked":true}', 60_000)).resolves.toBe(true);
+  });
 });

@@ -13,6 +13,8 @@ export class MemorySessionCache implements SessionCache {
   readonly kind = 'memory' as const;
   private readonly entries: BoundedMap<string>;
   private trusted = true;
+  /** Shared keys whose copy may not answer now (a revocation named them; not yet confirmed). */
+  private readonly held = new Map<string, number>();
 
   /** @param maxEntries least recently used entries are dropped beyond this many, so memory stays bounded. */
   constructor(maxEntries = 100_000) {
@@ -83,6 +85,19 @@ export class MemorySessionCache implements SessionCache {
     this.trusted = trusted;
   }
 
+  holdLocalCopy(key: string): () => void {
+    this.entries.delete(key);
+    this.held.set(key, (this.held.get(key) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.held.get(key) ?? 1) - 1;
+      if (left > 0) this.held.set(key, left);
+      else this.held.delete(key);
+    };
+  }
+
   /** Session states are copies of PostgreSQL rows: forget them after a gap in revocation news. */
   dropLocalCopies(): void {
     for (const key of this.entries.keys()) {
@@ -92,6 +107,7 @@ export class MemorySessionCache implements SessionCache {
 
   /** Whether `key` may be answered from here now (counters and locks are this process's own). */
   private answers(key: string): boolean {
-    return this.trusted || !key.startsWith(SHARED_PREFIX);
+    if (!key.startsWith(SHARED_PREFIX)) return true;
+    return this.trusted && !this.held.has(key);
   }
 }

@@ -36,6 +36,11 @@ export interface SessionCache {
    * answer `undefined` (ask PostgreSQL). Adapters with a feed of their own (Redis) ignore it.
    */
   trustLocalCopies?(trusted: boolean): void;
+  /**
+   * Forgets the in-process copy of one shared entry and keeps none (reads answer `undefined`)
+   * until the returned function is called: a change is announced but not yet confirmed.
+   */
+  holdLocalCopy?(key: string): () => void;
   /** Forgets the in-process copy of one shared entry (another instance changed it in the store). */
   dropLocalCopy?(key: string): void;
   /**

@@ -36,8 +36,8 @@ const ANNOUNCE_SQL = `SELECT ${PRESENT_SQL}, pg_notify($4, $5)`;
  * announcement or ack, which any database client can send, is ignored.
  *
  * The announcement carries no session ids: PostgreSQL delivers notifications in commit order, so
- * every listener receives the revocation's own NOTIFY (sent with the revoking statement) first.
- * An instance acknowledges once it has applied every revocation it received before.
+ * every listener receives the revocation's own NOTIFY (sent with the revoking statement) first,
+ * and has applied it (its copies no longer answer) by the time it acknowledges.
  */
 @Injectable()
 export class PostgresRevocationTransport implements RevocationTransport {
@@ -92,10 +92,10 @@ export class PostgresRevocationTransport implements RevocationTransport {
   }
 
   /**
-   * A notification on one of `channels`. `applied` settles once every revocation this connection
-   * received before it has been applied to the local cache.
+   * A notification on one of `channels`. The feed handles notifications in the order they
+   * arrive, so the revocations announced here (their NOTIFYs came first) are already applied.
    */
-  received(channel: string, payload: string, applied: () => Promise<void>): void {
+  received(channel: string, payload: string): void {
     const isAnnouncement = channel === ANNOUNCE_CHANNEL;
     const message = this.peer.signer.open(isAnnouncement ? 'announce' : 'ack', payload);
     const [requestId, from] = message?.split(' ') ?? [];
@@ -103,9 +103,10 @@ export class PostgresRevocationTransport implements RevocationTransport {
     if (!isAnnouncement) return this.peer.acks.ack(requestId, from);
     if (from === this.peer.instanceId) return;
     const ack = this.peer.signer.sign('ack', `${requestId} ${this.peer.instanceId}`);
-    void applied()
-      .then(() => this.client?.query('SELECT pg_notify($1, $2)', [ACK_CHANNEL_PREFIX + from, ack]))
-      .catch(() => undefined); // no ack: the announcer waits its bounded time and says so
+    // No ack: the announcer waits its bounded time and says so.
+    this.client
+      ?.query('SELECT pg_notify($1, $2)', [ACK_CHANNEL_PREFIX + from, ack])
+      .catch(() => undefined);
   }
 
   private presenceParams(): unknown[] {

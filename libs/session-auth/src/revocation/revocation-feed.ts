@@ -9,6 +9,7 @@ import { SessionCache } from '../cache/session-cache.interface.js';
 import { SessionStateService } from '../cache/session-state.service.js';
 import { DirectConnection, type DirectClient } from '../persistence/direct-connection.js';
 import { REVOCATION_CHANNEL, SessionRepository } from '../persistence/session.repository.js';
+import { isUuid } from '../persistence/uuid.js';
 import { PostgresRevocationTransport } from './postgres-revocation-transport.js';
 import type { RevokedElsewhere } from './revocation-propagator.js';
 
@@ -37,8 +38,6 @@ export class RevocationFeed implements OnApplicationBootstrap, BeforeApplication
   private retry?: NodeJS.Timeout;
   private presence?: NodeJS.Timeout;
   private readonly listeners: RevokedElsewhere[] = [];
-  /** Revocations received and not yet applied: an announcement is acknowledged after them. */
-  private readonly applying = new Set<Promise<void>>();
 
   constructor(
     @Inject(SessionCache) private readonly cache: SessionCache,
@@ -89,9 +88,10 @@ export class RevocationFeed implements OnApplicationBootstrap, BeforeApplication
       client = await this.direct.connect();
       const listening = client;
       listening.on('notification', ({ channel, payload = '' }) => {
-        if (channel !== REVOCATION_CHANNEL)
-          return this.confirmations.received(channel, payload, () => this.applied());
-        if (payload) this.track(this.relay(listening, payload));
+        if (channel !== REVOCATION_CHANNEL) return this.confirmations.received(channel, payload);
+        // Synchronous: notifications arrive in commit order, so an announcement that follows a
+        // revocation is acknowledged only once that revocation's copies stopped answering.
+        this.relay(listening, payload);
       });
       const lost = () => this.lost(listening);
       listening.on('error', lost);
@@ -141,23 +141,27 @@ export class RevocationFeed implements OnApplicationBootstrap, BeforeApplication
     await this.confirmations.observePresence().catch(() => undefined);
   }
 
-  private track(relay: Promise<void>): void {
-    const settled = relay.catch(() => undefined).finally(() => this.applying.delete(settled));
-    this.applying.add(settled);
+  /**
+   * At once, this process's copies of the named sessions stop answering (reads go to PostgreSQL,
+   * the truth): that is all an acknowledgement needs, so a busy database does not delay it. Only
+   * what PostgreSQL confirms is marked revoked and relayed; then the copies may answer again.
+   */
+  private relay(listening: DirectClient, payload: string): void {
+    const ids = payload.split(',').filter(isUuid);
+    if (ids.length === 0) return;
+    const release = this.state.holdLocalCopies(ids);
+    void this.confirm(listening, ids).finally(release);
   }
 
-  /** Settles once every revocation received so far has been applied. */
-  private async applied(): Promise<void> {
-    await Promise.all([...this.applying]);
-  }
-
-  private async relay(listening: DirectClient, payload: string): Promise<void> {
-    // On the listening connection: a pool queue on a busy instance must not delay the ack.
-    const revoked = await this.repository.findRevoked(payload.split(','), listening);
-    if (revoked.length === 0) return;
-    // At once, before a Redis that may be slow to answer: no in-process copy serves it meanwhile.
-    this.state.dropLocalCopies(revoked.map((s) => s.id));
-    await this.state.markRevoked(revoked);
-    for (const listener of this.listeners) listener(revoked);
+  private async confirm(listening: DirectClient, ids: string[]): Promise<void> {
+    try {
+      // On the listening connection: no pool queue on a busy instance delays it.
+      const revoked = await this.repository.findRevoked(ids, listening);
+      if (revoked.length === 0) return;
+      await this.state.markRevoked(revoked);
+      for (const listener of this.listeners) listener(revoked);
+    } catch (error) {
+      this.logger.warn(`could not re-read revoked sessions (${(error as Error).message})`);
+    }
   }
 }
