@@ -1,10 +1,9 @@
 import { login, me, register, type SignedIn } from '../support/auth.js';
 import { query } from '../support/database.js';
 import { type DemoProcess, startDemos, stopDemos } from '../support/demo-process.js';
-import { testEnv } from '../support/env.js';
 import { expectStatus } from '../support/expect-http.js';
 import { ApiClient } from '../support/http-client.js';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { startDatabaseProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { eventually, sleep } from '../support/timing.js';
 import { unconfirmedCount } from '../revocation-acks/revocation-trial.js';
 
@@ -22,16 +21,13 @@ let proxy: TcpProxy;
 let owner: SignedIn;
 
 beforeAll(async () => {
-  const database = new URL(testEnv().databaseUrl);
-  proxy = await startTcpProxy({ host: database.hostname, port: Number(database.port || 5432) });
-  const viaProxy = new URL(database);
-  viaProxy.hostname = '127.0.0.1';
-  viaProxy.port = String(proxy.port);
+  let viaProxy: string;
+  ({ proxy, url: viaProxy } = await startDatabaseProxy());
   const noRedis = { REDIS_URL: undefined };
   [a, b] = await startDemos(
     { name: NAME, env: noRedis },
     // Only B's direct connection (its LISTEN) goes through the proxy; its pool reaches PostgreSQL.
-    { name: NAME, env: { ...noRedis, DATABASE_DIRECT_URL: viaProxy.toString() } },
+    { name: NAME, env: { ...noRedis, DATABASE_DIRECT_URL: viaProxy } },
   );
   owner = await register(a.baseUrl, { deviceName: 'owner' });
 }, 60_000);

@@ -48,16 +48,19 @@ describe('SessionRepository revocations (security round 3, L4)', () => {
 
   it('re-reads only uuids, and nothing at all when none is one (a forged NOTIFY of junk)', async () => {
     const queries: unknown[][] = [];
-    const on = {
+    const runner = {
       query: async (_sql: string, params: unknown[]) => {
         queries.push(params);
-        return { rows: [{ id: SESSION, user_id: 'u1', revoke_reason: 'LOGOUT' }] };
+        return { records: [{ id: SESSION, user_id: 'u1', revoke_reason: 'LOGOUT' }] };
       },
+      release: async () => undefined,
     };
-    const { repository } = recording();
+    const repository = new SessionRepository({
+      createQueryRunner: () => runner,
+    } as unknown as DataSource);
 
-    await expect(repository.findRevoked(['../../y', '*'], on)).resolves.toEqual([]);
-    await expect(repository.findRevoked([SESSION, 'x'], on)).resolves.toEqual([
+    await expect(repository.findRevoked(['../../y', '*'])).resolves.toEqual([]);
+    await expect(repository.findRevoked([SESSION, 'x'])).resolves.toEqual([
       { id: SESSION, userId: 'u1', reason: 'LOGOUT' },
     ]);
     expect(queries).toEqual([[[SESSION]]]);

@@ -162,25 +162,22 @@ export class SessionRepository {
   /**
    * Which of `ids` are revoked in the table (any reason): what a revocation hint (a NOTIFY anyone
    * with CONNECT can send) is checked against before anything is marked. Ids that are not uuids
-   * are ignored. `on`: a connection of its own to run it on (the listener's, which no pool queue
-   * delays); the DataSource's pool otherwise.
+   * are ignored.
    */
-  async findRevoked(
-    ids: string[],
-    on?: { query(sql: string, params: unknown[]): Promise<{ rows: unknown[] }> },
-  ): Promise<(RevokedSession & { reason: RevokeReason })[]> {
+  async findRevoked(ids: string[]): Promise<(RevokedSession & { reason: RevokeReason })[]> {
     const uuids = ids.filter(isUuid);
     if (uuids.length === 0) return [];
-    const sql = `SELECT id, user_id, revoke_reason FROM sessions
-      WHERE id = ANY($1::uuid[]) AND revoked_at IS NOT NULL`;
-    const { rows } = on
-      ? await on.query(sql, [uuids])
-      : await runStatement(this.dataSource, sql, [uuids]);
-    return (rows as { id: string; user_id: string; revoke_reason: RevokeReason }[]).map((row) => ({
-      id: row.id,
-      userId: row.user_id,
-      reason: row.revoke_reason,
-    }));
+    const { rows } = await runStatement<{
+      id: string;
+      user_id: string;
+      revoke_reason: RevokeReason;
+    }>(
+      this.dataSource,
+      `SELECT id, user_id, revoke_reason FROM sessions
+        WHERE id = ANY($1::uuid[]) AND revoked_at IS NOT NULL`,
+      [uuids],
+    );
+    return rows.map((row) => ({ id: row.id, userId: row.user_id, reason: row.revoke_reason }));
   }
 
   /**

@@ -91,7 +91,7 @@ export class RevocationFeed implements OnApplicationBootstrap, BeforeApplication
         if (channel !== REVOCATION_CHANNEL) return this.confirmations.received(channel, payload);
         // Synchronous: notifications arrive in commit order, so an announcement that follows a
         // revocation is acknowledged only once that revocation's copies stopped answering.
-        this.relay(listening, payload);
+        this.relay(payload);
       });
       const lost = () => this.lost(listening);
       listening.on('error', lost);
@@ -146,17 +146,17 @@ export class RevocationFeed implements OnApplicationBootstrap, BeforeApplication
    * the truth): that is all an acknowledgement needs, so a busy database does not delay it. Only
    * what PostgreSQL confirms is marked revoked and relayed; then the copies may answer again.
    */
-  private relay(listening: DirectClient, payload: string): void {
+  private relay(payload: string): void {
     const ids = payload.split(',').filter(isUuid);
     if (ids.length === 0) return;
     const release = this.state.holdLocalCopies(ids);
-    void this.confirm(listening, ids).finally(release);
+    void this.confirm(ids).finally(release);
   }
 
-  private async confirm(listening: DirectClient, ids: string[]): Promise<void> {
+  private async confirm(ids: string[]): Promise<void> {
     try {
-      // On the listening connection: no pool queue on a busy instance delays it.
-      const revoked = await this.repository.findRevoked(ids, listening);
+      // Through the pool: the listening connection carries the acks, which must not queue behind it.
+      const revoked = await this.repository.findRevoked(ids);
       if (revoked.length === 0) return;
       await this.state.markRevoked(revoked);
       for (const listener of this.listeners) listener(revoked);
