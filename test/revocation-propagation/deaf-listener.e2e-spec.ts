@@ -64,6 +64,8 @@ async function presentInstances(): Promise<number> {
 
 it('B, whose LISTEN connection was cut, refuses a session revoked on A; A warns and counts it unconfirmed', async () => {
   await eventually(async () => expect(await presentInstances()).toBe(2), { timeoutMs: 10_000 });
+  // A looks at presence every second: let it have seen B listening (B has been up a while).
+  await sleep(1500);
   const { victim, onB } = await victimHeldByB();
   const before = await unconfirmedCount(a, 'postgres');
 

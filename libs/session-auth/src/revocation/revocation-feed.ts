@@ -110,6 +110,7 @@ export class RevocationFeed implements OnApplicationBootstrap, BeforeApplication
       this.cache.dropLocalCopies?.();
       this.cache.trustLocalCopies?.(true);
       this.logger.log(`listening for revocations as "${this.confirmations.applicationName}"`);
+      void this.observePresence();
     } catch (error) {
       if (client && this.client !== client) client.release(true);
       this.logger.warn(`cannot listen for revocations (${(error as Error).message}); retrying`);
