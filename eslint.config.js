@@ -26,4 +26,9 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The package is CommonJS: optional peers load on first use with require (see lazyModule).
+    files: ['libs/session-auth/src/**/*.ts'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

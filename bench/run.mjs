@@ -29,6 +29,7 @@ const USAGE = `Usage: npm run bench [-- options]
   --wait-idle[=S] before each scenario wait up to S s (default 120) until the CPU is < 30% busy
                   (other work on the machine makes every number worse)
   --list          list the scenarios and exit
+  --profile       the CPU budget instead (bench/profile.mjs; node bench/profile.mjs --help)
 
 Other knobs (environment): BENCH_CONNECTIONS (50), BENCH_ROUNDS (2, interleaved rounds in 1, 2 and 8), BENCH_CLEANUP_ROWS (1000000),
 BENCH_CLEANUP_USERS (100000), BENCH_CLEANUP_TIMEOUT (120 s), BENCH_SOCKETS (10000),
@@ -101,6 +102,11 @@ function select(only) {
 }
 
 async function main() {
+  // `npm run bench -- --profile`: the CPU budget instead of the scenarios (bench/profile.mjs).
+  if (process.argv.includes('--profile')) {
+    const { main: profile } = await import('./profile.mjs');
+    return profile(process.argv.slice(2));
+  }
   const args = parseArgs(process.argv.slice(2));
   if (args.list) {
     for (const s of SCENARIOS) console.log(`${s.id} (${s.aliases.join(', ')})`);

@@ -77,6 +77,8 @@ export class BenchRun {
         ACCESS_TOKEN_TTL: '3600',
         BCRYPT_ROUNDS: '4',
         COOKIE_SECURE: 'false',
+        // The scenarios read the refresh token from the body (the demo's default is `cookie`).
+        REFRESH_TRANSPORT: 'both',
         RATE_LIMIT_LOGIN: NO_LIMIT,
         RATE_LIMIT_LOGIN_IP: NO_LIMIT,
         RATE_LIMIT_REFRESH: NO_LIMIT,

@@ -32,9 +32,10 @@ export async function stopAllDemos() {
  * Starts one instance with exactly `env` (plus PATH/HOME for node) and resolves once it prints
  * its "listening on" line. The returned handle reads its output (ANSI stripped), waits for log
  * lines, reads its resident memory and stops it. `entry` runs another server the same way (the
- * bare Nest app, the peer scenario's better-auth server), reading PORT.
+ * bare Nest app, the peer scenario's better-auth server), reading PORT. `nodeArgs` are node flags
+ * for this instance (bench/profile.mjs passes --cpu-prof).
  */
-export async function startDemo(name, env, { entry = DEMO_ENTRY } = {}) {
+export async function startDemo(name, env, { entry = DEMO_ENTRY, nodeArgs = [] } = {}) {
   if (!existsSync(entry)) {
     throw new Error(`${entry} does not exist: run \`npm run build\` first (npm run bench does)`);
   }
@@ -47,7 +48,7 @@ export async function startDemo(name, env, { entry = DEMO_ENTRY } = {}) {
     env: { ...env, ...(fixedPort ? { PORT: String(port) } : {}) },
     entry,
     // e.g. BENCH_DEMO_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (not allowed in NODE_OPTIONS).
-    nodeArgs: (process.env.BENCH_DEMO_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    nodeArgs: [...(process.env.BENCH_DEMO_NODE_ARGS ?? '').split(' ').filter(Boolean), ...nodeArgs],
     maxOutputChars: MAX_OUTPUT_CHARS,
     stripAnsi: true,
     echo: process.env.BENCH_DEMO_LOGS

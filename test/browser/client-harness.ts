@@ -18,7 +18,11 @@ const PAGE = `<!doctype html>
 <script type="module">
   import { createSessionClient } from './client/index.js';
   import { io } from './socket.io.esm.min.js';
-  const client = createSessionClient({ socket: { io } });
+  const client = createSessionClient({
+    socket: { io },
+    signInPath: '/auth/login',
+    signUpPath: '/auth/register',
+  });
   const log = { signedOut: [], connection: [], theftDetected: [] };
   for (const event of Object.keys(log)) {
     client.on(event, (payload) => log[event].push({ payload, at: Date.now() }));

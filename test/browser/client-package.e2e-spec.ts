@@ -186,3 +186,47 @@ it('a device signed out from another browser context is told within 2 s', async 
     expect(await clientState(tab)).toEqual({ status: 'signed-out', reason: 'TERMINATED' });
   expect(await clientState(phoneTab)).toMatchObject({ status: 'signed-in' });
 });
+
+// Issue 19 L1: a sign-out that cannot reach the server must not leave the session open. Before,
+// the client swallowed the failed logout and the next restore() (a reload) was signed in again.
+it('a sign-out made offline is sent before the next restore(): the session ends, no sign-in again', async () => {
+  const kiosk = await open();
+  const kioskTab = await harnessTab(kiosk.context, demo.baseUrl);
+  const visitor = { name: 'Visitor', email: uniqueEmail('kiosk'), password: DEFAULT_PASSWORD };
+  await kioskTab.evaluate((body) => (globalThis as any).harness.client.signUp(body), {
+    ...visitor,
+    deviceName: 'Kiosk',
+  });
+  const kioskSession = (await clientState(kioskTab)).sessionId as string;
+
+  await kiosk.context.setOffline(true);
+  await kioskTab.evaluate(() => (globalThis as any).harness.client.signOut());
+  expect(await clientState(kioskTab)).toEqual({
+    status: 'signed-out',
+    reason: 'LOGOUT',
+    signOutPending: true,
+  });
+
+  // The tab is closed (a shared computer's browser window); back online, the next page load's
+  // restore() ends the session with the cookie alone.
+  await kioskTab.close();
+  const logouts: string[] = [];
+  kiosk.context.on('request', (request) => {
+    if (new URL(request.url()).pathname === '/auth/logout')
+      logouts.push(request.headers().authorization ?? 'no token');
+  });
+  await kiosk.context.setOffline(false);
+  const reloaded = await harnessTab(kiosk.context, demo.baseUrl);
+  expect(await clientState(reloaded)).toEqual({ status: 'signed-out' });
+  expect(logouts).toEqual(['no token']);
+
+  const phone = await open();
+  const phoneTab = await harnessTab(phone.context, demo.baseUrl);
+  await phoneTab.evaluate((body) => (globalThis as any).harness.client.signIn(body), {
+    email: visitor.email,
+    password: visitor.password,
+    deviceName: 'Phone',
+  });
+  const listed = await phoneTab.evaluate(() => (globalThis as any).harness.client.sessions());
+  expect(listed.map((s: { id: string }) => s.id)).not.toContain(kioskSession);
+});

@@ -16,6 +16,7 @@ const REQUIRED = [
   'package.json',
   'README.md',
   'CHANGELOG.md',
+  'LICENSE',
   'dist/index.js',
   'dist/index.d.ts',
   'dist/socket-events.js',

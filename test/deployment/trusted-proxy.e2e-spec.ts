@@ -56,6 +56,36 @@ describe('the shipped compose file', () => {
     expect(headers.length).toBeGreaterThan(0);
     expect(headers.every((value) => value === '$remote_addr')).toBe(true);
   });
+
+  it('nginx does not route /metrics or the OpenAPI document, and no instance turns METRICS on (issue 19, L6)', () => {
+    const locations = [...nginx.matchAll(/location\s+(=|\^~)?\s*(\S+)\s*\{([^}]*)\}/g)].map(
+      ([, modifier, prefix, body]) => ({ modifier, prefix, body }),
+    );
+    /** The block nginx picks: an exact match, else the longest prefix (no regex locations here). */
+    const routed = (uri: string) => {
+      const exact = locations.find((l) => l.modifier === '=' && l.prefix === uri);
+      const prefixes = locations.filter((l) => l.modifier !== '=' && uri.startsWith(l.prefix));
+      const chosen = exact ?? prefixes.sort((a, b) => b.prefix.length - a.prefix.length)[0];
+      return /return 404;/.test(chosen.body) ? 'refused' : 'proxied';
+    };
+
+    expect(
+      Object.fromEntries(
+        ['/metrics', '/docs', '/docs/', '/docs-json', '/auth/refresh', '/me'].map((uri) => [
+          uri,
+          routed(uri),
+        ]),
+      ),
+    ).toEqual({
+      '/metrics': 'refused',
+      '/docs': 'refused',
+      '/docs/': 'refused',
+      '/docs-json': 'refused',
+      '/auth/refresh': 'proxied',
+      '/me': 'proxied',
+    });
+    expect(compose).not.toMatch(/METRICS:\s*'?(true|1|yes)/i);
+  });
 });
 
 describe('TRUST_PROXY with one address', () => {

@@ -5,6 +5,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import {
   CurrentSession,
+  Public,
   SessionAuthGuard,
   SessionAuthModule,
   SessionService,
@@ -27,6 +28,13 @@ class ChatGateway {
   @SubscribeMessage('whoami')
   whoami(@CurrentSession() auth: AuthenticatedSession) {
     return { userId: auth.userId, sessionId: auth.sessionId };
+  }
+
+  /** Public: the guard verifies nothing, so there is no session of this message to hand out. */
+  @Public()
+  @SubscribeMessage('peek')
+  peek(@CurrentSession() auth: AuthenticatedSession) {
+    return { sessionId: auth.sessionId };
   }
 }
 
@@ -53,14 +61,14 @@ function appModule(databaseUrl: string) {
 }
 
 /** The next `exception` event (Nest's answer to a refused message), or the ack if one comes. */
-function send(socket: Socket): Promise<{ ack?: unknown; exception?: unknown }> {
+function send(socket: Socket, event = 'whoami'): Promise<{ ack?: unknown; exception?: unknown }> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no answer to whoami')), 5000);
+    const timer = setTimeout(() => reject(new Error(`no answer to ${event}`)), 5000);
     socket.once('exception', (exception: unknown) => {
       clearTimeout(timer);
       resolve({ exception });
     });
-    socket.emit('whoami', {}, (ack: unknown) => {
+    socket.emit(event, {}, (ack: unknown) => {
       clearTimeout(timer);
       resolve({ ack });
     });
@@ -118,6 +126,21 @@ describe("SessionAuthGuard on an app's own WebSocket gateway", () => {
 
     await expect(send(socket)).resolves.toEqual({
       exception: expect.objectContaining({ statusCode: 401, code: 'ACCESS_TOKEN_MISSING' }),
+    });
+  });
+
+  it("a @Public() handler does not get an earlier message's session, revoked since (issue 19)", async () => {
+    const issued = await issueTestSession(app, 'ws-user-3');
+    const socket = connect(issued.accessToken);
+    await expect(send(socket)).resolves.toHaveProperty('ack');
+    await app.get(SessionService).terminateSession(issued.session.id, 'ws-user-3');
+
+    const answer = await send(socket, 'peek');
+
+    // Before: { ack: { sessionId } }, the revoked session of the earlier whoami, left on the socket.
+    // Now, as on HTTP, @CurrentSession() in a @Public() handler has no session to give.
+    expect(answer).toEqual({
+      exception: expect.objectContaining({ status: 'error', message: 'Internal server error' }),
     });
   });
 });

@@ -1,25 +1,29 @@
-import { me, refreshWithBody, register } from '../support/auth.js';
+import { me, refreshWithBody, refreshWithCookie, register } from '../support/auth.js';
 import { type DemoProcess, startDemos, stopDemos } from '../support/demo-process.js';
 import { expectError, expectStatus } from '../support/expect-http.js';
 import { ApiClient } from '../support/http-client.js';
 
 // What an operator sees: /health (PostgreSQL and Redis), liveness and readiness, Prometheus
-// metrics at /metrics (and none when METRICS=false), the OpenAPI document with error codes, and
+// metrics at /metrics (only with METRICS=true), the OpenAPI document with error codes, and
 // the headers every answer carries (helmet's, set once per request from a precomputed list).
+// `defaults` runs with the demo's own defaults for what the test support otherwise turns on.
 
 let demo: DemoProcess;
-let noMetrics: DemoProcess;
+let defaults: DemoProcess;
 let client: ApiClient;
 
 beforeAll(async () => {
-  [demo, noMetrics] = await startDemos(
+  [demo, defaults] = await startDemos(
     { name: 'operability-health' },
-    { name: 'operability-no-metrics', env: { METRICS: 'false' } },
+    {
+      name: 'operability-defaults',
+      env: { METRICS: undefined, REFRESH_TRANSPORT: undefined },
+    },
   );
   client = new ApiClient(demo.baseUrl);
 });
 
-afterAll(() => stopDemos(demo, noMetrics));
+afterAll(() => stopDemos(demo, defaults));
 
 describe('health', () => {
   it('/health reports PostgreSQL and Redis as up, with the cache backend', async () => {
@@ -98,11 +102,44 @@ describe('metrics', () => {
     expect(moved('session_auth_guard_duration_seconds_sum', 'result="allowed"')).toBeGreaterThan(0);
   });
 
-  it('an instance started with METRICS=false has no /metrics (404)', async () => {
-    const response = await new ApiClient(noMetrics.baseUrl).get('/metrics');
+  it('an instance started without METRICS has no /metrics (404): metrics are off by default', async () => {
+    const response = await new ApiClient(defaults.baseUrl).get('/metrics');
     expectError(response, 404, 'NOT_FOUND');
     // The rest of that instance works as usual.
-    expectStatus(await new ApiClient(noMetrics.baseUrl).get('/health'), 200);
+    expectStatus(await new ApiClient(defaults.baseUrl).get('/health'), 200);
+  });
+});
+
+describe('token responses (issue 19, L6)', () => {
+  it('without REFRESH_TRANSPORT the refresh token travels only in the cookie, never in a body', async () => {
+    const device = await register(defaults.baseUrl);
+    const refreshed = await refreshWithCookie(device.client);
+    expectStatus(refreshed, 200);
+
+    expect({
+      register: 'refreshToken' in device.response.body,
+      registerCookie: Boolean(device.response.cookies.refresh_token?.value),
+      refresh: 'refreshToken' in refreshed.body,
+      refreshCookie: Boolean(refreshed.cookies.refresh_token?.value),
+    }).toEqual({ register: false, registerCookie: true, refresh: false, refreshCookie: true });
+  });
+
+  it('register, login and refresh answer with Cache-Control: no-store', async () => {
+    const device = await register(defaults.baseUrl);
+    const login = await device.client.post('/auth/login', {
+      json: { email: device.email, password: device.password },
+    });
+    const refreshed = await refreshWithCookie(device.client);
+
+    expect({
+      register: [device.response.status, device.response.headers.get('cache-control')],
+      login: [login.status, login.headers.get('cache-control')],
+      refresh: [refreshed.status, refreshed.headers.get('cache-control')],
+    }).toEqual({
+      register: [201, 'no-store'],
+      login: [200, 'no-store'],
+      refresh: [200, 'no-store'],
+    });
   });
 });
 

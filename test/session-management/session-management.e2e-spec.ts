@@ -7,6 +7,8 @@ import {
   type SignedIn,
 } from '../support/auth.js';
 import { type DemoProcess, startDemo } from '../support/demo-process.js';
+import { testEnv } from '../support/env.js';
+import { nowSeconds, signHmacJwt } from '../support/jwt.mjs';
 import { expectError, expectStatus } from '../support/expect-http.js';
 
 // A user's view of their devices: list them, sign one out, sign out the others or everything, and
@@ -121,10 +123,74 @@ describe('POST /auth/logout', () => {
     await expectActive(other);
   });
 
-  it('needs an access token', async () => {
+  it('needs an access token or the refresh cookie', async () => {
     const device = await register(demo.baseUrl);
-    expectError(await device.client.post('/auth/logout'), 401, 'ACCESS_TOKEN_MISSING');
+    expectError(
+      await device.client.post('/auth/logout', { withCookie: false }),
+      401,
+      'ACCESS_TOKEN_MISSING',
+    );
     await expectActive(device);
+  });
+
+  // L1: a browser whose access token is gone (reload, expiry, memory lost) signs out with the
+  // HttpOnly cookie it still has; without this, the session outlived a "signed out" page.
+  it('with only the refresh cookie ends that session and clears the cookie', async () => {
+    const [device, other] = await userOnDevices(2);
+
+    const response = await device.client.post('/auth/logout');
+
+    expectStatus(response, 204);
+    expect(response.cookies.refresh_token?.cleared).toBe(true);
+    await expectEnded(device);
+    await expectActive(other);
+  });
+
+  it('with an expired or invalid access token falls back to the refresh cookie', async () => {
+    for (const stale of ['expired', 'invalid'] as const) {
+      const device = await register(demo.baseUrl);
+      const now = nowSeconds();
+      const claims = { sub: device.user.id, sid: device.session.id, jti: 'x', iat: now - 120 };
+      const token =
+        stale === 'expired'
+          ? signHmacJwt({ ...claims, exp: now - 60 }, testEnv().jwtSecret)
+          : 'not-a-jwt';
+
+      expectStatus(await device.client.post('/auth/logout', { token }), 204);
+      await expectEnded(device);
+    }
+  });
+
+  it('with a valid access token ends its session, not the one the cookie names', async () => {
+    const [device, other] = await userOnDevices(2);
+    device.client.refreshToken = other.refreshToken;
+
+    expectStatus(await device.client.post('/auth/logout', { token: device.accessToken }), 204);
+
+    expectError(await me(device.client, device.accessToken), 401, 'SESSION_REVOKED');
+    await expectActive(other);
+  });
+
+  it('refuses a refresh cookie it did not issue, and ends nothing', async () => {
+    const device = await register(demo.baseUrl);
+    const forged =
+      device.refreshToken.slice(0, -4) + (device.refreshToken.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+    device.client.refreshToken = forged;
+
+    expectError(await device.client.post('/auth/logout'), 401, 'REFRESH_TOKEN_INVALID');
+    await expectActive(device);
+  });
+
+  it('a retried logout with the cookie of a session that already ended is a 204 all the same', async () => {
+    const device = await register(demo.baseUrl);
+    const cookie = device.refreshToken;
+    expectStatus(await device.client.post('/auth/logout', { token: device.accessToken }), 204);
+    device.client.refreshToken = cookie; // the answer (and its cleared cookie) was lost
+
+    const retried = await device.client.post('/auth/logout');
+
+    expectStatus(retried, 204);
+    expect(retried.cookies.refresh_token?.cleared).toBe(true);
   });
 });
 

@@ -70,6 +70,11 @@ export function defaultDemoEnv(name: string): Record<string, string> {
     REUSE_GRACE_SECONDS: '10',
     BCRYPT_ROUNDS: '4',
     COOKIE_SECURE: 'false',
+    // The demo's default is `cookie`; the suites read the refresh token from the body as a
+    // non-browser client does, so they ask for `both` (test/operability checks the default).
+    REFRESH_TRANSPORT: 'both',
+    // The demo serves /metrics only when asked; several suites read it.
+    METRICS: 'true',
     // High enough that only the rate-limit test (which lowers them) ever meets a limit.
     RATE_LIMIT_LOGIN: '1000',
     RATE_LIMIT_LOGIN_IP: '100000',

@@ -52,6 +52,7 @@ export class AppModule {
           redisKeyPrefix: config.redisKeyPrefix,
           refreshTransport: config.refreshTransport,
           cookieSecure: config.cookieSecure,
+          cookieName: config.refreshCookieName,
           cleanupCron: config.cleanupCron,
           cleanupLockTtl: config.cleanupLockTtl,
           cleanupRetention: config.cleanupRetention,

@@ -55,7 +55,7 @@ async function bootstrap(): Promise<void> {
     .setTitle('session-auth demo')
     .setDescription('Device-aware sessions. Every error is `{ statusCode, code, message }`.')
     .addBearerAuth()
-    .addCookieAuth('refresh_token')
+    .addCookieAuth(config.refreshCookieName, { type: 'apiKey' }, 'refresh_token')
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi));
   app.useWebSocketAdapter(await SessionIoAdapter.create(app));

@@ -11,6 +11,14 @@ export type {
   SessionPayload,
   SessionState,
   SignedOutReason,
-  SignInBody,
-  SignUpBody,
 } from './types.js';
+export type { SignOutStorage } from './pending-sign-out.js';
+export {
+  SESSIONS_NAMESPACE,
+  type SessionClientToServerEvents,
+  type SessionEndReason,
+  type SessionListItem,
+  type SessionServerToClientEvents,
+  type SessionSocketAuth,
+  type SessionView,
+} from './contract.js';

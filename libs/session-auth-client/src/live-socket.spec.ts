@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { createSessionClient, type SessionClient } from './session-client.js';
-import { API, FakeAuthServer } from './test-fakes/fake-auth-server.js';
+import { API, APP_ROUTES, FakeAuthServer } from './test-fakes/fake-auth-server.js';
 import { type FakeSocket, fakeIo } from './test-fakes/fake-socket.js';
 import { installTabFakes } from './test-fakes/fake-tabs.js';
 import { settle } from './test-fakes/settle.js';
@@ -28,7 +28,12 @@ beforeEach(async () => {
   server.ttlSeconds = 8;
   const fake = fakeIo();
   sockets = fake.sockets;
-  client = createSessionClient({ baseUrl: API, fetch: server.fetch, socket: { io: fake.io } });
+  client = createSessionClient({
+    baseUrl: API,
+    fetch: server.fetch,
+    ...APP_ROUTES,
+    socket: { io: fake.io },
+  });
   for (const key of Object.keys(seen) as (keyof SessionClientEvents)[]) {
     seen[key].length = 0;
     client.on(key, (payload: unknown) => void (seen[key] as unknown[]).push(payload));

@@ -1,14 +1,13 @@
 import type { ManagerOptions, Socket, SocketOptions } from 'socket.io-client';
-import type {
+import {
   SESSIONS_NAMESPACE,
-  SessionClientToServerEvents,
-  SessionServerToClientEvents,
-  SessionSocketAuth,
-} from 'nestjs-session-auth/socket-events';
+  type SessionClientToServerEvents,
+  type SessionServerToClientEvents,
+  type SessionSocketAuth,
+} from './contract.js';
 import type { ConnectionStatus, SessionPayload, SignedOutReason } from './types.js';
 
-/** Type-checked against the server's constant, without importing any of its code. */
-export const DEFAULT_NAMESPACE: typeof SESSIONS_NAMESPACE = '/sessions';
+export const DEFAULT_NAMESPACE = SESSIONS_NAMESPACE;
 
 export type SessionSocket = Socket<SessionServerToClientEvents, SessionClientToServerEvents>;
 

@@ -1,13 +1,34 @@
 import type { ManagerOptions, SocketOptions } from 'socket.io-client';
 import type { HttpTransport } from './http-transport.js';
 import { DEFAULT_NAMESPACE, type IoFactory } from './live-socket.js';
+import { defaultStorage, type SignOutStorage } from './pending-sign-out.js';
+import { absoluteUrl, tokenScope } from './token-scope.js';
 
 /** Options of `createSessionClient`. */
 export interface SessionClientOptions {
   /** Where the API lives, without a trailing slash; default `''` (the page's own origin). */
   baseUrl?: string;
-  /** Prefix of the session routes (`/login`, `/register`, `/logout`, `/sessions`); default `'/auth'`. */
+  /** Prefix of the library's session routes (`/refresh`, `/logout`, `/sessions`); default `'/auth'`. */
   authPath?: string;
+  /**
+   * The app's own sign-in route, which `signIn(body)` posts to (the library serves none), e.g.
+   * `'/auth/login'`. Without it `signIn` rejects; an app may instead call its route itself and
+   * hand the answer to `accept()`.
+   */
+  signInPath?: string;
+  /** The app's own sign-up route, which `signUp(body)` posts to, e.g. `'/auth/register'`. */
+  signUpPath?: string;
+  /**
+   * More origins that `client.fetch` sends the access token to (e.g. `'https://files.example.com'`);
+   * default none: only the origin of `baseUrl` (or of the page) gets it, any other request goes
+   * out without it.
+   */
+  tokenOrigins?: string[];
+  /**
+   * Where a sign-out that the server has not confirmed is kept until it is sent again (before the
+   * next `restore()`); default `localStorage`; `null`: this page's memory only.
+   */
+  storage?: SignOutStorage | null;
   /** The refresh route; default `authPath + '/refresh'`. */
   refreshPath?: string;
   /** The live socket: pass socket.io-client's `io`. Without this option there is no socket. */
@@ -24,9 +45,9 @@ export interface SessionClientOptions {
   fetch?: typeof fetch;
   /** Cookies on the client's calls; default `'include'` (the refresh cookie, also cross-origin). */
   credentials?: RequestCredentials;
-  /** Web Lock under which a refresh runs; default `'nestjs-session-auth:refresh'`. */
+  /** Web Lock under which a refresh runs; default `'nestjs-session-auth:refresh:' + <the absolute baseUrl>`. */
   lockName?: string;
-  /** BroadcastChannel that hands tokens to the other tabs; default `'nestjs-session-auth'`. */
+  /** BroadcastChannel that hands tokens to the other tabs; default `'nestjs-session-auth:' + <the absolute baseUrl>`. */
   channelName?: string;
 }
 
@@ -35,6 +56,13 @@ export interface ResolvedOptions {
   transport: HttpTransport;
   authPath: string;
   refreshPath: string;
+  signInPath?: string;
+  signUpPath?: string;
+  /** Whether a request URL may carry the access token. */
+  tokenAllowed: (url: string) => boolean;
+  storage?: SignOutStorage;
+  /** Names this API in browser-wide names (lock, channel, storage key): its absolute base URL. */
+  scope: string;
   lockName: string;
   channelName: string;
   socket?: {
@@ -48,6 +76,8 @@ export function resolveOptions(options: SessionClientOptions): ResolvedOptions {
   const baseUrl = (options.baseUrl ?? '').replace(/\/+$/, '');
   const authPath = options.authPath ?? '/auth';
   const socket = options.socket;
+  // Tabs of apps with different APIs on one origin must not share tokens, locks or sign-outs.
+  const scope = absoluteUrl(baseUrl || '/')?.replace(/\/+$/, '') ?? baseUrl;
   return {
     transport: {
       baseUrl,
@@ -56,8 +86,13 @@ export function resolveOptions(options: SessionClientOptions): ResolvedOptions {
     },
     authPath,
     refreshPath: options.refreshPath ?? `${authPath}/refresh`,
-    lockName: options.lockName ?? 'nestjs-session-auth:refresh',
-    channelName: options.channelName ?? 'nestjs-session-auth',
+    signInPath: options.signInPath,
+    signUpPath: options.signUpPath,
+    tokenAllowed: tokenScope(baseUrl || '/', options.tokenOrigins ?? []),
+    storage: options.storage === null ? undefined : (options.storage ?? defaultStorage()),
+    scope,
+    lockName: options.lockName ?? `nestjs-session-auth:refresh:${scope}`,
+    channelName: options.channelName ?? `nestjs-session-auth:${scope}`,
     socket: socket && {
       io: socket.io,
       url: (socket.url ?? baseUrl) + (socket.namespace ?? DEFAULT_NAMESPACE),

@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { createSessionClient, type SessionClient } from './session-client.js';
 import { SessionClientError } from './session-client.error.js';
-import { API, FakeAuthServer } from './test-fakes/fake-auth-server.js';
+import { API, APP_ROUTES, FakeAuthServer } from './test-fakes/fake-auth-server.js';
 import { installTabFakes } from './test-fakes/fake-tabs.js';
 import { settle } from './test-fakes/settle.js';
 import type { SessionClientEvents } from './types.js';
@@ -19,7 +19,7 @@ beforeEach(() => {
   jest.spyOn(Math, 'random').mockReturnValue(0); // no jitter: refreshes fall due at known times
   uninstall = installTabFakes({ withLocks: true }).uninstall;
   server = new FakeAuthServer();
-  client = createSessionClient({ baseUrl: API, fetch: server.fetch });
+  client = createSessionClient({ baseUrl: API, fetch: server.fetch, ...APP_ROUTES });
   signedOut = [];
   client.on('signedOut', (event) => signedOut.push(event));
 });
@@ -233,6 +233,7 @@ describe('session calls', () => {
   it('a 429 carries its Retry-After seconds, standard or named (Retry-After-<throttler>)', async () => {
     for (const header of ['Retry-After', 'Retry-After-login']) {
       const limited = createSessionClient({
+        ...APP_ROUTES,
         baseUrl: API,
         fetch: async () =>
           new Response(JSON.stringify({ statusCode: 429, code: 'RATE_LIMITED', message: 'slow' }), {
@@ -255,18 +256,30 @@ describe('session calls', () => {
     });
   });
 
-  it('signOut posts the logout and signs out with reason LOGOUT, also when offline', async () => {
+  it('signOut posts the logout and signs out with reason LOGOUT', async () => {
     await client.signOut();
     expect(server.callsTo('/auth/logout')).toHaveLength(1);
     expect(client.state.get()).toEqual({ status: 'signed-out', reason: 'LOGOUT' });
+  });
 
-    const offline = createSessionClient({
+  it('signIn and signUp without the app’s route options reject, and send nothing', async () => {
+    const bare = createSessionClient({ baseUrl: API, fetch: server.fetch });
+    const calls = server.calls.length;
+    await expect(bare.signIn({})).rejects.toThrow(/signInPath/);
+    await expect(bare.signUp({})).rejects.toThrow(/signUpPath/);
+    expect(server.calls.length).toBe(calls);
+    bare.close();
+  });
+
+  it('signIn and signUp post the body as given to the app’s routes', async () => {
+    const custom = createSessionClient({
       baseUrl: API,
-      fetch: () => Promise.reject(new TypeError('Failed to fetch')),
+      fetch: server.fetch,
+      signInPath: '/auth/login',
+      signUpPath: '/auth/register',
     });
-    offline.accept(server.issue() as never);
-    await offline.signOut();
-    expect(offline.state.get()).toEqual({ status: 'signed-out', reason: 'LOGOUT' });
-    offline.close();
+    await custom.signUp({ username: 'ada', secret: 'x' });
+    expect(server.calls.at(-1)).toMatchObject({ method: 'POST', path: '/auth/register' });
+    custom.close();
   });
 });

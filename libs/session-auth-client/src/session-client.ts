@@ -2,6 +2,7 @@ import type { Access } from './access-token.js';
 import { Emitter, type Observable, Store } from './emitter.js';
 import { callJson, readJson, urlOf } from './http-transport.js';
 import { LiveSocket } from './live-socket.js';
+import { PendingSignOut } from './pending-sign-out.js';
 import { SessionClientError, signedOutError } from './session-client.error.js';
 import { resolveOptions, type SessionClientOptions } from './session-client.options.js';
 import { TokenKeeper } from './token-keeper.js';
@@ -12,8 +13,6 @@ import type {
   SessionPayload,
   SessionState,
   SignedOutReason,
-  SignInBody,
-  SignUpBody,
 } from './types.js';
 
 /** The browser side of nestjs-session-auth for one API (create one per page). */
@@ -22,16 +21,24 @@ export interface SessionClient {
   readonly state: Observable<SessionState>;
   /** On page load: resumes the session from the refresh cookie, if there is one. */
   restore(): Promise<SessionState>;
-  /** POST `/auth/login`; resolves with the server's answer (without any refresh token). */
-  signIn<T extends IssuedSession = IssuedSession>(body: SignInBody): Promise<T>;
-  /** POST `/auth/register`; resolves with the server's answer (without any refresh token). */
-  signUp<T extends IssuedSession = IssuedSession>(body: SignUpBody): Promise<T>;
+  /**
+   * POSTs `body` as JSON to the app's sign-in route (option `signInPath`); resolves with its
+   * answer (without any refresh token). Sends a pending sign-out first.
+   */
+  signIn<T extends IssuedSession = IssuedSession>(body: object): Promise<T>;
+  /** POSTs `body` as JSON to the app's sign-up route (option `signUpPath`), like `signIn`. */
+  signUp<T extends IssuedSession = IssuedSession>(body: object): Promise<T>;
   /** Takes a session that an app's own route issued (its JSON body: `accessToken`, `session`...). */
   accept(issued: IssuedSession): void;
-  /** POST `/auth/logout`, then signed out here and in the other tabs (also when offline). */
+  /**
+   * POST `/auth/logout`, then signed out here and in the other tabs. If the server cannot be
+   * reached, the state says `signOutPending: true` and the sign-out is kept (in `storage`) and sent
+   * again when the network returns and before any `restore()` or sign-in, in any tab.
+   */
   signOut(): Promise<void>;
   /**
-   * `fetch` with `Authorization: Bearer <access token>`. After a 401 `ACCESS_TOKEN_EXPIRED` it
+   * `fetch` with `Authorization: Bearer <access token>` for the API's origin (and `tokenOrigins`);
+   * other URLs are fetched as they are, without the token. After a 401 `ACCESS_TOKEN_EXPIRED` it
    * refreshes (one refresh shared by concurrent calls) and retries, once per request.
    */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
@@ -60,6 +67,12 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
   const config = resolveOptions(options);
   const { transport, authPath } = config;
   const state = new Store<SessionState>({ status: 'unknown' });
+  const signOuts = new PendingSignOut(
+    transport,
+    `${authPath}/logout`,
+    config.storage,
+    `nestjs-session-auth:sign-out:${config.scope}`,
+  );
   const events = new Emitter<SessionClientEvents>();
   let live: LiveSocket | undefined;
   /** Counts pushed lists, so a list reloaded over HTTP never overwrites a newer pushed one. */
@@ -81,7 +94,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     onEnded(reason, sessionId) {
       live?.close();
       live = undefined;
-      state.set({ status: 'signed-out', reason });
+      signedOut(reason);
       if (!reason || !sessionId) return;
       // Theft of this session, whether the socket or a refused refresh told it.
       if (reason === 'REUSE_DETECTED') events.emit('theftDetected', { sessionId, current: true });
@@ -116,7 +129,30 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     });
   }
 
-  async function issue<T extends IssuedSession>(path: string, body: object): Promise<T> {
+  /** Signed out, and whether a sign-out still waits for the server (the state shows it). */
+  function signedOut(reason: SignedOutReason | undefined): void {
+    state.set({ status: 'signed-out', reason, ...(signOuts.pending && { signOutPending: true }) });
+  }
+
+  /** Sends a pending sign-out again; rejects with its failure while it stays pending. */
+  async function settleSignOut(): Promise<void> {
+    const failed = await signOuts.flush();
+    const now = state.get();
+    if (now.status === 'signed-out') signedOut(now.reason);
+    else if (failed && now.status === 'unknown') signedOut(undefined);
+    if (failed) throw failed;
+  }
+
+  async function issue<T extends IssuedSession>(
+    path: string | undefined,
+    option: string,
+    body: object,
+  ): Promise<T> {
+    if (path === undefined) {
+      throw new TypeError(`Set the ${option} option to the app's route (the library serves none).`);
+    }
+    // A retried sign-out after this sign-in would end the new session (it goes by the cookie).
+    await settleSignOut();
     const generation = keeper.generation;
     const { refreshToken: _dropped, ...answer } = await callJson<T & { refreshToken?: string }>(
       transport,
@@ -125,8 +161,13 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
       { body },
     );
     // A sign-out or another sign-in meanwhile wins over this late answer.
-    if (generation === keeper.generation) keeper.adopt(answer);
+    if (generation === keeper.generation) adopt(answer);
     return answer as unknown as T;
+  }
+
+  function adopt(issued: IssuedSession): void {
+    signOuts.forget();
+    keeper.adopt(issued);
   }
 
   /** Ends this device's session after a call that ended it, unless its socket already told it. */
@@ -144,6 +185,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
   const onOnline = (): void => {
     keeper.networkBack();
     live?.online();
+    settleSignOut().catch(() => undefined);
   };
   const onVisible = (): void => {
     if (globalThis.document?.visibilityState === 'visible') keeper.catchUp();
@@ -156,6 +198,8 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
 
     async restore() {
       if (keeper.current) return state.get();
+      // Restoring before an owed sign-out reached the server would revive the ended session.
+      await settleSignOut();
       try {
         await keeper.refresh(undefined);
       } catch (error) {
@@ -165,15 +209,16 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
       return state.get();
     },
 
-    signIn: (body) => issue(`${authPath}/login`, body),
-    signUp: (body) => issue(`${authPath}/register`, body),
-    accept: (issued) => void keeper.adopt(issued),
+    signIn: (body) => issue(config.signInPath, 'signInPath', body),
+    signUp: (body) => issue(config.signUpPath, 'signUpPath', body),
+    accept: (issued) => adopt(issued),
 
     async signOut() {
-      if (!keeper.current) return;
+      if (!keeper.current) return settleSignOut().catch(() => undefined);
       // This device's own SESSION_TERMINATED is no news to it.
       live?.close();
-      await authorized('POST', `${authPath}/logout`).catch(() => undefined);
+      // No refresh first: the server ends the session from the refresh cookie if the token expired.
+      await signOuts.send(keeper.current.token);
       keeper.end('LOGOUT', true);
     },
 
@@ -182,6 +227,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
         typeof input === 'string' ? urlOf(transport, input) : input,
         init,
       );
+      if (!config.tokenAllowed(request.url)) return transport.fetch(request);
       const send = (token: string): Promise<Response> => {
         const attempt = request.clone();
         attempt.headers.set('Authorization', `Bearer ${token}`);

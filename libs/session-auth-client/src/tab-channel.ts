@@ -1,8 +1,6 @@
-import type { Access } from './access-token.js';
+import { type TabMessage, tabMessageOf } from './tab-message.js';
 
-/** What tabs of one browser tell each other. */
-export type TabMessage =
-  { type: 'access'; access: Access } | { type: 'signed-out'; sessionId: string };
+export type { TabMessage };
 
 /** A tab never waits longer than this for another tab's refresh; then it refreshes on its own. */
 const LOCK_WAIT_MS = 20_000;
@@ -24,7 +22,10 @@ export class TabChannel {
   ) {
     if (typeof BroadcastChannel === 'function') {
       this.channel = new BroadcastChannel(channelName);
-      this.channel.onmessage = (event: MessageEvent<TabMessage>) => onMessage(event.data);
+      this.channel.onmessage = (event: MessageEvent<unknown>) => {
+        const message = tabMessageOf(event.data);
+        if (message) onMessage(message);
+      };
     }
   }
 

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { createSessionClient, type SessionClient } from './session-client.js';
-import { API, FakeAuthServer } from './test-fakes/fake-auth-server.js';
+import { API, APP_ROUTES, FakeAuthServer } from './test-fakes/fake-auth-server.js';
 import { type FakeLockManager, installTabFakes } from './test-fakes/fake-tabs.js';
 import { settle } from './test-fakes/settle.js';
 import type { SessionState } from './types.js';
@@ -14,7 +14,7 @@ let fakes: { locks?: FakeLockManager; uninstall(): void };
 
 function openTabs(n: number): SessionClient[] {
   tabs = Array.from({ length: n }, () =>
-    createSessionClient({ baseUrl: API, fetch: server.fetch }),
+    createSessionClient({ baseUrl: API, fetch: server.fetch, ...APP_ROUTES }),
   );
   return tabs;
 }

@@ -1,4 +1,4 @@
-import type { SessionEndReason, SessionView } from 'nestjs-session-auth/socket-events';
+import type { SessionEndReason, SessionView } from './contract.js';
 
 /**
  * A session as the server sends it. SESSIONS_UPDATED goes once to all of a user's devices, so its
@@ -29,7 +29,16 @@ export type SignedOutReason =
 export type SessionState =
   | { readonly status: 'unknown' }
   | { readonly status: 'signed-in'; readonly userId: string; readonly sessionId: string }
-  | { readonly status: 'signed-out'; readonly reason?: SignedOutReason };
+  | {
+      readonly status: 'signed-out';
+      readonly reason?: SignedOutReason;
+      /**
+       * Set while a sign-out has not reached the server (offline, server down): the session may
+       * still be alive there. The client sends it again when the network returns and before any
+       * `restore()` or sign-in.
+       */
+      readonly signOutPending?: true;
+    };
 
 /** The live socket: `live` once connected, `reconnecting` after a loss, `closed` when signed out. */
 export type ConnectionStatus = 'connecting' | 'live' | 'reconnecting' | 'closed';
@@ -46,16 +55,4 @@ export interface SessionClientEvents {
   theftDetected: { sessionId: string; current: boolean };
   /** The live socket's status. */
   connection: ConnectionStatus;
-}
-
-/** Body of POST /auth/login. */
-export interface SignInBody {
-  email: string;
-  password: string;
-  deviceName?: string;
-}
-
-/** Body of POST /auth/register. */
-export interface SignUpBody extends SignInBody {
-  name?: string;
 }

@@ -3,7 +3,7 @@ import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { SessionAuthController } from './http/session-auth.controller.js';
 import { SESSION_AUTH_ROUTE_PATH } from './session-auth.internal-tokens.js';
 import type { SessionAuthExtras, SessionAuthOptions } from './config/session-auth.options.js';
-import { importOptionalPeer } from './utils/optional-peer.js';
+import { importOptionalPeer, lazyModule } from './utils/optional-peer.js';
 
 /** Defaults of the forRoot extras. */
 const EXTRAS: Required<SessionAuthExtras> = {
@@ -39,7 +39,10 @@ const definition = new ConfigurableModuleBuilder<SessionAuthOptions>({ moduleNam
             importOptionalPeer(
               '@nestjs/websockets',
               'the gateway option',
-              () => import('./gateway/session-gateway.module.js'),
+              lazyModule(
+                () => require('./gateway/session-gateway.module.js'),
+                () => import('./gateway/session-gateway.module.js'),
+              ),
             ).then((m) => m.sessionGatewayModule()),
           ]
         : []),

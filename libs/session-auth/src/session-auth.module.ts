@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { JwtModule } from '@nestjs/jwt';
 import { sessionCacheProvider } from './cache/cache.providers.js';
 import { RedisConnection, redisConnectionProvider } from './cache/redis-connection.js';
 import { SessionCache } from './cache/session-cache.interface.js';
@@ -33,6 +32,7 @@ import { AccessTokenService } from './tokens/access-token.service.js';
 import { CleanupRepository } from './persistence/cleanup.repository.js';
 import { RotationRepository } from './persistence/rotation.repository.js';
 import { RefreshRotationService } from './sessions/refresh-rotation.service.js';
+import { defaultCookiePath } from './config/cookie-prefix.js';
 
 /**
  * Device-aware session authentication: `SessionAuthModule.forRoot({ jwtSecret })` or
@@ -42,16 +42,18 @@ import { RefreshRotationService } from './sessions/refresh-rotation.service.js';
  * library registers nothing global by itself.
  */
 @Module({
-  imports: [JwtModule.register({})],
   providers: [
     {
       provide: SESSION_AUTH_RESOLVED_OPTIONS,
       inject: [SESSION_AUTH_OPTIONS, { token: SESSION_AUTH_ROUTE_PATH, optional: true }],
-      // The refresh cookie must reach the refresh route: by default its Path follows routePath.
+      // The refresh cookie must reach the refresh route: by default its Path follows routePath
+      // (a `__Host-` cookie must have Path=/).
       useFactory: (options: SessionAuthOptions, routePath = 'auth') =>
         resolveSessionAuthOptions({
           ...options,
-          cookiePath: options.cookiePath ?? `/${routePath.replace(/^\/+/, '')}`,
+          cookiePath:
+            options.cookiePath ??
+            defaultCookiePath(options.cookieName, `/${routePath.replace(/^\/+/, '')}`),
         }),
     },
     redisConnectionProvider,

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,9 +18,13 @@ export interface AppRecipe {
   name: string;
   /** Folders under test/consumer/apps copied into the app in this order (a later file wins). */
   layers: string[];
+  /** The packed packages it installs by their tarball; default the library (`nestjs-session-auth`). */
+  packages?: string[];
   /** Packages the app depends on besides the library; exact versions come from the root lockfile. */
   dependencies: string[];
   devDependencies: string[];
+  /** Exact versions that win over package-lock.json's, for the dependencies named above. */
+  pinned?: Readonly<Record<string, string>>;
   /** The app's tsconfig.json. */
   tsconfig: Record<string, unknown>;
 }
@@ -56,12 +60,32 @@ export const NODE_APP_TSCONFIG = {
   include: ['src'],
 };
 
+/** Strict TypeScript for browser code: DOM types, no Node types, every .d.ts checked. */
+export const BROWSER_APP_TSCONFIG = {
+  compilerOptions: {
+    target: 'ES2022',
+    module: 'ESNext',
+    moduleResolution: 'Bundler',
+    lib: ['ES2022', 'DOM'],
+    types: [],
+    strict: true,
+    skipLibCheck: false,
+    noEmit: true,
+  },
+  include: ['src'],
+};
+
 /**
  * Writes package.json (the tarball by path, exact versions of everything else), copies the app's
  * sources and runs `npm install --prefer-offline` so the npm cache serves it.
  */
 export async function createConsumerApp(recipe: AppRecipe): Promise<ConsumerApp> {
-  const { tarball } = await packedLibrary();
+  const tarballs = await Promise.all(
+    (recipe.packages ?? [PACKAGE_NAME]).map(async (name) => [
+      name,
+      `file:${(await packedLibrary(name)).tarball}`,
+    ]),
+  );
   // Inside the run's folder when there is one, so the global teardown removes what a killed run left.
   const parent = process.env[TEST_ENV_KEYS.runDir] ?? tmpdir();
   const dir = mkdtempSync(path.join(parent, `consumer-${recipe.name}-`));
@@ -70,8 +94,11 @@ export async function createConsumerApp(recipe: AppRecipe): Promise<ConsumerApp>
     version: '1.0.0',
     private: true,
     type: 'module',
-    dependencies: { [PACKAGE_NAME]: `file:${tarball}`, ...lockedVersions(recipe.dependencies) },
-    devDependencies: lockedVersions(recipe.devDependencies),
+    dependencies: {
+      ...Object.fromEntries(tarballs),
+      ...lockedVersions(recipe.dependencies, recipe.pinned),
+    },
+    devDependencies: lockedVersions(recipe.devDependencies, recipe.pinned),
   };
   writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   writeFileSync(path.join(dir, 'tsconfig.json'), `${JSON.stringify(recipe.tsconfig, null, 2)}\n`);
@@ -108,4 +135,34 @@ export async function createConsumerApp(recipe: AppRecipe): Promise<ConsumerApp>
 /** Compiles the app with its own TypeScript (strict, per its tsconfig.json). */
 export function compile(app: ConsumerApp) {
   return app.bin('typescript/bin/tsc', ['-p', 'tsconfig.json']);
+}
+
+/** A browser app with its type-check and Vite build, each settled (tests await them, no timeout). */
+export interface BrowserApp {
+  app: ConsumerApp;
+  typeCheck: Promise<CommandResult>;
+  build: Promise<CommandResult>;
+}
+
+/** Makes a browser app (TypeScript and Vite, `BROWSER_APP_TSCONFIG`), type-checks and bundles it. */
+export async function buildBrowserApp(
+  recipe: Omit<AppRecipe, 'devDependencies' | 'tsconfig'>,
+): Promise<BrowserApp> {
+  const app = await createConsumerApp({
+    ...recipe,
+    devDependencies: ['typescript', 'vite'],
+    tsconfig: BROWSER_APP_TSCONFIG,
+  });
+  const typeCheck = compile(app);
+  const build = app.bin('vite/bin/vite.js', ['build']);
+  await Promise.allSettled([typeCheck, build]);
+  return { app, typeCheck, build };
+}
+
+/** The JavaScript files `vite build` wrote to the app's dist/assets, and their text. */
+export function viteBundle(app: ConsumerApp): { files: string[]; code: string; bytes: number } {
+  const assets = path.join(app.dir, 'dist/assets');
+  const files = readdirSync(assets).filter((file) => file.endsWith('.js'));
+  const code = files.map((file) => readFileSync(path.join(assets, file), 'utf8')).join('\n');
+  return { files, code, bytes: Buffer.byteLength(code) };
 }

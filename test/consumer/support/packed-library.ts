@@ -7,6 +7,8 @@ import { runCommand } from './run-command.js';
 
 export const PACKAGE_NAME = 'nestjs-session-auth';
 export const PACKAGE_DIR = path.join(REPO_ROOT, 'libs/session-auth');
+/** The browser client, packed the same way for the browser app that installs only it. */
+export const CLIENT_PACKAGE_NAME = 'nestjs-session-auth-client';
 
 /** What `npm pack --json` reports about the tarball (npm 11 shape), plus where it is. */
 export interface PackedLibrary {
@@ -22,22 +24,22 @@ export interface PackedLibrary {
 }
 
 const PACK_TIMEOUT_MS = 180_000;
-let packed: Promise<PackedLibrary> | undefined;
+const packed = new Map<string, Promise<PackedLibrary>>();
 
 /**
  * Packs the library once per test run (`npm pack`, whose `prepack` builds it) and hands every
  * caller the same tarball: test files share it through the run's folder, and the first one to ask
  * packs while the others wait for its manifest.
  */
-export function packedLibrary(): Promise<PackedLibrary> {
-  packed ??= packOnce();
-  return packed;
+export function packedLibrary(name: string = PACKAGE_NAME): Promise<PackedLibrary> {
+  if (!packed.has(name)) packed.set(name, packOnce(name));
+  return packed.get(name)!;
 }
 
-async function packOnce(): Promise<PackedLibrary> {
+async function packOnce(name: string): Promise<PackedLibrary> {
   const runDir = process.env[TEST_ENV_KEYS.runDir];
   if (!runDir) throw new Error(`${TEST_ENV_KEYS.runDir} is not set: run the tests through jest`);
-  const dir = path.join(runDir, 'packed-library');
+  const dir = path.join(runDir, name === PACKAGE_NAME ? 'packed-library' : `packed-${name}`);
   const manifest = path.join(dir, 'pack.json');
   try {
     mkdirSync(dir); // only one test file of the run gets past this
@@ -46,7 +48,7 @@ async function packOnce(): Promise<PackedLibrary> {
   }
   const { stdout, ms } = await runCommand(
     'npm',
-    ['pack', '-w', PACKAGE_NAME, '--pack-destination', dir, '--json'],
+    ['pack', '-w', name, '--pack-destination', dir, '--json'],
     { cwd: REPO_ROOT, timeoutMs: PACK_TIMEOUT_MS },
   );
   const [report] = JSON.parse(stdout) as {

@@ -34,13 +34,15 @@ export interface DemoConfig {
   /** Refuse a refresh from another user agent than the session's (the library's `bindUserAgent`). */
   bindUserAgent: boolean;
   cookieSecure: boolean;
+  /** REFRESH_COOKIE_NAME: the contract's `refresh_token` by default; `__Host-refresh_token` in production (HTTPS). */
+  refreshCookieName: string;
   refreshTransport: 'cookie' | 'body' | 'both';
   rateLimitLogin: number;
   rateLimitLoginIp: number;
   /** Express `trust proxy`: which peers may set X-Forwarded-For. Default: none. */
   trustProxy: string | false;
   rateLimitRefresh: number;
-  /** Serve Prometheus metrics at /metrics. */
+  /** Serve Prometheus metrics at /metrics (METRICS=true; default off). */
   metrics: boolean;
   /** How long to keep serving (readiness 503, Connection: close) after SIGTERM before closing. */
   shutdownDrainMs: number;
@@ -153,7 +155,8 @@ function refreshTokenSecrets(raw: string | undefined): string[] | undefined {
 }
 
 export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
-  const transport = env.REFRESH_TRANSPORT || 'both';
+  // `cookie` by default: a refresh token in a JSON body is readable by any script on the page.
+  const transport = env.REFRESH_TRANSPORT || 'cookie';
   if (!['cookie', 'body', 'both'].includes(transport)) {
     throw new DemoConfigError(
       `REFRESH_TRANSPORT must be cookie, body or both (got "${transport}")`,
@@ -188,6 +191,8 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
     bindUserAgent: flag(env, 'BIND_USER_AGENT', false),
     // Secure cookies by default; `npm start` (plain http://127.0.0.1) passes COOKIE_SECURE=false.
     cookieSecure: flag(env, 'COOKIE_SECURE', true),
+    // The library checks the name against the cookie options (a __Host- name needs Secure).
+    refreshCookieName: env.REFRESH_COOKIE_NAME || 'refresh_token',
     refreshTransport: transport as DemoConfig['refreshTransport'],
     rateLimitLogin: integer(env, 'RATE_LIMIT_LOGIN', 10, 1),
     rateLimitLoginIp: integer(env, 'RATE_LIMIT_LOGIN_IP', 100, 1),
@@ -195,7 +200,8 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
     rateLimitRefresh: integer(env, 'RATE_LIMIT_REFRESH', 300, 1),
     embeddedDataDir: env.EMBEDDED_DATA_DIR || '.data/pglite',
     benchRoutes: flag(env, 'BENCH_ROUTES', false),
-    metrics: flag(env, 'METRICS', true),
+    // Off by default: the counters describe the deployment to whoever can reach the port.
+    metrics: flag(env, 'METRICS', false),
     shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_MS', 1000, 0),
   };
 }

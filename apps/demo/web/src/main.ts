@@ -11,12 +11,17 @@ import type { Page } from './page.js';
  * The device page: sign in / sign up, then "Your devices" with live updates over socket.io. Tokens,
  * refreshes, tabs and the socket are the business of nestjs-session-auth-client; this file picks
  * the view from the client's state, and each view is its own file.
- * Accessible names follow DESIGN.md ("Device page"); tests and screen readers rely on them.
+ * Accessible names follow docs/design.md ("Device page"); tests and screen readers rely on them.
  */
 
 const page: Page = {
   root: document.getElementById('app')!,
-  client: createSessionClient({ socket: { io } }),
+  // The demo's own sign-in and sign-up routes (apps/demo/src/auth): the library serves neither.
+  client: createSessionClient({
+    socket: { io },
+    signInPath: '/auth/login',
+    signUpPath: '/auth/register',
+  }),
   thisBrowser: describeThisBrowser(),
 };
 

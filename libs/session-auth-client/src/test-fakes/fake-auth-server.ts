@@ -6,6 +6,9 @@
  */
 export const API = 'https://api.test';
 
+/** The app's own sign-in and sign-up routes (the library serves neither), as a client option. */
+export const APP_ROUTES = { signInPath: '/auth/login', signUpPath: '/auth/register' };
+
 export type RefreshMode =
   | 'ok'
   | 'network-error'
@@ -39,6 +42,8 @@ export class FakeAuthServer {
 
   /** No network at all: every request fails as a browser's fetch does offline. */
   offline = false;
+  /** The logout route answers 503. */
+  logoutDown = false;
 
   readonly fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     if (this.offline) throw new TypeError('Failed to fetch');
@@ -113,6 +118,7 @@ export class FakeAuthServer {
       });
     }
     if (method === 'POST' && path === '/auth/refresh') return this.refresh();
+    if (method === 'POST' && path === '/auth/logout') return this.logout(call.authorization);
     const refusal = this.checkAccess(call.authorization);
     if (refusal) return refusal;
     if (method === 'GET' && path === '/me') return json(200, { id: this.userId });
@@ -122,15 +128,20 @@ export class FakeAuthServer {
         { ...this.view('sess-2'), current: false },
       ]);
     }
-    if (method === 'POST' && path === '/auth/logout') {
-      this.revoked = true;
-      this.hasCookie = false;
-      return new Response(null, { status: 204 });
-    }
     if (method === 'DELETE' && path.startsWith('/auth/sessions')) {
       return new Response(null, { status: 204 });
     }
     return json(404, { statusCode: 404, code: 'NOT_FOUND', message: 'No such route.' });
+  }
+
+  /** Like the library's route: the access token's session, else the refresh cookie's. */
+  private async logout(authorization: string | null): Promise<Response> {
+    if (this.logoutDown) return error(503, 'SERVER_BUSY');
+    const refusal = this.checkAccess(authorization);
+    if (refusal && !this.hasCookie) return refusal;
+    this.revoked = true;
+    this.hasCookie = false;
+    return new Response(null, { status: 204 });
   }
 
   /** The next `n` refresh requests never get an answer (a connection that died on the way). */

@@ -1,12 +1,12 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { attachedAuth } from './attached-auth.js';
 import { authTargetOf } from './auth-target.js';
-import { REQUEST_AUTH_KEY } from '../session-auth.constants.js';
 import type { AuthenticatedSession } from '../sessions/session.service.js';
 
 function principal(context: ExecutionContext): AuthenticatedSession {
-  const request = authTargetOf(context) as Record<string, AuthenticatedSession | undefined>;
-  const auth = request?.[REQUEST_AUTH_KEY];
-  // Only reachable when a route uses the decorator without SessionAuthGuard: a programming error.
+  const auth = attachedAuth(context, authTargetOf(context));
+  // Only reachable when a route uses the decorator without SessionAuthGuard (or on a @Public()
+  // route, which the guard lets in unverified): a programming error.
   if (!auth)
     throw new Error('@CurrentSession()/@CurrentUser() used on a route without SessionAuthGuard');
   return auth;

@@ -6,6 +6,7 @@ import { Public } from './public.decorator.js';
 import { RequireFreshSession } from './require-fresh-session.decorator.js';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { REQUEST_AUTH_KEY } from '../session-auth.constants.js';
+import { attachedAuth } from './attached-auth.js';
 import type { AuthenticatedSession, SessionVerifier } from '../sessions/session-verifier.js';
 import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
 import { SessionAuthGuard } from './session-auth.guard.js';
@@ -212,7 +213,37 @@ describe('SessionAuthGuard', () => {
       await expect(activate(guardWith(sessions), ctx)).resolves.toBe(true);
 
       expect(sessions.verifyAccessToken).toHaveBeenCalledWith('good-token');
-      expect(socket[REQUEST_AUTH_KEY]).toMatchObject({ sessionId: SESSION_ID });
+      expect(attachedAuth(ctx, socket)).toMatchObject({ sessionId: SESSION_ID });
+      // Not on the socket itself, which outlives the message (issue 19).
+      expect(socket[REQUEST_AUTH_KEY]).toBeUndefined();
+    });
+
+    it("a @Public() handler of the same socket does not see another message's session (issue 19)", async () => {
+      const sessions = fakeSessions(principal());
+      const { ctx, socket } = wsContext({ token: 'good-token' });
+      await activate(guardWith(sessions), ctx);
+      const publicCtx = {
+        ...ctx,
+        getHandler: () => Routes.prototype.publicRoute,
+      } as unknown as ExecutionContext;
+
+      await expect(activate(guardWith(sessions), publicCtx)).resolves.toBe(true);
+
+      expect({
+        guarded: attachedAuth(ctx, socket)?.sessionId,
+        publicHandler: attachedAuth(publicCtx, socket),
+      }).toEqual({ guarded: SESSION_ID, publicHandler: undefined });
+    });
+
+    it('forgets the session left for a handler when a later message to it is refused', async () => {
+      const { ctx, socket } = wsContext({ token: 'good-token' });
+      await activate(guardWith(fakeSessions(principal())), ctx);
+
+      await activate(guardWith(fakeSessions(new SessionAuthError('SESSION_REVOKED'))), ctx).catch(
+        () => undefined,
+      );
+
+      expect(attachedAuth(ctx, socket)).toBeUndefined();
     });
 
     it('refuses a message of a revoked session with a WsException carrying the code', async () => {

@@ -2,10 +2,12 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
-import { REQUEST_AUTH_KEY } from '../session-auth.constants.js';
 import { type AuthenticatedSession, SessionVerifier } from '../sessions/session-verifier.js';
+import { attachAuth, detachAuth } from './attached-auth.js';
 import { type AuthTarget, authTargetOf } from './auth-target.js';
+import { bearerTokenOf } from './bearer-token.js';
 import { GuardRouteOptionsCache } from './guard-route-options.js';
+import { lazyModule } from '../utils/optional-peer.js';
 
 /**
  * Verifies the access token and that its session is still live, on every request. Use it per
@@ -36,28 +38,41 @@ export class SessionAuthGuard implements CanActivate {
     const route = this.routes.of(context);
     if (route.isPublic) return true;
     const started = performance.now();
+    let request: AuthTarget | undefined;
     try {
-      const request = this.getRequest(context);
+      request = this.getRequest(context);
       if (!request) throw new SessionAuthError('ACCESS_TOKEN_MISSING');
-      const admitted = this.verifier.admit(this.getToken(request), route.freshSeconds);
-      if (!(admitted instanceof Promise)) return this.attach(request, admitted, started);
+      const target = request;
+      const admitted = this.verifier.admit(this.getToken(target), route.freshSeconds);
+      if (!(admitted instanceof Promise)) return this.attach(context, target, admitted, started);
       return admitted
-        .then((auth) => this.attach(request, auth, started))
-        .catch((error: unknown) => this.refuse(context, error, started));
+        .then((auth) => this.attach(context, target, auth, started))
+        .catch((error: unknown) => this.refuse(context, target, error, started));
     } catch (error) {
-      return this.refuse(context, error, started);
+      return this.refuse(context, request, error, started);
     }
   }
 
-  /** Hands the verified session to the handler; records the decision. */
-  private attach(request: AuthTarget, auth: AuthenticatedSession, started: number): true {
-    (request as Record<string, unknown>)[REQUEST_AUTH_KEY] = auth;
+  /** Hands the verified session to the handler (per request, or per socket message); records it. */
+  private attach(
+    context: ExecutionContext,
+    request: AuthTarget,
+    auth: AuthenticatedSession,
+    started: number,
+  ): true {
+    attachAuth(context, request, auth);
     this.record('allowed', started);
     return true;
   }
 
   /** Records and rethrows `error`; a WebSocket client gets it as Nest's WsException. */
-  private refuse(context: ExecutionContext, error: unknown, started: number): Promise<never> {
+  private refuse(
+    context: ExecutionContext,
+    request: AuthTarget | undefined,
+    error: unknown,
+    started: number,
+  ): Promise<never> {
+    detachAuth(context, request);
     this.record(error instanceof SessionAuthError ? error.code : 'error', started);
     if (context.getType() === 'ws' && error instanceof SessionAuthError) {
       return toWsException(error).then((wsError) => Promise.reject(wsError));
@@ -82,16 +97,15 @@ export class SessionAuthGuard implements CanActivate {
       const token = request.handshake.auth?.token;
       return typeof token === 'string' && token.length > 0 ? token : undefined;
     }
-    const header = request.headers?.authorization;
-    if (typeof header !== 'string') return undefined;
-    const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
-    // A header that is there but not "Bearer <token>" is an invalid token, not a missing one.
-    return match?.[1] ?? (header.trim() || undefined);
+    return bearerTokenOf(request.headers?.authorization);
   }
 }
 
 /** A WebSocket client gets the error body as its `exception` event (Nest's WsException). */
 async function toWsException(error: SessionAuthError): Promise<Error> {
-  const { WsException } = await import('@nestjs/websockets');
+  const { WsException } = await lazyModule(
+    () => require('@nestjs/websockets'),
+    () => import('@nestjs/websockets'),
+  )();
   return new WsException(error.getResponse() as object);
 }

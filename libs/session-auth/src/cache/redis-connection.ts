@@ -2,7 +2,7 @@ import type { OnApplicationShutdown, Provider } from '@nestjs/common';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
-import { importOptionalPeer } from '../utils/optional-peer.js';
+import { importOptionalPeer, lazyModule } from '../utils/optional-peer.js';
 import { parseClusterUrl, REDIS_CLUSTER_SCHEME } from './redis-cluster-url.js';
 
 /** Fail fast: no waiting queue, one retry, short timeouts, so an outage falls back to PostgreSQL at once. */
@@ -31,7 +31,10 @@ export class RedisConnection implements OnApplicationShutdown {
     const ioredis = await importOptionalPeer(
       'ioredis',
       'the redis option',
-      () => import('ioredis'),
+      lazyModule(
+        () => require('ioredis'),
+        () => import('ioredis'),
+      ),
     );
     const client = options.redis.startsWith(REDIS_CLUSTER_SCHEME)
       ? connectCluster(ioredis.Cluster, options.redis)

@@ -11,6 +11,7 @@ import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.j
 import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
 import { CleanupService } from './cleanup.service.js';
+import { lazyModule } from '../utils/optional-peer.js';
 
 const JOB_NAME = 'session-auth-cleanup';
 
@@ -36,9 +37,16 @@ export class CleanupScheduler implements OnApplicationBootstrap, OnApplicationSh
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.options.cleanupCron === false) return;
-    const loaded = await Promise.all([import('@nestjs/schedule'), import('cron')]).catch(
-      () => undefined,
-    );
+    const loaded = await Promise.all([
+      lazyModule(
+        () => require('@nestjs/schedule'),
+        () => import('@nestjs/schedule'),
+      )(),
+      lazyModule(
+        () => require('cron'),
+        () => import('cron'),
+      )(),
+    ]).catch(() => undefined);
     this.registry = loaded && this.schedulerRegistry(loaded[0].SchedulerRegistry);
     if (!loaded || !this.registry) {
       this.logger.warn(

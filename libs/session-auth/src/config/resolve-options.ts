@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { parseClusterUrl, REDIS_CLUSTER_SCHEME } from '../cache/redis-cluster-url.js';
 import { checkKeyPair, type JwtKeyPair } from '../tokens/jwt-keys.js';
 import { resolveRefreshKeys } from '../tokens/refresh-keys.js';
+import { checkCookiePrefix, defaultCookiePath } from './cookie-prefix.js';
 import { parseDurationSeconds } from './duration.js';
 import {
   type ResolvedSessionAuthOptions,
@@ -36,7 +37,11 @@ function integerInRange(name: string, value: number, min: number, max: number): 
 
 /** Merges the defaults once and validates every option; throws SessionAuthOptionsError on the first bad one. */
 export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSessionAuthOptions {
-  const o = { ...SESSION_AUTH_DEFAULTS, ...stripUndefined(given) };
+  const o = {
+    ...SESSION_AUTH_DEFAULTS,
+    cookiePath: defaultCookiePath(given.cookieName, SESSION_AUTH_DEFAULTS.cookiePath),
+    ...stripUndefined(given),
+  };
   if (!['HS256', 'RS256', 'ES256'].includes(o.algorithm)) {
     throw new SessionAuthOptionsError(
       'algorithm',
@@ -67,7 +72,18 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
     if (typeof checked === 'string') throw new SessionAuthOptionsError('jwtKeys', checked);
     jwtKeys = checked;
   }
-  const refreshTokenKeys = resolveRefreshKeys(o.refreshTokenSecrets, o.jwtSecret, jwtKeys);
+  if (o.acceptDerivedRefreshKey && o.refreshTokenSecrets === undefined) {
+    throw new SessionAuthOptionsError(
+      'acceptDerivedRefreshKey',
+      'only applies with refreshTokenSecrets (without them the derived key already signs)',
+    );
+  }
+  const refreshTokenKeys = resolveRefreshKeys(
+    o.refreshTokenSecrets,
+    o.jwtSecret,
+    jwtKeys,
+    o.acceptDerivedRefreshKey === true,
+  );
   if (typeof refreshTokenKeys === 'string')
     throw new SessionAuthOptionsError('refreshTokenSecrets', refreshTokenKeys);
   const absoluteTtl = duration('absoluteTtl', o.absoluteTtl);
@@ -82,6 +98,7 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
   if (!['cookie', 'body', 'both'].includes(o.refreshTransport)) {
     throw new SessionAuthOptionsError('refreshTransport', `must be 'cookie', 'body' or 'both'`);
   }
+  checkCookiePrefix(o);
   if (typeof o.redisKeyPrefix !== 'string' || o.redisKeyPrefix.length === 0) {
     throw new SessionAuthOptionsError('redisKeyPrefix', 'must be a non-empty string');
   }

@@ -5,6 +5,11 @@ import {
   SessionAuthOptionsError,
 } from './session-auth.options.js';
 import { resolveSessionAuthOptions } from './resolve-options.js';
+import {
+  generateNonce,
+  mintRefreshToken,
+  readRefreshToken,
+} from '../tokens/refresh-token.crypto.js';
 
 const SECRET = 'a'.repeat(32);
 
@@ -182,6 +187,42 @@ describe('resolveSessionAuthOptions', () => {
       expect(keys[0].key.equals(resolve().refreshTokenKeys[0].key)).toBe(false);
     });
 
+    it("acceptDerivedRefreshKey keeps an ES256 deployment's tokens valid when it moves to refreshTokenSecrets (issue 19)", () => {
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const es256 = {
+        jwtSecret: undefined,
+        algorithm: 'ES256' as const,
+        jwtKeys: { privateKey, publicKey },
+      };
+      const before = resolve(es256).refreshTokenKeys;
+      const token = mintRefreshToken(
+        before[0],
+        '0b6f1c1e-3a52-4c1e-9d5e-2b0f3c3a9e11',
+        5,
+        generateNonce(),
+      );
+      const secrets = ['n'.repeat(32)];
+
+      const moved = resolve({
+        ...es256,
+        refreshTokenSecrets: secrets,
+        acceptDerivedRefreshKey: true,
+      });
+      const movedWithout = resolve({ ...es256, refreshTokenSecrets: secrets });
+
+      expect({
+        signsWithNew: moved.refreshTokenKeys[0].key.equals(movedWithout.refreshTokenKeys[0].key),
+        oldTokenWith: readRefreshToken(token, moved.refreshTokenKeys)?.generation,
+        oldTokenWithout: readRefreshToken(token, movedWithout.refreshTokenKeys),
+      }).toEqual({ signsWithNew: true, oldTokenWith: 5, oldTokenWithout: undefined });
+    });
+
+    it('refuses acceptDerivedRefreshKey without refreshTokenSecrets, naming it', () => {
+      expect(optionsError(() => resolve({ acceptDerivedRefreshKey: true })).message).toContain(
+        '"acceptDerivedRefreshKey"',
+      );
+    });
+
     it.each([[[]], [['short']], ['x'.repeat(40)], [[42]]])('refuses %p', (value) => {
       const error = optionsError(() =>
         resolve({ refreshTokenSecrets: value as unknown as string[] }),
@@ -274,6 +315,33 @@ describe('resolveSessionAuthOptions', () => {
     );
 
     expect(error.message).toContain('"refreshTransport"');
+  });
+
+  describe('cookie name prefixes (issue 19, L3)', () => {
+    it('gives a __Host- cookie Path=/ by default and accepts it with Secure', () => {
+      const resolved = resolve({ cookieName: '__Host-refresh_token' });
+
+      expect([resolved.cookieName, resolved.cookiePath, resolved.cookieSecure]).toEqual([
+        '__Host-refresh_token',
+        '/',
+        true,
+      ]);
+    });
+
+    it.each([
+      [{ cookieName: '__Host-refresh_token', cookiePath: '/auth' }, 'cookiePath'],
+      [{ cookieName: '__host-rt', cookiePath: '/auth' }, 'cookiePath'],
+      [{ cookieName: '__Host-refresh_token', cookieSecure: false }, 'cookieSecure'],
+      [{ cookieName: '__Secure-refresh_token', cookieSecure: false }, 'cookieSecure'],
+      [{ cookieName: 'refresh token' }, 'cookieName'],
+      [{ cookieName: '' }, 'cookieName'],
+    ] as [Partial<SessionAuthOptions>, string][])('refuses %j, naming %s', (options, named) => {
+      expect(optionsError(() => resolve(options)).message).toContain(`"${named}"`);
+    });
+
+    it('keeps /auth for an unprefixed name and accepts a __Secure- name with Secure', () => {
+      expect(resolve({ cookieName: '__Secure-rt' }).cookiePath).toBe('/auth');
+    });
   });
 
   it.each(['cookie', 'body', 'both'] as const)('accepts refreshTransport %s', (transport) => {

@@ -10,7 +10,7 @@ export type RefreshTransport = 'cookie' | 'body' | 'both';
 export interface SessionAuthOptions {
   /** HMAC secret for HS256 access tokens, at least 32 bytes. Required unless `jwtKeys` is given. */
   jwtSecret?: string;
-  /** Asymmetric key pair instead of a secret; `algorithm` must then be RS256 or ES256 (jsonwebtoken, under @nestjs/jwt, has no EdDSA). */
+  /** Asymmetric key pair instead of a secret; `algorithm` must then be RS256 or ES256 (jsonwebtoken has no EdDSA). */
   jwtKeys?: { privateKey: string | KeyObject; publicKey: string | KeyObject };
   /**
    * Keys of the refresh-token MAC, each at least 32 bytes: the first signs, every one verifies (to
@@ -18,6 +18,13 @@ export interface SessionAuthOptions {
    * `jwtSecret` (or the `jwtKeys` private key) under a label of its own.
    */
   refreshTokenSecrets?: string[];
+  /**
+   * With `refreshTokenSecrets`: also verify (never sign) refresh tokens under the key derived from
+   * `jwtSecret` / `jwtKeys`, so moving to `refreshTokenSecrets` signs nobody out (with RS256/ES256
+   * the derived key cannot be listed as a secret). Turn it off once `idleTtl` has passed since the
+   * move. Default `false`.
+   */
+  acceptDerivedRefreshKey?: boolean;
   /** Signing algorithm, pinned on verification. Default `'HS256'`. */
   algorithm?: 'HS256' | 'RS256' | 'ES256';
   /** `iss` claim to set and require. Default: none. */
@@ -64,9 +71,13 @@ export interface SessionAuthOptions {
   redisKeyPrefix?: string;
   /** Refresh token transport. Default `'cookie'`. */
   refreshTransport?: RefreshTransport;
-  /** Name of the refresh cookie. Default `'refresh_token'`. */
+  /**
+   * Name of the refresh cookie. In production prefer `'__Host-refresh_token'`: browsers then refuse
+   * the name from any other subdomain (no cookie tossing); it requires `cookieSecure: true` and
+   * `cookiePath: '/'` (the default for such a name), checked at start-up. Default `'refresh_token'`.
+   */
   cookieName?: string;
-  /** `Path` of the refresh cookie. Default: where the session routes are mounted (`'/' + routePath`, i.e. `'/auth'`). */
+  /** `Path` of the refresh cookie. Default: where the session routes are mounted (`'/' + routePath`, i.e. `'/auth'`); `'/'` for a `__Host-` name. */
   cookiePath?: string;
   /** Set `Secure` on the refresh cookie; turn off only for plain-http development. Default `true`. */
   cookieSecure?: boolean;

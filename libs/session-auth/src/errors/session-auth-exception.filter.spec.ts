@@ -72,7 +72,7 @@ describe('SessionAuthError', () => {
     ['RATE_LIMITED', 429],
     ['INTERNAL_ERROR', 500],
     ['DATABASE_UNAVAILABLE', 503],
-  ] as const)('maps %s to %d (the contract of DESIGN.md)', (code, status) => {
+  ] as const)('maps %s to %d (the contract of docs/design.md)', (code, status) => {
     expect(ERROR_STATUS[code]).toBe(status);
     expect(new SessionAuthError(code).getStatus()).toBe(status);
   });

@@ -6,6 +6,7 @@ import { SessionMetrics } from '../metrics/session-metrics.js';
 import { RevocationPropagator } from '../revocation/revocation-propagator.js';
 import type { RevokedSession } from '../persistence/session.repository.js';
 import { endedByExpiry, type RevokeReason } from '../persistence/revoke-reason.js';
+import { lazyModule } from '../utils/optional-peer.js';
 
 /**
  * What follows every committed revocation: the RevocationPropagator makes every live instance
@@ -24,7 +25,10 @@ export class SessionNotifier implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    const loaded = await import('@nestjs/event-emitter').catch(() => undefined);
+    const loaded = await lazyModule(
+      () => require('@nestjs/event-emitter'),
+      () => import('@nestjs/event-emitter'),
+    )().catch(() => undefined);
     if (!loaded || !this.moduleRef) return;
     try {
       this.events = this.moduleRef.get(loaded.EventEmitter2, { strict: false });

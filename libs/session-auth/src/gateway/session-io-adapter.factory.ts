@@ -1,6 +1,6 @@
 import type { INestApplicationContext, WebSocketAdapter } from '@nestjs/common';
 import { RedisConnection } from '../cache/redis-connection.js';
-import { importOptionalPeer } from '../utils/optional-peer.js';
+import { importOptionalPeer, lazyModule } from '../utils/optional-peer.js';
 
 /**
  * The socket.io adapter for the session gateway (`gateway: true`). With Redis configured, socket
@@ -20,7 +20,10 @@ export abstract class SessionIoAdapter {
     const { SessionIoServerAdapter } = await importOptionalPeer(
       '@nestjs/platform-socket.io',
       'SessionIoAdapter',
-      () => import('./session-io.adapter.js'),
+      lazyModule(
+        () => require('./session-io.adapter.js'),
+        () => import('./session-io.adapter.js'),
+      ),
     );
     const redis = app.get(RedisConnection, { strict: false }).client;
     const redisAdapter = redis
@@ -28,7 +31,10 @@ export abstract class SessionIoAdapter {
           await importOptionalPeer(
             '@socket.io/redis-adapter',
             'SessionIoAdapter with Redis',
-            () => import('@socket.io/redis-adapter'),
+            lazyModule(
+              () => require('@socket.io/redis-adapter'),
+              () => import('@socket.io/redis-adapter'),
+            ),
           )
         ).createAdapter
       : undefined;

@@ -21,6 +21,13 @@ export interface HttpResponseLike {
   setHeader?(name: string, value: string | string[]): unknown;
 }
 
+/** Sets (replaces) a header on an Express response, a Fastify reply or a plain Node response. */
+export function setResponseHeader(response: HttpResponseLike, name: string, value: string): void {
+  if (typeof response.setHeader === 'function') response.setHeader(name, value);
+  else if (typeof response.header === 'function') response.header(name, value);
+  else throw new TypeError(`cannot set ${name} on this response object`);
+}
+
 /** Adds a `Set-Cookie` header without dropping the ones already set. */
 export function appendSetCookie(response: HttpResponseLike, cookie: string): void {
   // Express: append; Fastify's reply.header appends for set-cookie; a Node response: merge by hand.

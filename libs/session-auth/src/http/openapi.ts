@@ -9,7 +9,7 @@ import {
   SESSION_AUTH_RESOLVED_OPTIONS,
 } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
-import { importOptionalPeer } from '../utils/optional-peer.js';
+import { importOptionalPeer, lazyModule } from '../utils/optional-peer.js';
 
 type Swagger = Record<string, (...args: unknown[]) => Decorator>;
 type Decorator = (target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => void;
@@ -58,7 +58,10 @@ export const openApiProvider: Provider = {
         importOptionalPeer(
           '@nestjs/swagger',
           'the openApi option',
-          () => import('@nestjs/swagger'),
+          lazyModule(
+            () => require('@nestjs/swagger'),
+            () => import('@nestjs/swagger'),
+          ),
         ),
       );
     }

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { type SessionAuthOptions } from '../config/session-auth.options.js';
 import { resolveSessionAuthOptions } from '../config/resolve-options.js';
 import type { IssuedSession } from '../sessions/session.service.js';
-import { RefreshTokenTransport } from './refresh-token-transport.js';
+import { MAX_REFRESH_COOKIES, RefreshTokenTransport } from './refresh-token-transport.js';
 import { sessionContextOf } from './request-context.js';
 
 const TOKEN = 'a'.repeat(43);
@@ -95,6 +95,28 @@ describe('RefreshTokenTransport', () => {
       },
     );
 
+    it('readAll gives every duplicate of the cookie in header order, at most MAX_REFRESH_COOKIES (issue 19, L3)', () => {
+      const t = transport({ refreshTransport: 'both' });
+      const many = Array.from({ length: MAX_REFRESH_COOKIES + 2 }, (_, i) => `refresh_token=v${i}`);
+
+      expect({
+        duplicates: t.readAll(
+          req({ cookie: `refresh_token=junk; theme=x; refresh_token=${TOKEN}` }),
+        ),
+        first: t.read(req({ cookie: `refresh_token=junk; refresh_token=${TOKEN}` })),
+        bounded: t.readAll(req({ cookie: many.join('; ') })).length,
+        body: t.readAll(req({}, { refreshToken: [TOKEN, OTHER] })),
+        none: t.readAll(req({ cookie: 'refresh_token=' })),
+      }).toEqual({
+        duplicates: ['junk', TOKEN],
+        first: 'junk',
+        bounded: MAX_REFRESH_COOKIES,
+        // A body array stays one (invalid) value: only cookies can be duplicated.
+        body: [[TOKEN, OTHER]],
+        none: [],
+      });
+    });
+
     it('passes a non-string body value through for the caller to refuse', () => {
       expect(transport({ refreshTransport: 'body' }).read(req({}, { refreshToken: 42 }))).toBe(42);
     });
@@ -139,8 +161,26 @@ describe('RefreshTokenTransport', () => {
 
       transport().write(reply, issued);
 
-      expect(headers).toEqual([['set-cookie', expect.stringContaining(`refresh_token=${TOKEN};`)]]);
-      expect(headers[0][1]).toContain('Max-Age=3601');
+      expect(headers).toEqual([
+        ['Cache-Control', 'no-store'],
+        ['set-cookie', expect.stringContaining(`refresh_token=${TOKEN};`)],
+      ]);
+      expect(headers[1][1]).toContain('Max-Age=3601');
+    });
+
+    it('marks the answer Cache-Control: no-store, whatever the transport (it carries tokens)', async () => {
+      for (const refreshTransport of ['cookie', 'body', 'both'] as const) {
+        const app = express();
+        app.post('/', (_req, res) => {
+          res.json(transport({ refreshTransport }).write(res, issued));
+        });
+        const res = await request(app).post('/');
+
+        expect({ refreshTransport, cacheControl: res.headers['cache-control'] }).toEqual({
+          refreshTransport,
+          cacheControl: 'no-store',
+        });
+      }
     });
 
     it('honours cookieSecure: false and cookiePath', async () => {

@@ -1,10 +1,23 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { parse as parseCookies, serialize } from 'cookie';
+import { serialize } from 'cookie';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
 import type { IssuedSession } from '../sessions/session.service.js';
 import type { SessionView } from '../sessions/session-view.js';
-import { appendSetCookie, type HttpRequestLike, type HttpResponseLike } from './http-types.js';
+import {
+  appendSetCookie,
+  type HttpRequestLike,
+  type HttpResponseLike,
+  setResponseHeader,
+} from './http-types.js';
+import { cookieValues } from './cookie-values.js';
+
+/**
+ * How many refresh cookies of the configured name are tried: a sibling subdomain can plant more
+ * of the same name (a parent-domain cookie with a longer path is sent first), and each one that
+ * looks like a token may cost a lookup.
+ */
+export const MAX_REFRESH_COOKIES = 4;
 
 /** The JSON a sign-in or refresh answers with (the refresh token only with body transport). */
 export interface IssuedSessionBody {
@@ -34,24 +47,40 @@ export class RefreshTokenTransport {
     @Inject(SESSION_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedSessionAuthOptions,
   ) {}
 
-  /** The presented refresh token; the cookie wins when both are allowed and present. */
+  /** The presented refresh token (the first of {@link readAll}); the cookie wins over the body. */
   read(request: HttpRequestLike): unknown {
+    return this.readAll(request)[0];
+  }
+
+  /**
+   * Every refresh token the request presents, for `SessionService.rotateRefreshToken` to try in
+   * order: each cookie of the configured name (a request can carry duplicates, see
+   * {@link MAX_REFRESH_COOKIES}), else the body's `refreshToken`; empty when there is none.
+   */
+  readAll(request: HttpRequestLike): unknown[] {
     const { refreshTransport } = this.options;
     if (refreshTransport !== 'body') {
       const header = request.headers.cookie;
-      const fromCookie =
-        typeof header === 'string' ? parseCookies(header)[this.options.cookieName] : undefined;
-      if (fromCookie) return fromCookie;
+      const fromCookies =
+        typeof header === 'string'
+          ? cookieValues(header, this.options.cookieName, MAX_REFRESH_COOKIES)
+          : [];
+      if (fromCookies.length > 0) return fromCookies;
     }
     if (refreshTransport !== 'cookie') {
       const body: unknown = request.body;
-      if (body && typeof body === 'object' && 'refreshToken' in body) return body.refreshToken;
+      if (body && typeof body === 'object' && 'refreshToken' in body) return [body.refreshToken];
     }
-    return undefined;
+    return [];
   }
 
-  /** Sets the cookie (Max-Age = the session's remaining absolute lifetime) and builds the body. */
+  /**
+   * Sets the cookie (Max-Age = the session's remaining absolute lifetime) and builds the body. The
+   * answer carries tokens, so it is marked `Cache-Control: no-store` (no shared or browser cache
+   * keeps a copy).
+   */
   write(response: HttpResponseLike, issued: IssuedSession): IssuedSessionBody {
+    setResponseHeader(response, 'Cache-Control', 'no-store');
     if (this.options.refreshTransport !== 'body') {
       appendSetCookie(
         response,

@@ -24,6 +24,8 @@ import {
 import { CurrentSession } from '../auth/current-session.decorator.js';
 import { SESSION_AUTH_ROUTE_KEY, type SessionAuthRoute } from '../session-auth.constants.js';
 import { SessionAuthError } from '../errors/session-auth.error.js';
+import { bearerTokenOf } from '../auth/bearer-token.js';
+import { Public } from '../auth/public.decorator.js';
 import { SessionAuthGuard } from '../auth/session-auth.guard.js';
 import { type AuthenticatedSession, SessionService } from '../sessions/session.service.js';
 import type { SessionView } from '../sessions/session-view.js';
@@ -63,33 +65,43 @@ export class SessionAuthController {
     @Res({ passthrough: true }) response: HttpResponseLike,
   ): Promise<IssuedSessionBody> {
     const issued = await this.sessions.rotateRefreshToken(
-      this.transport.read(request),
+      this.transport.readAll(request),
       sessionContextOf(request),
     );
     return this.transport.write(response, issued);
   }
 
-  /** Ends the current session and clears the refresh cookie. */
+  /**
+   * Ends the current session and clears the refresh cookie: the access token's session, or, when
+   * the access token is missing, expired or refused, the one the refresh token names (a page that
+   * lost its in-memory token still signs out). Public, so that an app's global guard lets the
+   * cookie-only request through; it checks the credentials itself.
+   */
   @Post('logout')
+  @Public()
   @SetMetadata(SESSION_AUTH_ROUTE_KEY, 'logout' satisfies SessionAuthRoute)
   @HttpCode(204)
-  @UseGuards(SessionAuthGuard)
   @ApiBearerAuth()
+  @ApiCookieAuth('refresh_token')
   @ApiNoContentResponse({ description: 'Session ended, cookie cleared' })
   @ApiErrors(
     'ACCESS_TOKEN_MISSING',
     'ACCESS_TOKEN_INVALID',
     'ACCESS_TOKEN_EXPIRED',
     'SESSION_REVOKED',
+    'REFRESH_TOKEN_INVALID',
   )
   async logout(
-    @CurrentSession() auth: AuthenticatedSession,
+    @Req() request: HttpRequestLike,
     @Res({ passthrough: true }) response: HttpResponseLike,
   ): Promise<void> {
+    const { sessionId, userId } =
+      (await this.accessSessionOf(request)) ??
+      (await this.sessions.sessionOfRefreshToken(this.transport.read(request)));
     try {
-      await this.sessions.terminateSession(auth.sessionId, auth.userId, 'LOGOUT');
+      await this.sessions.terminateSession(sessionId, userId, 'LOGOUT');
     } catch (error) {
-      // Ended by a concurrent request after the guard let this one in: signed out all the same.
+      // Already ended (a concurrent request, or a retried logout): signed out all the same.
       if (!(error instanceof SessionAuthError && error.code === 'SESSION_NOT_FOUND')) throw error;
     }
     this.transport.clear(response);
@@ -145,4 +157,28 @@ export class SessionAuthController {
     else if (scope === 'all') await this.sessions.terminateAllSessions(auth.userId);
     else throw new SessionAuthError('VALIDATION_FAILED', 'scope must be "others" or "all"');
   }
+
+  /**
+   * The verified session of the request's access token; `undefined` when that token is missing or
+   * refused and a refresh token is there to fall back on (else the token's error).
+   */
+  private async accessSessionOf(
+    request: HttpRequestLike,
+  ): Promise<AuthenticatedSession | undefined> {
+    try {
+      return await this.sessions.verifyAccessToken(bearerTokenOf(request.headers.authorization));
+    } catch (error) {
+      const refused = error instanceof SessionAuthError && LOGOUT_FALLBACK.has(error.code);
+      if (!refused || this.transport.read(request) === undefined) throw error;
+      return undefined;
+    }
+  }
 }
+
+/** Refusals of the access token after which logout falls back to the refresh token. */
+const LOGOUT_FALLBACK = new Set<string>([
+  'ACCESS_TOKEN_MISSING',
+  'ACCESS_TOKEN_INVALID',
+  'ACCESS_TOKEN_EXPIRED',
+  'SESSION_REVOKED',
+]);

@@ -5,7 +5,7 @@ import type {
   MetricsRegistryLike,
   ResolvedSessionAuthOptions,
 } from '../config/session-auth.options.js';
-import { importOptionalPeer } from '../utils/optional-peer.js';
+import { importOptionalPeer, lazyModule } from '../utils/optional-peer.js';
 import { bindOnce } from './bind-once.js';
 
 /** The parts of prom-client used here (a type of its own, so the package's types never name it). */
@@ -78,7 +78,10 @@ export class SessionMetrics {
     const prom = await importOptionalPeer(
       'prom-client',
       'the metrics option',
-      () => import('prom-client'),
+      lazyModule(
+        () => require('prom-client'),
+        () => import('prom-client'),
+      ),
     );
     return new SessionMetrics(options, cache, prom);
   }

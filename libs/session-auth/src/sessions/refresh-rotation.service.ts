@@ -17,7 +17,10 @@ import {
   mintRefreshToken,
   readRefreshToken,
 } from '../tokens/refresh-token.crypto.js';
-import { decideRotation, type PresentedToken } from './rotation-decision.js';
+import { decideRotation, type PresentedToken, sameNonce } from './rotation-decision.js';
+
+/** Presented tokens read per refresh (each costs a MAC, a first-release one an indexed read). */
+const MAX_PRESENTED_TOKENS = 4;
 
 /** A successful rotation (or grace-window retry): the live refresh token and its session. */
 export interface Rotation {
@@ -48,10 +51,11 @@ export class RefreshRotationService {
   }
 
   async rotate(raw: unknown, context: SessionContext): Promise<Rotation> {
-    if (raw === undefined || raw === null || raw === '')
-      throw new SessionAuthError('REFRESH_TOKEN_MISSING');
-    if (!looksLikeRefreshToken(raw)) throw new SessionAuthError('REFRESH_TOKEN_INVALID');
-    const presented = await this.presented(raw);
+    const candidates = (Array.isArray(raw) ? raw : [raw]).filter(
+      (value) => value !== undefined && value !== null && value !== '',
+    );
+    if (candidates.length === 0) throw new SessionAuthError('REFRESH_TOKEN_MISSING');
+    const presented = await this.chosen(candidates);
     if (!presented) throw new SessionAuthError('REFRESH_TOKEN_INVALID');
 
     const advanced = await this.rotations.advance({
@@ -70,6 +74,44 @@ export class RefreshRotationService {
       return { session: advanced, refreshToken: this.tokenOf(advanced) };
     }
     return this.decide(presented, context);
+  }
+
+  /**
+   * The session a refresh token of ours names, without spending it (sign-out by cookie alone).
+   * Any generation this session issued counts: whoever holds one could end the session through
+   * reuse detection anyway. REFRESH_TOKEN_MISSING / REFRESH_TOKEN_INVALID otherwise.
+   */
+  async sessionOf(raw: unknown): Promise<SessionEntity> {
+    if (raw === undefined || raw === null || raw === '')
+      throw new SessionAuthError('REFRESH_TOKEN_MISSING');
+    const presented = looksLikeRefreshToken(raw) ? await this.presented(raw) : undefined;
+    const { session } = presented ? await this.rotations.find(presented.sessionId) : {};
+    const issued =
+      session &&
+      presented!.generation <= session.refreshGeneration &&
+      sameNonce(session.refreshNonce, presented!.nonce);
+    if (!issued) throw new SessionAuthError('REFRESH_TOKEN_INVALID');
+    return session;
+  }
+
+  /**
+   * The one token to spend among those presented: the first that this server issued (anything
+   * else is skipped unread), and of its session the newest generation presented, so a stale
+   * duplicate (e.g. left under an old cookie path) is not taken for reuse. Nothing is spent here.
+   */
+  private async chosen(
+    candidates: readonly unknown[],
+  ): Promise<(PresentedToken & { sessionId: string }) | undefined> {
+    let chosen: (PresentedToken & { sessionId: string }) | undefined;
+    for (const raw of candidates.slice(0, MAX_PRESENTED_TOKENS)) {
+      if (!looksLikeRefreshToken(raw)) continue;
+      const presented = await this.presented(raw);
+      if (!presented) continue;
+      if (!chosen) chosen = presented;
+      else if (presented.sessionId === chosen.sessionId && presented.generation > chosen.generation)
+        chosen = presented;
+    }
+    return chosen;
   }
 
   /** The session and generation a token names, or `undefined` if we did not issue it. */

@@ -77,7 +77,7 @@ export function deviceMismatch(
  * A first-release token (no nonce) names a session still without one, or one that exchanged it;
  * a current token's nonce must be the session's.
  */
-function sameNonce(stored: Buffer | null, presented: Buffer | null): boolean {
+export function sameNonce(stored: Buffer | null, presented: Buffer | null): boolean {
   if (presented === null) return true;
   return stored !== null && stored.equals(presented);
 }

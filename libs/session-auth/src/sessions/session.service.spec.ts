@@ -1,6 +1,5 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
-import { JwtService } from '@nestjs/jwt';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { type SessionAuthOptions } from '../config/session-auth.options.js';
 import { resolveSessionAuthOptions } from '../config/resolve-options.js';
@@ -51,7 +50,7 @@ function setup(extra: SessionAuthOptions = {}) {
   const repository = { touch, revoke, findById } as unknown as SessionRepository;
   const metrics = disabledMetrics();
   const state = new SessionStateService(cache, repository, metrics);
-  const accessTokens = new AccessTokenService(new JwtService(), options);
+  const accessTokens = new AccessTokenService(options);
   const verifier = new SessionVerifier(options, cache, repository, state, accessTokens);
   const reaffirm = jest.fn(async (_ids: string[], _userId: string) => undefined);
   const service = new SessionService(

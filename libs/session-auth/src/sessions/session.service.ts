@@ -84,7 +84,12 @@ export class SessionService {
     return issued;
   }
 
-  /** Spends a refresh token and returns its successor (the same one for a retry within the grace window). */
+  /**
+   * Spends a refresh token and returns its successor (the same one for a retry within the grace
+   * window). `raw` may be a list of presented tokens (duplicate cookies,
+   * `RefreshTokenTransport.readAll`): the first one this server issued is spent, see
+   * docs/security.md "Refresh-cookie tossing".
+   */
   async rotateRefreshToken(raw: unknown, context: SessionContext = {}): Promise<IssuedSession> {
     const { session, refreshToken } = await this.rotation.rotate(raw, boundedContext(context));
     return this.issue(session, refreshToken);
@@ -132,6 +137,15 @@ export class SessionService {
       throw new SessionAuthError('SESSION_NOT_FOUND');
     }
     await this.notifier.revoked(revoked, reason);
+  }
+
+  /**
+   * The session and user a refresh token names, without spending it (e.g. to sign out when the
+   * access token is gone); ended sessions included. REFRESH_TOKEN_MISSING / REFRESH_TOKEN_INVALID.
+   */
+  async sessionOfRefreshToken(raw: unknown): Promise<{ sessionId: string; userId: string }> {
+    const session = await this.rotation.sessionOf(raw);
+    return { sessionId: session.id, userId: session.userId };
   }
 
   /** Ends every session of the user but the current one; returns how many ended. */

@@ -1,6 +1,5 @@
 import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
-import { JwtService } from '@nestjs/jwt';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { type SessionAuthOptions } from '../config/session-auth.options.js';
 import { resolveSessionAuthOptions } from '../config/resolve-options.js';
@@ -11,7 +10,7 @@ const USER = 'user-1';
 const SESSION = '7f1c6f1e-4a52-4c1e-9d5e-2b0f3c3a9e11';
 
 function service(options: SessionAuthOptions = { jwtSecret: SECRET }): AccessTokenService {
-  return new AccessTokenService(new JwtService(), resolveSessionAuthOptions(options));
+  return new AccessTokenService(resolveSessionAuthOptions(options));
 }
 
 function b64url(value: object | string): string {

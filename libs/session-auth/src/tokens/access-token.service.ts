@@ -1,7 +1,6 @@
 import { createSecretKey, type KeyObject, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { JwtService } from '@nestjs/jwt';
-import type { Algorithm } from 'jsonwebtoken';
+import jwt, { type Algorithm } from 'jsonwebtoken';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
@@ -23,7 +22,10 @@ const MAX_CLOCK_SKEW_MS = 60_000;
 /** Verified tokens remembered, so a client's repeated requests skip the signature check. */
 const VERIFIED_CACHE_SIZE = 10_000;
 
-/** Signs and verifies access JWTs with a pinned algorithm. */
+/**
+ * Signs and verifies access JWTs with a pinned algorithm, with jsonwebtoken itself: @nestjs/jwt
+ * (a wrapper of it) ships ES modules only from v12, which a Nest 11 app's Jest cannot load.
+ */
 @Injectable()
 export class AccessTokenService {
   /**
@@ -36,7 +38,6 @@ export class AccessTokenService {
   private readonly algorithms: Algorithm[];
 
   constructor(
-    private readonly jwt: JwtService,
     @Inject(SESSION_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedSessionAuthOptions,
     /** iat, exp and their checks follow the database's clock, like every other lifetime. */
     @Optional() @Inject(DatabaseClock) private readonly clock: Clock = SYSTEM_CLOCK,
@@ -57,10 +58,10 @@ export class AccessTokenService {
   sign(userId: string, sessionId: string): { token: string; expiresAt: Date } {
     const nowSeconds = Math.floor(this.clock.now() / 1000);
     const exp = nowSeconds + Math.round(this.options.accessTokenTtl);
-    const token = this.jwt.sign(
+    const token = jwt.sign(
       { sub: userId, sid: sessionId, jti: randomUUID(), iat: nowSeconds, exp },
+      this.signingKey,
       {
-        secret: this.signingKey as unknown as Buffer,
         algorithm: this.options.algorithm,
         ...(this.options.issuer ? { issuer: this.options.issuer } : {}),
         ...(this.options.audience ? { audience: this.options.audience } : {}),
@@ -85,13 +86,12 @@ export class AccessTokenService {
   private verifySignature(token: string): AccessTokenClaims {
     let claims: Partial<AccessTokenClaims>;
     try {
-      claims = this.jwt.verify(token, {
-        secret: this.verifyingKey as unknown as Buffer,
+      claims = jwt.verify(token, this.verifyingKey, {
         algorithms: this.algorithms,
         clockTimestamp: Math.floor(this.clock.now() / 1000),
         ...(this.options.issuer ? { issuer: this.options.issuer } : {}),
         ...(this.options.audience ? { audience: this.options.audience } : {}),
-      });
+      }) as Partial<AccessTokenClaims>;
     } catch (error) {
       if ((error as Error).name === 'TokenExpiredError')
         throw new SessionAuthError('ACCESS_TOKEN_EXPIRED');

@@ -10,13 +10,15 @@ export function resolveRefreshKeys(
   secrets: unknown,
   jwtSecret: string | undefined,
   jwtKeys: JwtKeyPair | undefined,
+  acceptDerived = false,
 ): RefreshKey[] | string {
-  if (secrets === undefined) {
-    const fallback = jwtKeys
-      ? jwtKeys.privateKey.export({ format: 'der', type: 'pkcs8' })
-      : Buffer.from(jwtSecret!);
-    return refreshKeysFrom([fallback]);
-  }
+  const derived = () =>
+    refreshKeysFrom([
+      jwtKeys
+        ? jwtKeys.privateKey.export({ format: 'der', type: 'pkcs8' })
+        : Buffer.from(jwtSecret!),
+    ]);
+  if (secrets === undefined) return derived();
   if (
     !Array.isArray(secrets) ||
     secrets.length === 0 ||
@@ -24,5 +26,6 @@ export function resolveRefreshKeys(
   ) {
     return 'must be a non-empty list of strings of at least 32 bytes each';
   }
-  return refreshKeysFrom(secrets as string[]);
+  // The derived key last: it verifies the tokens signed before the move, and never signs.
+  return [...refreshKeysFrom(secrets as string[]), ...(acceptDerived ? derived() : [])];
 }

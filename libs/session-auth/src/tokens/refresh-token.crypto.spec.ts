@@ -53,6 +53,17 @@ describe('refresh token crypto', () => {
       }
     });
 
+    it('refuses a non-canonical spelling of a valid token (the spare low bits set; issue 19)', () => {
+      const token = mintRefreshToken(key, sessionId, 3, generateNonce());
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      const last = alphabet.indexOf(token.at(-1)!);
+      const respelled = token.slice(0, -1) + alphabet[last | 1];
+
+      expect(Buffer.from(respelled, 'base64url')).toEqual(Buffer.from(token, 'base64url'));
+      expect(readRefreshToken(respelled, [key])).toBeUndefined();
+      expect(readRefreshToken(token, [key])).toMatchObject({ sessionId, generation: 3 });
+    });
+
     it('draws a 128-bit nonce from the CSPRNG', () => {
       const nonces = new Set(Array.from({ length: 1000 }, () => generateNonce().toString('hex')));
       expect(nonces.size).toBe(1000);

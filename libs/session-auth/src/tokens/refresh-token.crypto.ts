@@ -72,6 +72,9 @@ export function readRefreshToken(
   if (!TOKEN_PATTERN.test(raw)) return undefined;
   const bytes = Buffer.from(raw, 'base64url');
   if (bytes.length !== TOKEN_BYTES || bytes[0] !== VERSION) return undefined;
+  // 94 characters carry 4 bits more than 70 bytes: only the spelling we mint (those bits zero) is
+  // accepted, so one token has one spelling.
+  if (bytes.toString('base64url') !== raw) return undefined;
   const body = bytes.subarray(0, BODY_BYTES);
   const presented = bytes.subarray(BODY_BYTES);
   // Every key with the id is tried (ids are one byte), each compared in constant time.
