@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { RevocationRepository } from './revocation.repository.js';
 import { REVOCATION_CHANNEL, SessionRepository } from './session.repository.js';
 
 const SESSION = '0b6f1c1e-3a52-4c1e-9d5e-2b0f3c3a9e11';
@@ -55,7 +56,7 @@ describe('SessionRepository revocations (security round 3, L4)', () => {
       },
       release: async () => undefined,
     };
-    const repository = new SessionRepository({
+    const repository = new RevocationRepository({
       createQueryRunner: () => runner,
     } as unknown as DataSource);
 

@@ -2,16 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { runStatement } from './run-statement.js';
 import { endedByExpiry } from './revoke-reason.js';
 import type { SessionContext } from '../sessions/session-context.js';
 import { type RevokeReason, SessionEntity } from './session.entity.js';
 import { idleEndSql, LIVE_SQL } from './session-lifetime.js';
 import { type SessionRow, toSessionEntity } from './session-row.js';
-import { isUuid } from './uuid.js';
 
 /** PostgreSQL NOTIFY channel on which every revocation names the sessions it ended (a hint). */
 export const REVOCATION_CHANNEL = 'session_auth_revoked';
+
 /** A session that a revocation just ended. */
 export interface RevokedSession {
   id: string;
@@ -142,63 +141,6 @@ export class SessionRepository {
          SELECT id, user_id FROM revoked CROSS JOIN (SELECT count(*) FROM notified) sent`
       : `WITH revoked AS (${update}) SELECT id, user_id FROM revoked`;
     return toRevoked(await (m ?? this.dataSource.manager).query(sql, [...params, reason]));
-  }
-
-  /**
-   * Names sessions that are already revoked on the revocation channel again (a retried revoke
-   * whose first NOTIFY may never have gone out): the same hint the revoking statement sends.
-   */
-  async notifyRevoked(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await runStatement(
-      this.dataSource,
-      `SELECT pg_notify('${REVOCATION_CHANNEL}', string_agg(id, ','))
-         FROM (SELECT id, (row_number() OVER () - 1) / 150 AS chunk FROM unnest($1::text[]) id) ids
-        GROUP BY chunk`,
-      [ids],
-    );
-  }
-
-  /**
-   * Which of `ids` are revoked in the table (any reason): what a revocation hint (a NOTIFY anyone
-   * with CONNECT can send) is checked against before anything is marked. Ids that are not uuids
-   * are ignored.
-   */
-  async findRevoked(ids: string[]): Promise<(RevokedSession & { reason: RevokeReason })[]> {
-    const uuids = ids.filter(isUuid);
-    if (uuids.length === 0) return [];
-    const { rows } = await runStatement<{
-      id: string;
-      user_id: string;
-      revoke_reason: RevokeReason;
-    }>(
-      this.dataSource,
-      `SELECT id, user_id, revoke_reason FROM sessions
-        WHERE id = ANY($1::uuid[]) AND revoked_at IS NOT NULL`,
-      [uuids],
-    );
-    return rows.map((row) => ({ id: row.id, userId: row.user_id, reason: row.revoke_reason }));
-  }
-
-  /**
-   * Sessions revoked (for any reason but expiry) within the last `withinSeconds` of the database's
-   * clock, `limit` at a time in id order after `afterId` (the revoked_at index finds the window).
-   */
-  async findRecentlyRevoked(
-    withinSeconds: number,
-    afterId: string | undefined,
-    limit: number,
-  ): Promise<RevokedSession[]> {
-    const { rows } = await runStatement(
-      this.dataSource,
-      `SELECT id, user_id FROM sessions
-        WHERE revoked_at > now() - make_interval(secs => $1)
-          AND revoke_reason IS DISTINCT FROM 'EXPIRED'
-          AND ($2::uuid IS NULL OR id > $2::uuid)
-        ORDER BY id LIMIT $3`,
-      [withinSeconds, afterId ?? null, limit],
-    );
-    return toRevoked(rows);
   }
 
   /** Live sessions of a user, most recently active first. */

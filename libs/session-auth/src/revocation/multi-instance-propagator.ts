@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { SessionStateService } from '../cache/session-state.service.js';
-import { type RevokedSession, SessionRepository } from '../persistence/session.repository.js';
+import { RevocationRepository } from '../persistence/revocation.repository.js';
+import type { RevokedSession } from '../persistence/session.repository.js';
 import { RevocationBarrier } from './revocation-barrier.js';
 import { RevocationFeed } from './revocation-feed.js';
 import type { RevocationPropagator, RevokedElsewhere } from './revocation-propagator.js';
@@ -16,7 +17,7 @@ import type { RevocationPropagator, RevokedElsewhere } from './revocation-propag
 export class MultiInstancePropagator implements RevocationPropagator {
   constructor(
     private readonly state: SessionStateService,
-    private readonly repository: SessionRepository,
+    private readonly repository: RevocationRepository,
     private readonly barrier: RevocationBarrier,
     private readonly feed: RevocationFeed,
   ) {}

@@ -8,7 +8,8 @@ import {
 import { SessionCache } from '../cache/session-cache.interface.js';
 import { SessionStateService } from '../cache/session-state.service.js';
 import { DirectConnection, type DirectClient } from '../persistence/direct-connection.js';
-import { REVOCATION_CHANNEL, SessionRepository } from '../persistence/session.repository.js';
+import { RevocationRepository } from '../persistence/revocation.repository.js';
+import { REVOCATION_CHANNEL } from '../persistence/session.repository.js';
 import { isUuid } from '../persistence/uuid.js';
 import { PostgresRevocationTransport } from './postgres-revocation-transport.js';
 import type { RevokedElsewhere } from './revocation-propagator.js';
@@ -42,7 +43,7 @@ export class RevocationFeed implements OnApplicationBootstrap, BeforeApplication
   constructor(
     @Inject(SessionCache) private readonly cache: SessionCache,
     private readonly state: SessionStateService,
-    private readonly repository: SessionRepository,
+    private readonly repository: RevocationRepository,
     private readonly direct: DirectConnection,
     private readonly confirmations: PostgresRevocationTransport,
   ) {}

@@ -1,5 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import { DirectConnection } from '../persistence/direct-connection.js';
+import { RevocationRepository } from '../persistence/revocation.repository.js';
 import { CacheReconciler } from './cache-reconciler.js';
 import { MultiInstancePropagator } from './multi-instance-propagator.js';
 import { PostgresRevocationTransport } from './postgres-revocation-transport.js';
@@ -23,6 +24,7 @@ const revocationPropagatorProvider: Provider = {
 
 /** Everything revocation is made of; the rest of the library sees only RevocationPropagator. */
 export const revocationProviders: Provider[] = [
+  RevocationRepository,
   RevocationPeer,
   RedisRevocationTransport,
   PostgresRevocationTransport,

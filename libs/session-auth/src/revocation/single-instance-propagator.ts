@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { SessionStateService } from '../cache/session-state.service.js';
-import { type RevokedSession, SessionRepository } from '../persistence/session.repository.js';
+import { RevocationRepository } from '../persistence/revocation.repository.js';
+import type { RevokedSession } from '../persistence/session.repository.js';
 import type { RevocationPropagator } from './revocation-propagator.js';
 
 /**
@@ -11,7 +12,7 @@ import type { RevocationPropagator } from './revocation-propagator.js';
 export class SingleInstancePropagator implements RevocationPropagator {
   constructor(
     private readonly state: SessionStateService,
-    private readonly repository: SessionRepository,
+    private readonly repository: RevocationRepository,
   ) {}
 
   async propagate(sessions: RevokedSession[]): Promise<void> {
