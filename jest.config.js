@@ -47,6 +47,8 @@ export default {
       displayName: 'e2e',
       // Suites in test/, and the few beside the code that need a live service (an internal adapter).
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/libs/**/*.e2e-spec.ts'],
+      // The starter apps' own e2e tests, which the consumer tests run inside the apps they make.
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/consumer/starters/apps/'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },

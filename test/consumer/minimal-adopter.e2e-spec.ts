@@ -6,8 +6,15 @@ import { testEnv } from '../support/env.js';
 import { expectError, expectNoServerError, expectStatus } from '../support/expect-http.js';
 import { ApiClient, REFRESH_COOKIE } from '../support/http-client.js';
 import { type Adopter, bringUpAdopter } from './support/adopter.js';
-import { ADOPTER_USER_IDS, type AdopterUser, adopterLogin } from './support/adopter-client.js';
+import {
+  ADOPTER_USER_IDS,
+  type AdopterUser,
+  adopterLogin,
+  expectGuardedRouteAfterLogin,
+} from './support/adopter-client.js';
 import { NODE_APP_TSCONFIG } from './support/consumer-app.js';
+import { nodeRuntime } from './starters/node-runtime.js';
+import { NODE_24_VERSION } from './starters/versions.js';
 import { type Platform, PLATFORM_NAMES, PLATFORMS } from './support/platforms.js';
 
 // The smallest adopter, made from the packed tarball in a folder of its own, with only the required
@@ -261,6 +268,27 @@ describe.each(PLATFORM_NAMES)('minimal adopter on %s', (platform) => {
     });
     await expect(attempt).rejects.toThrow(/needs the package "ioredis"/);
   }, 60_000);
+
+  it('starts on Node 24 as well and serves the sign-in and the guarded route', async () => {
+    const [app, , db, node24] = await Promise.all([
+      adopter().installed,
+      adopter().compiled,
+      adopter().database,
+      nodeRuntime(NODE_24_VERSION),
+    ]);
+    const server = await startDemo({
+      name: `consumer-minimal-${platform}-node24`,
+      entry: path.join(app.dir, 'dist/main.js'),
+      cwd: app.dir,
+      node: node24.node,
+      env: { DATABASE_URL: db.url, REDIS_URL: undefined },
+    });
+    try {
+      await expectGuardedRouteAfterLogin(server.baseUrl);
+    } finally {
+      await server.stop();
+    }
+  }, 300_000);
 
   it('prints no token or password', async () => {
     const output = (await adopter().running).output();

@@ -154,7 +154,7 @@ describe('events across instances', () => {
     );
 
     const alert = await socket2.waitFor('SESSION_REUSE_DETECTED');
-    expect(alert.payload).toEqual({ sessionId: device1.session.id });
+    expect(alert.payload).toEqual({ sessionId: device1.session.id, cause: 'token-reused' });
     // The stolen session ends: its own socket is told why and disconnected.
     const terminated = await socket1.waitFor('SESSION_TERMINATED');
     expect(terminated.payload).toEqual({

@@ -19,6 +19,8 @@ export interface LaunchOptions {
   env: Record<string, string>;
   /** The built app to run. Default: the built demo. */
   entry?: string;
+  /** The node executable. Default: the one running the caller (`process.execPath`). */
+  node?: string;
   /** Options for node itself, before `entry` (e.g. `--cpu-prof`). Default: none. */
   nodeArgs?: string[];
   /** Its working directory. Default: the repository root. */

@@ -27,20 +27,21 @@ export function hostEnv() {
 }
 
 /**
- * Spawns `node <entry>` with exactly `env` (plus `hostEnv()`), and drains and keeps its output (a
+ * Spawns `node <entry>` (the runner's own node unless `node` names another) with exactly `env` (plus `hostEnv()`), and drains and keeps its output (a
  * full pipe would block the app's event loop). Does not wait for anything: see `untilListening`.
  */
 export function launchDemo({
   name,
   env,
   entry = DEMO_ENTRY,
+  node = process.execPath,
   nodeArgs = [],
   cwd = REPO_ROOT,
   maxOutputChars,
   stripAnsi = false,
   echo,
 }) {
-  const child = spawn(process.execPath, [...nodeArgs, entry], {
+  const child = spawn(node, [...nodeArgs, entry], {
     cwd,
     env: { ...hostEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

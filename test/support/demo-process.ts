@@ -33,6 +33,8 @@ export interface DemoOptions {
   entry?: string;
   /** Its working directory. Default: the repository root. */
   cwd?: string;
+  /** The node executable (e.g. another major for a consumer lane). Default: the runner's own. */
+  node?: string;
 }
 
 /** A running instance of the built demo app, started as a real child process. */
@@ -97,6 +99,7 @@ export async function startDemo(options: DemoOptions): Promise<DemoProcess> {
     name: options.name,
     env,
     entry,
+    node: options.node,
     cwd: options.cwd ?? REPO_ROOT,
     maxOutputChars: MAX_OUTPUT_CHARS,
     echo: process.env.E2E_DEMO_LOGS

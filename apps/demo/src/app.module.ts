@@ -57,6 +57,7 @@ export class AppModule {
           cleanupLockTtl: config.cleanupLockTtl,
           cleanupRetention: config.cleanupRetention,
           bindUserAgent: config.bindUserAgent,
+          deviceBinding: config.deviceBinding,
           metrics: config.metrics,
           openApi: true,
         }),

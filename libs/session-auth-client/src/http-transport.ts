@@ -19,9 +19,16 @@ export async function callJson<T>(
   transport: HttpTransport,
   method: string,
   path: string,
-  options: { body?: unknown; token?: string; signal?: AbortSignal } = {},
+  options: {
+    body?: unknown;
+    token?: string;
+    signal?: AbortSignal;
+    headers?: Record<string, string>;
+    /** Sees every response (an error one too) before its body is read. */
+    onResponse?: (response: Response) => void;
+  } = {},
 ): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
+  const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
   if (options.token) headers.Authorization = `Bearer ${options.token}`;
   let response: Response;
@@ -38,6 +45,7 @@ export async function callJson<T>(
   } catch {
     throw networkError();
   }
+  options.onResponse?.(response);
   return readJson<T>(response);
 }
 

@@ -13,6 +13,8 @@ export type {
   SignedOutReason,
 } from './types.js';
 export type { SignOutStorage } from './pending-sign-out.js';
+export type { DeviceKeySupport } from './device-key.js';
+export { memoryKeyStore, type DeviceKeyStore } from './device-key-store.js';
 export {
   SESSIONS_NAMESPACE,
   type SessionClientToServerEvents,

@@ -3,6 +3,8 @@ import type { HttpTransport } from './http-transport.js';
 import { DEFAULT_NAMESPACE, type IoFactory } from './live-socket.js';
 import { defaultStorage, type SignOutStorage } from './pending-sign-out.js';
 import { absoluteUrl, tokenScope } from './token-scope.js';
+import { DeviceKey } from './device-key.js';
+import { type DeviceKeyStore, indexedDbKeyStore } from './device-key-store.js';
 
 /** Options of `createSessionClient`. */
 export interface SessionClientOptions {
@@ -49,6 +51,13 @@ export interface SessionClientOptions {
   lockName?: string;
   /** BroadcastChannel that hands tokens to the other tabs; default `'nestjs-session-auth:' + <the absolute baseUrl>`. */
   channelName?: string;
+  /**
+   * Device-bound sessions: a non-extractable ECDSA P-256 key made at every sign-in, kept in
+   * IndexedDB, proving each refresh (DPoP). Default `true`; `false` signs in unbound; `{ store }`
+   * keeps the key elsewhere. Where WebCrypto or IndexedDB is missing, `client.deviceKey` says so
+   * and the client signs in unbound (which a server with `deviceBinding: 'required'` refuses).
+   */
+  deviceKey?: boolean | { store: DeviceKeyStore };
 }
 
 /** The options with every default filled in (defaults live here and nowhere else). */
@@ -65,6 +74,8 @@ export interface ResolvedOptions {
   scope: string;
   lockName: string;
   channelName: string;
+  /** The device key, unless `deviceKey: false`. */
+  deviceKey?: DeviceKey;
   socket?: {
     io: IoFactory;
     url: string;
@@ -78,6 +89,7 @@ export function resolveOptions(options: SessionClientOptions): ResolvedOptions {
   const socket = options.socket;
   // Tabs of apps with different APIs on one origin must not share tokens, locks or sign-outs.
   const scope = absoluteUrl(baseUrl || '/')?.replace(/\/+$/, '') ?? baseUrl;
+  const storage = options.storage === null ? undefined : (options.storage ?? defaultStorage());
   return {
     transport: {
       baseUrl,
@@ -89,10 +101,19 @@ export function resolveOptions(options: SessionClientOptions): ResolvedOptions {
     signInPath: options.signInPath,
     signUpPath: options.signUpPath,
     tokenAllowed: tokenScope(baseUrl || '/', options.tokenOrigins ?? []),
-    storage: options.storage === null ? undefined : (options.storage ?? defaultStorage()),
+    storage,
     scope,
     lockName: options.lockName ?? `nestjs-session-auth:refresh:${scope}`,
     channelName: options.channelName ?? `nestjs-session-auth:${scope}`,
+    deviceKey:
+      options.deviceKey === false
+        ? undefined
+        : new DeviceKey(
+            options.deviceKey === true || options.deviceKey === undefined
+              ? indexedDbKeyStore(scope)
+              : options.deviceKey.store,
+            storage && { storage, key: `nestjs-session-auth:dpop-nonce:${scope}` },
+          ),
     socket: socket && {
       io: socket.io,
       url: (socket.url ?? baseUrl) + (socket.namespace ?? DEFAULT_NAMESPACE),

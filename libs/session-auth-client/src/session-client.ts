@@ -1,6 +1,8 @@
 import type { Access } from './access-token.js';
 import { Emitter, type Observable, Store } from './emitter.js';
-import { callJson, readJson, urlOf } from './http-transport.js';
+import type { DeviceKeySupport } from './device-key.js';
+import { readJson, urlOf } from './http-transport.js';
+import { callWithProof } from './proof-call.js';
 import { LiveSocket } from './live-socket.js';
 import { PendingSignOut } from './pending-sign-out.js';
 import { SessionClientError, signedOutError } from './session-client.error.js';
@@ -19,6 +21,11 @@ import type {
 export interface SessionClient {
   /** Signed in (user and session id), signed out (and why), or `unknown` until `restore()` settles. */
   readonly state: Observable<SessionState>;
+  /**
+   * Whether this page can bind its sessions to a device key (WebCrypto and IndexedDB), and if not,
+   * why; `{ supported: false }` too with the option `deviceKey: false`.
+   */
+  readonly deviceKey: DeviceKeySupport;
   /** On page load: resumes the session from the refresh cookie, if there is one. */
   restore(): Promise<SessionState>;
   /**
@@ -94,6 +101,8 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     onEnded(reason, sessionId) {
       live?.close();
       live = undefined;
+      // The key was this session's: a thief who copies it from here later finds nothing.
+      if (sessionId) void config.deviceKey?.forget();
       signedOut(reason);
       if (!reason || !sessionId) return;
       // Theft of this session, whether the socket or a refused refresh told it.
@@ -136,6 +145,8 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
 
   /** Sends a pending sign-out again; rejects with its failure while it stays pending. */
   async function settleSignOut(): Promise<void> {
+    // Nothing pending: no state change to announce (a signed-out page must not redraw its form).
+    if (!signOuts.pending) return;
     const failed = await signOuts.flush();
     const now = state.get();
     if (now.status === 'signed-out') signedOut(now.reason);
@@ -154,14 +165,15 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
     // A retried sign-out after this sign-in would end the new session (it goes by the cookie).
     await settleSignOut();
     const generation = keeper.generation;
-    const { refreshToken: _dropped, ...answer } = await callJson<T & { refreshToken?: string }>(
-      transport,
-      'POST',
-      path,
-      { body },
-    );
+    const key = config.deviceKey;
+    const { refreshToken: _dropped, ...answer } = await callWithProof<
+      T & { refreshToken?: string }
+    >(transport, key, await key?.forSignIn(), 'POST', path, { body });
     // A sign-out or another sign-in meanwhile wins over this late answer.
-    if (generation === keeper.generation) adopt(answer);
+    if (generation === keeper.generation) {
+      await key?.adopted();
+      adopt(answer);
+    }
     return answer as unknown as T;
   }
 
@@ -195,6 +207,7 @@ export function createSessionClient(options: SessionClientOptions = {}): Session
 
   const client: SessionClient = {
     state,
+    deviceKey: config.deviceKey?.support ?? { supported: false, reason: 'deviceKey: false' },
 
     async restore() {
       if (keeper.current) return state.get();

@@ -146,3 +146,13 @@ it('storage: null keeps the pending sign-out in the page only', async () => {
   expect(server.revoked).toBe(true);
   expect(client.state.get()).toEqual({ status: 'signed-out', reason: undefined });
 });
+
+it('a sign-in with no sign-out pending announces no state before its answer', async () => {
+  const client = page();
+  await client.restore();
+  const seen: string[] = [];
+  client.state.subscribe((state) => seen.push(state.status));
+  seen.length = 0; // subscribe calls back at once with the current state
+  await client.signIn({ email: 'ada@example.com', password: 'correct horse' });
+  expect(seen).toEqual(['signed-in']);
+});

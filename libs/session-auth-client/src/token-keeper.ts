@@ -1,5 +1,7 @@
 import { type Access, accessOf, dueAt, expiresAt } from './access-token.js';
-import { callJson, type HttpTransport } from './http-transport.js';
+import type { DeviceKey } from './device-key.js';
+import type { HttpTransport } from './http-transport.js';
+import { callWithProof } from './proof-call.js';
 import { SessionClientError, signedOutError } from './session-client.error.js';
 import { TabChannel, type TabMessage } from './tab-channel.js';
 import type { IssuedSession, SignedOutReason } from './types.js';
@@ -16,6 +18,8 @@ export interface TokenKeeperOptions {
   refreshPath: string;
   lockName: string;
   channelName: string;
+  /** Signs every refresh's proof, when the session has a device key. */
+  deviceKey?: DeviceKey;
 }
 
 /** Holding the lock a moment longer lets the token reach the other tabs before the next is granted it. */
@@ -157,13 +161,14 @@ export class TokenKeeper {
       const controller = new AbortController();
       this.pending = controller;
       try {
-        return await callJson<IssuedSession>(
+        const key = this.options.deviceKey;
+        return await callWithProof<IssuedSession>(
           this.options.transport,
+          key,
+          await key?.current(),
           'POST',
           this.options.refreshPath,
-          {
-            signal: controller.signal,
-          },
+          { signal: controller.signal },
         );
       } catch (error) {
         if (controller.signal.reason !== NETWORK_BACK) throw error;

@@ -14,6 +14,7 @@ export {
 export {
   SESSION_AUTH_DEFAULTS,
   SessionAuthOptionsError,
+  type DeviceBindingPolicy,
   type MetricsRegistryLike,
   type RefreshTransport,
   type SessionAuthExtras,
@@ -23,6 +24,7 @@ export type { RedisClientLike } from './cache/redis-client.js';
 export {
   IS_PUBLIC_KEY,
   FRESH_SESSION_KEY,
+  DEVICE_PROOF_KEY,
   SESSION_AUTH_ROUTE_KEY,
   type SessionAuthRoute,
 } from './session-auth.constants.js';
@@ -34,6 +36,8 @@ export {
   type IssuedSession,
 } from './sessions/session.service.js';
 export type { SessionContext } from './sessions/session-context.js';
+export type { DeviceProofRequest } from './binding/device-proof.service.js';
+export { DPOP_NONCE_HEADER } from './binding/proof-headers.js';
 export type { SessionListItem, SessionView } from './sessions/session-view.js';
 export { SessionEntity, type RevokeReason } from './persistence/session.entity.js';
 export { RefreshTokenEntity } from './persistence/refresh-token.entity.js';
@@ -50,6 +54,7 @@ export type { AuthTarget } from './auth/auth-target.js';
 export { Public } from './auth/public.decorator.js';
 export { CurrentSession, CurrentUser } from './auth/current-session.decorator.js';
 export { RequireFreshSession } from './auth/require-fresh-session.decorator.js';
+export { RequireDeviceProof } from './auth/require-device-proof.decorator.js';
 
 export { RefreshTokenTransport, type IssuedSessionBody } from './http/refresh-token-transport.js';
 export type { HttpRequestLike, HttpResponseLike } from './http/http-types.js';

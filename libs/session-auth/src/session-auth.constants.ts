@@ -13,5 +13,8 @@ export type SessionAuthRoute = 'refresh' | 'logout' | 'list' | 'terminate' | 'te
 /** Metadata key set by `@RequireFreshSession()`. */
 export const FRESH_SESSION_KEY = 'session-auth:fresh-session-seconds';
 
+/** Metadata key set by `@RequireDeviceProof()`. */
+export const DEVICE_PROOF_KEY = 'session-auth:device-proof';
+
 /** Request property where the guard leaves the authenticated principal. */
 export const REQUEST_AUTH_KEY = 'sessionAuth';

@@ -32,6 +32,7 @@ import { AccessTokenService } from './tokens/access-token.service.js';
 import { CleanupRepository } from './persistence/cleanup.repository.js';
 import { RotationRepository } from './persistence/rotation.repository.js';
 import { RefreshRotationService } from './sessions/refresh-rotation.service.js';
+import { DeviceProofService } from './binding/device-proof.service.js';
 import { defaultCookiePath } from './config/cookie-prefix.js';
 
 /**
@@ -69,6 +70,7 @@ import { defaultCookiePath } from './config/cookie-prefix.js';
     ...revocationProviders,
     SessionNotifier,
     RotationRepository,
+    DeviceProofService,
     RefreshRotationService,
     CleanupLock,
     CleanupService,

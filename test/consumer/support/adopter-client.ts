@@ -1,4 +1,5 @@
-import { formatResponse, refreshCookieOf } from '../../support/auth.js';
+import { DEFAULT_PASSWORD, formatResponse, refreshCookieOf } from '../../support/auth.js';
+import { expectStatus } from '../../support/expect-http.js';
 import { ApiClient, type ApiResponse } from '../../support/http-client.js';
 
 /** The accounts the adopters' apps know (test/consumer/apps/shared/src/accounts.controller.ts). */
@@ -36,4 +37,13 @@ export async function adopterLogin(
     sessionId: response.body.session?.id,
     response,
   };
+}
+
+/** Signs ada in through the app's `POST /login` and expects the guarded `GET /me` to know her. */
+export async function expectGuardedRouteAfterLogin(baseUrl: string): Promise<AdopterDevice> {
+  const device = await adopterLogin(baseUrl, 'ada', DEFAULT_PASSWORD);
+  const me = await device.client.get('/me', { token: device.accessToken });
+  expectStatus(me, 200);
+  expect(me.body).toEqual({ userId: ADOPTER_USER_IDS.ada, sessionId: device.sessionId });
+  return device;
 }

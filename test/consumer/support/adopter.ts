@@ -3,6 +3,7 @@ import { type DemoEnv, type DemoProcess, startDemo } from '../../support/demo-pr
 import { createScratchDatabase, type ScratchDatabase } from '../../support/scratch-database.js';
 import { type AppRecipe, compile, type ConsumerApp, createConsumerApp } from './consumer-app.js';
 import type { CommandResult } from './run-command.js';
+import { stageTimer } from './stage-timer.js';
 
 /**
  * An adopter's server app on its way up: each stage is a promise that rejects with its own failure
@@ -34,15 +35,7 @@ export interface AdopterOptions {
 
 /** Installs, compiles and starts the app (as a real process on its own database). */
 export function bringUpAdopter({ recipe, databaseTag, env }: AdopterOptions): Adopter {
-  const durations: Record<string, number> = {};
-  const timed = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
-    const begin = Date.now();
-    try {
-      return await work();
-    } finally {
-      durations[stage] = Date.now() - begin;
-    }
-  };
+  const { durations, timed, summary } = stageTimer();
   // The first app of a run also waits for the pack; its install time alone is the app's own.
   const installed = createConsumerApp(recipe).then((app) => {
     durations.install = app.installMs;
@@ -77,10 +70,7 @@ export function bringUpAdopter({ recipe, databaseTag, env }: AdopterOptions): Ad
     database,
     started,
     running,
-    timings: () =>
-      Object.entries(durations)
-        .map(([stage, ms]) => `${stage} ${(ms / 1000).toFixed(1)} s`)
-        .join(', '),
+    timings: summary,
     settled: async () => {
       await Promise.allSettled(all);
     },

@@ -33,6 +33,8 @@ export interface DemoConfig {
   cleanupRetention?: number;
   /** Refuse a refresh from another user agent than the session's (the library's `bindUserAgent`). */
   bindUserAgent: boolean;
+  /** Device-bound sessions (the library's `deviceBinding`): `off`, `optional` or `required`. */
+  deviceBinding: 'off' | 'optional' | 'required';
   cookieSecure: boolean;
   /** REFRESH_COOKIE_NAME: the contract's `refresh_token` by default; `__Host-refresh_token` in production (HTTPS). */
   refreshCookieName: string;
@@ -162,6 +164,12 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
       `REFRESH_TRANSPORT must be cookie, body or both (got "${transport}")`,
     );
   }
+  const deviceBinding = env.DEVICE_BINDING || 'optional';
+  if (!['off', 'optional', 'required'].includes(deviceBinding)) {
+    throw new DemoConfigError(
+      `DEVICE_BINDING must be off, optional or required (got "${deviceBinding}")`,
+    );
+  }
   const signing = jwtSecret(env);
   return {
     port: integer(env, 'PORT', 3000, 0),
@@ -189,6 +197,7 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
       ? duration(env, 'CLEANUP_RETENTION', env.CLEANUP_RETENTION)
       : undefined,
     bindUserAgent: flag(env, 'BIND_USER_AGENT', false),
+    deviceBinding: deviceBinding as DemoConfig['deviceBinding'],
     // Secure cookies by default; `npm start` (plain http://127.0.0.1) passes COOKIE_SECURE=false.
     cookieSecure: flag(env, 'COOKIE_SECURE', true),
     // The library checks the name against the cookie options (a __Host- name needs Secure).

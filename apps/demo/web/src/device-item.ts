@@ -24,6 +24,7 @@ export function deviceItem(
     ip: h('dd'),
     signedIn: h('time'),
     lastActive: h('time'),
+    key: h('dd'),
   };
   const fact = (term: string, value: HTMLElement) =>
     h('div', {}, h('dt', {}, term), value.tagName === 'DD' ? value : h('dd', {}, value));
@@ -44,6 +45,7 @@ export function deviceItem(
       fact('IP address', facts.ip),
       fact('Signed in', facts.signedIn),
       fact('Last active', facts.lastActive),
+      fact('Device key', facts.key),
     ),
     !current && button,
   );
@@ -57,6 +59,8 @@ export function deviceItem(
       facts.browser.textContent = next.browser ?? 'Unknown';
       facts.os.textContent = next.os ?? 'Unknown';
       facts.ip.textContent = next.ip ?? 'Unknown';
+      // Shown as text, not only a colour or icon: screen readers and tests read it.
+      facts.key.textContent = next.deviceBound ? 'Bound' : 'Not bound';
       facts.signedIn.dateTime = next.createdAt;
       facts.signedIn.textContent = dateTime(next.createdAt);
       facts.lastActive.dateTime = current ? new Date().toISOString() : next.lastActiveAt;

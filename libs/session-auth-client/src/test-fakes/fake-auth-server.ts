@@ -106,6 +106,7 @@ export class FakeAuthServer {
       ip: '127.0.0.1',
       createdAt: new Date(0).toISOString(),
       lastActiveAt: new Date(0).toISOString(),
+      deviceBound: false,
     };
   }
 

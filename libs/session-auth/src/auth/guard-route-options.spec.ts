@@ -3,12 +3,15 @@ import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Public } from './public.decorator.js';
 import { RequireFreshSession } from './require-fresh-session.decorator.js';
+import { RequireDeviceProof } from './require-device-proof.decorator.js';
 import { GuardRouteOptionsCache } from './guard-route-options.js';
 
 class Routes {
   open(): void {}
   @RequireFreshSession(300)
   sensitive(): void {}
+  @RequireDeviceProof()
+  bound(): void {}
 }
 
 @Public()
@@ -19,17 +22,20 @@ function route(handler: () => void, controller: object): ExecutionContext {
 }
 
 describe('GuardRouteOptionsCache', () => {
-  it('resolves @Public() and @RequireFreshSession() as the Reflector does', () => {
+  it('resolves @Public(), @RequireFreshSession() and @RequireDeviceProof() as the Reflector does', () => {
     const routes = new GuardRouteOptionsCache(new Reflector());
 
     expect(routes.of(route(Routes.prototype.open, Routes))).toEqual({
       isPublic: false,
       freshSeconds: undefined,
+      deviceProof: false,
     });
     expect(routes.of(route(Routes.prototype.sensitive, Routes))).toEqual({
       isPublic: false,
       freshSeconds: 300,
+      deviceProof: false,
     });
+    expect(routes.of(route(Routes.prototype.bound, Routes)).deviceProof).toBe(true);
   });
 
   it('asks the Reflector once per handler, however many requests follow', () => {
@@ -39,7 +45,7 @@ describe('GuardRouteOptionsCache', () => {
 
     for (let i = 0; i < 5; i++) routes.of(route(Routes.prototype.open, Routes));
 
-    expect(lookups).toHaveBeenCalledTimes(2); // one per metadata key
+    expect(lookups).toHaveBeenCalledTimes(3); // one per metadata key
   });
 
   it('resolves an inherited handler again for a class with other class-level metadata', () => {

@@ -1,6 +1,6 @@
 import type { ExecutionContext, Type } from '@nestjs/common';
 import type { Reflector } from '@nestjs/core';
-import { FRESH_SESSION_KEY, IS_PUBLIC_KEY } from '../session-auth.constants.js';
+import { DEVICE_PROOF_KEY, FRESH_SESSION_KEY, IS_PUBLIC_KEY } from '../session-auth.constants.js';
 
 type Handler = ReturnType<ExecutionContext['getHandler']>;
 
@@ -9,6 +9,8 @@ export interface GuardRouteOptions {
   isPublic: boolean;
   /** Seconds since the last password sign-in that the route accepts, if it asks. */
   freshSeconds: number | undefined;
+  /** `@RequireDeviceProof()`: a proof of the session's device key goes along. */
+  deviceProof: boolean;
 }
 
 /**
@@ -45,6 +47,7 @@ export class GuardRouteOptionsCache {
         FRESH_SESSION_KEY,
         targets,
       ),
+      deviceProof: !!this.reflector.getAllAndOverride<boolean>(DEVICE_PROOF_KEY, targets),
     };
   }
 }

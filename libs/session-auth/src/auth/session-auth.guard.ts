@@ -1,4 +1,5 @@
-import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Injectable, Optional } from '@nestjs/common';
+import { DeviceProofService } from '../binding/device-proof.service.js';
 import { Reflector } from '@nestjs/core';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
@@ -7,6 +8,7 @@ import { attachAuth, detachAuth } from './attached-auth.js';
 import { type AuthTarget, authTargetOf } from './auth-target.js';
 import { bearerTokenOf } from './bearer-token.js';
 import { GuardRouteOptionsCache } from './guard-route-options.js';
+import { checkDeviceProof } from './device-proof-check.js';
 import { lazyModule } from '../utils/optional-peer.js';
 
 /**
@@ -25,6 +27,8 @@ export class SessionAuthGuard implements CanActivate {
     protected readonly verifier: SessionVerifier,
     protected readonly reflector: Reflector,
     protected readonly metrics: SessionMetrics,
+    /** Checks `@RequireDeviceProof()` routes' proofs. */
+    @Optional() protected readonly proofs?: DeviceProofService,
   ) {
     this.routes = new GuardRouteOptionsCache(reflector);
   }
@@ -43,7 +47,11 @@ export class SessionAuthGuard implements CanActivate {
       request = this.getRequest(context);
       if (!request) throw new SessionAuthError('ACCESS_TOKEN_MISSING');
       const target = request;
-      const admitted = this.verifier.admit(this.getToken(target), route.freshSeconds);
+      const token = this.getToken(target);
+      let admitted = this.verifier.admit(token, route.freshSeconds);
+      // Only routes that ask pay for a proof; every other one takes the path below unchanged.
+      if (route.deviceProof)
+        admitted = checkDeviceProof(this.proofs, context, target, token!, admitted);
       if (!(admitted instanceof Promise)) return this.attach(context, target, admitted, started);
       return admitted
         .then((auth) => this.attach(context, target, auth, started))

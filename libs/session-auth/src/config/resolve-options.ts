@@ -98,6 +98,9 @@ export function resolveSessionAuthOptions(given: SessionAuthOptions): ResolvedSe
   if (!['cookie', 'body', 'both'].includes(o.refreshTransport)) {
     throw new SessionAuthOptionsError('refreshTransport', `must be 'cookie', 'body' or 'both'`);
   }
+  if (!['off', 'optional', 'required'].includes(o.deviceBinding)) {
+    throw new SessionAuthOptionsError('deviceBinding', `must be 'off', 'optional' or 'required'`);
+  }
   checkCookiePrefix(o);
   if (typeof o.redisKeyPrefix !== 'string' || o.redisKeyPrefix.length === 0) {
     throw new SessionAuthOptionsError('redisKeyPrefix', 'must be a non-empty string');

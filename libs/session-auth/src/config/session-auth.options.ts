@@ -6,6 +6,13 @@ import type { RefreshKey } from '../tokens/refresh-token.crypto.js';
 /** How the refresh token travels between client and server. */
 export type RefreshTransport = 'cookie' | 'body' | 'both';
 
+/**
+ * Binding of sessions to a device key (DPoP proofs, DBSC): `'off'` ignores proofs; `'optional'`
+ * binds a session whose client proves a key and refuses its refreshes without that key;
+ * `'required'` also refuses a sign-in without a key (`DEVICE_KEY_REQUIRED`).
+ */
+export type DeviceBindingPolicy = 'off' | 'optional' | 'required';
+
 /** Options of `SessionAuthModule.forRoot()` / `forRootAsync()`. Durations are seconds or `'15m'`, `'7d'`. */
 export interface SessionAuthOptions {
   /** HMAC secret for HS256 access tokens, at least 32 bytes. Required unless `jwtKeys` is given. */
@@ -45,6 +52,12 @@ export interface SessionAuthOptions {
   bindDevice?: boolean;
   /** Also refuse a refresh whose user agent differs from the session's. Default `false`. */
   bindUserAgent?: boolean;
+  /**
+   * Device-bound sessions: a client that proves a device key (a `DPoP` proof header, RFC 9449) at
+   * sign-in gets a session bound to it, and every refresh must prove the same key; a valid refresh
+   * token without it is treated as theft. `'off'`, `'optional'` or `'required'`. Default `'optional'`.
+   */
+  deviceBinding?: DeviceBindingPolicy;
   /**
    * Evict the least recently active session beyond this many per user (1 to 10,000); it also bounds
    * what one change sends to the user's devices. Default `100`.
@@ -154,6 +167,7 @@ export interface ResolvedSessionAuthOptions {
   revokeAllOnReuse: boolean;
   bindDevice: boolean;
   bindUserAgent: boolean;
+  deviceBinding: DeviceBindingPolicy;
   maxSessionsPerUser: number;
   bcryptRounds: number;
   passwordConcurrency: number;
@@ -184,6 +198,7 @@ export const SESSION_AUTH_DEFAULTS = {
   revokeAllOnReuse: false,
   bindDevice: false,
   bindUserAgent: false,
+  deviceBinding: 'optional',
   maxSessionsPerUser: 100,
   bcryptRounds: 12,
   redisKeyPrefix: 'session-auth:',

@@ -16,6 +16,14 @@ export const ERROR_STATUS = {
   REFRESH_TOKEN_EXPIRED: 401,
   REFRESH_TOKEN_REUSED: 401,
   DEVICE_MISMATCH: 401,
+  /** `deviceBinding: 'required'` and the sign-in (or refresh of an unbound session) proved no device key. */
+  DEVICE_KEY_REQUIRED: 401,
+  /** The `DPoP` proof is malformed, not signed by its key, or for another method or URL. */
+  DPOP_PROOF_INVALID: 401,
+  /** The proof lacks a fresh server nonce (or its `iat` is off): retry with the `DPoP-Nonce` header's nonce. */
+  DPOP_NONCE_REQUIRED: 401,
+  /** This proof (its `jti`) was already used. */
+  DPOP_PROOF_REPLAYED: 401,
   FORBIDDEN: 403,
   SESSION_NOT_FOUND: 404,
   NOT_FOUND: 404,

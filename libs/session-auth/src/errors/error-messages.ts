@@ -16,6 +16,11 @@ export const ERROR_MESSAGES: Record<SessionAuthErrorCode, string> = {
   REFRESH_TOKEN_REUSED:
     'This refresh token was already used; the session has been ended for safety.',
   DEVICE_MISMATCH: 'This refresh token belongs to another device.',
+  DEVICE_KEY_REQUIRED: 'This server requires a device key (a DPoP proof) to sign in.',
+  DPOP_PROOF_INVALID: 'The device proof is not valid.',
+  DPOP_NONCE_REQUIRED:
+    'The device proof needs a fresh server nonce; retry with the DPoP-Nonce header.',
+  DPOP_PROOF_REPLAYED: 'This device proof was already used.',
   SESSION_NOT_FOUND: 'No such session.',
   NOT_FOUND: 'No such route.',
   RATE_LIMITED: 'Too many attempts; try again later.',

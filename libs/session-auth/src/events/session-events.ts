@@ -1,5 +1,6 @@
 import type { RevokeReason } from '../persistence/session.entity.js';
 import type { SessionView } from '../sessions/session-view.js';
+import type { TheftCause } from '../binding/theft-cause.js';
 
 /** Names of the application events emitted through `@nestjs/event-emitter`. */
 export const SessionEvents = {
@@ -30,13 +31,18 @@ export interface SessionTerminatedEvent {
   reason: RevokeReason;
 }
 
-/** Payload of `session.reuse_detected`: a spent refresh token came back after the grace window (likely theft). */
+/**
+ * Payload of `session.reuse_detected`: a spent refresh token came back after the grace window, or a
+ * bound session's token came without its device key (likely theft).
+ */
 export interface SessionReuseDetectedEvent {
   userId: string;
   /** The session whose spent token was presented again. */
   sessionId: string;
   /** Every session revoked in response (one, or all of the user's with `revokeAllOnReuse`). */
   revokedSessionIds: string[];
+  /** Why: a spent token came back, or a bound session's token came without its device key. */
+  cause: TheftCause;
   ip?: string;
   userAgent?: string;
 }

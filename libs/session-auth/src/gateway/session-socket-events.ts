@@ -2,10 +2,11 @@
  * The socket contract of the `/sessions` namespace, as types only: browser code and any app can
  * import this file (`import type`) to type a socket.io client without retyping payloads.
  */
+import type { TheftCause } from '../binding/theft-cause.js';
 import type { RevokeReason } from '../persistence/revoke-reason.js';
 import type { SessionListItem, SessionView } from '../sessions/session-view.type.js';
 
-export type { SessionListItem, SessionView };
+export type { SessionListItem, SessionView, TheftCause };
 
 /** Namespace of the session gateway. */
 export const SESSIONS_NAMESPACE = '/sessions';
@@ -24,8 +25,11 @@ export interface SessionServerToClientEvents {
    * items carry no `current`; each client marks its own session by id.
    */
   SESSIONS_UPDATED: (payload: { sessions: SessionListItem[] }) => void;
-  /** A spent refresh token was presented again (likely theft); that session has been ended. */
-  SESSION_REUSE_DETECTED: (payload: { sessionId: string }) => void;
+  /**
+   * A spent refresh token was presented again, or a device-bound session's token came without its
+   * device key (`cause: 'device-key-mismatch'`): likely theft; that session has been ended.
+   */
+  SESSION_REUSE_DETECTED: (payload: { sessionId: string; cause?: TheftCause }) => void;
 }
 
 /** Client-to-server events: none; the gateway never trusts ids sent by a client. */

@@ -153,7 +153,7 @@ export class SessionGateway
   onReuseDetected(event: SessionReuseDetectedEvent): void {
     this.server
       .to(userRoom(event.userId))
-      .emit('SESSION_REUSE_DETECTED', { sessionId: event.sessionId });
+      .emit('SESSION_REUSE_DETECTED', { sessionId: event.sessionId, cause: event.cause });
   }
 
   /**

@@ -52,6 +52,8 @@ export class SessionViewDoc {
   @ApiProperty({ nullable: true, example: '203.0.113.7' }) ip: string;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) lastActiveAt: string;
+  @ApiProperty({ description: 'bound to a device key: its refresh token is worthless elsewhere' })
+  deviceBound: boolean;
   @ApiProperty({ description: 'true for the session of the access token used' }) current: boolean;
 }
 

@@ -7,6 +7,14 @@ export interface HttpRequestLike {
   body?: unknown;
   /** The client address as the platform resolved it (Express `req.ip`, Fastify `request.ip`). */
   ip?: string;
+  /** HTTP method (both platforms). */
+  method?: string;
+  /** The URL as received, path and query (Express: after mounting, see `originalUrl`). */
+  url?: string;
+  /** The URL before any mount point was taken off (Express, Fastify). */
+  originalUrl?: string;
+  /** `http` or `https` as the platform resolved it (honours the app's trust-proxy setting). */
+  protocol?: string;
 }
 
 /** An Express response (`append`) or a Fastify reply (`header`), or a plain Node response. */

@@ -4,14 +4,18 @@ import { type SessionAuthOptions } from '../config/session-auth.options.js';
 import { resolveSessionAuthOptions } from '../config/resolve-options.js';
 import type { IssuedSession } from '../sessions/session.service.js';
 import { MAX_REFRESH_COOKIES, RefreshTokenTransport } from './refresh-token-transport.js';
+import { DeviceProofService } from '../binding/device-proof.service.js';
+import { FakeSessionCache } from '../test-fakes/fake-session-cache.js';
 import { sessionContextOf } from './request-context.js';
 
 const TOKEN = 'a'.repeat(43);
 const OTHER = 'b'.repeat(43);
 
 function transport(extra: SessionAuthOptions = {}): RefreshTokenTransport {
+  const options = resolveSessionAuthOptions({ jwtSecret: 'x'.repeat(32), ...extra });
   return new RefreshTokenTransport(
-    resolveSessionAuthOptions({ jwtSecret: 'x'.repeat(32), ...extra }),
+    options,
+    new DeviceProofService(options, new FakeSessionCache()),
   );
 }
 
@@ -29,6 +33,7 @@ const issued: IssuedSession = {
     ip: null,
     createdAt: '2030-01-01T10:00:00.000Z',
     lastActiveAt: '2030-01-01T10:00:00.000Z',
+    deviceBound: false,
     current: true,
   },
   accessToken: 'access.jwt.token',
@@ -162,9 +167,20 @@ describe('RefreshTokenTransport', () => {
       transport().write(reply, issued);
 
       expect(headers).toEqual([
+        ['DPoP-Nonce', expect.stringMatching(/^[\w-]{27}$/)],
         ['Cache-Control', 'no-store'],
         ['set-cookie', expect.stringContaining(`refresh_token=${TOKEN};`)],
       ]);
+      expect(headers[2][1]).toContain('Max-Age=3601');
+    });
+
+    it('offers no proof nonce with deviceBinding off', () => {
+      const headers: [string, string][] = [];
+      const reply = { header: (name: string, value: string) => headers.push([name, value]) };
+
+      transport({ deviceBinding: 'off' }).write(reply, issued);
+
+      expect(headers.map(([name]) => name)).toEqual(['Cache-Control', 'set-cookie']);
       expect(headers[1][1]).toContain('Max-Age=3601');
     });
 

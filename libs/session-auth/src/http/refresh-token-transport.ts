@@ -4,6 +4,7 @@ import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.j
 import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
 import type { IssuedSession } from '../sessions/session.service.js';
 import type { SessionView } from '../sessions/session-view.js';
+import { DeviceProofService } from '../binding/device-proof.service.js';
 import {
   appendSetCookie,
   type HttpRequestLike,
@@ -45,6 +46,7 @@ export interface IssuedSessionBody {
 export class RefreshTokenTransport {
   constructor(
     @Inject(SESSION_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedSessionAuthOptions,
+    private readonly proofs: DeviceProofService,
   ) {}
 
   /** The presented refresh token (the first of {@link readAll}); the cookie wins over the body. */
@@ -75,11 +77,20 @@ export class RefreshTokenTransport {
   }
 
   /**
-   * Sets the cookie (Max-Age = the session's remaining absolute lifetime) and builds the body. The
-   * answer carries tokens, so it is marked `Cache-Control: no-store` (no shared or browser cache
-   * keeps a copy).
+   * Hands the client a fresh server nonce for its next device proof (`DPoP-Nonce`); `write` does
+   * it too. Nothing when `deviceBinding` is `'off'`.
+   */
+  offerProofNonce(response: HttpResponseLike): void {
+    this.proofs.offerNonce(response);
+  }
+
+  /**
+   * Sets the cookie (Max-Age = the session's remaining absolute lifetime), offers a proof nonce
+   * and builds the body. The answer carries tokens, so it is marked `Cache-Control: no-store`
+   * (no shared or browser cache keeps a copy).
    */
   write(response: HttpResponseLike, issued: IssuedSession): IssuedSessionBody {
+    this.offerProofNonce(response);
     setResponseHeader(response, 'Cache-Control', 'no-store');
     if (this.options.refreshTransport !== 'body') {
       appendSetCookie(

@@ -43,7 +43,10 @@ export class SessionAuthController {
     private readonly transport: RefreshTokenTransport,
   ) {}
 
-  /** Rotates the refresh token (cookie or body) and issues a fresh access token. */
+  /**
+   * Rotates the refresh token (cookie or body) and issues a fresh access token. A session bound to
+   * a device key needs a `DPoP` proof of it (with the nonce of the last `DPoP-Nonce` header).
+   */
   @Post('refresh')
   @SetMetadata(SESSION_AUTH_ROUTE_KEY, 'refresh' satisfies SessionAuthRoute)
   @HttpCode(200)
@@ -57,6 +60,10 @@ export class SessionAuthController {
     'REFRESH_TOKEN_REUSED',
     'SESSION_REVOKED',
     'DEVICE_MISMATCH',
+    'DEVICE_KEY_REQUIRED',
+    'DPOP_PROOF_INVALID',
+    'DPOP_NONCE_REQUIRED',
+    'DPOP_PROOF_REPLAYED',
     'RATE_LIMITED',
     'DATABASE_UNAVAILABLE',
   )
@@ -64,6 +71,8 @@ export class SessionAuthController {
     @Req() request: HttpRequestLike,
     @Res({ passthrough: true }) response: HttpResponseLike,
   ): Promise<IssuedSessionBody> {
+    // Every answer, an error too, carries the nonce the next proof must name.
+    this.transport.offerProofNonce(response);
     const issued = await this.sessions.rotateRefreshToken(
       this.transport.readAll(request),
       sessionContextOf(request),

@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import { runStatement } from './run-statement.js';
 import type { SessionContext } from '../sessions/session-context.js';
 import type { SessionEntity } from './session.entity.js';
+import type { SessionDeviceKey } from './session.repository.js';
 import { idleEndSql, LIVE_SQL } from './session-lifetime.js';
 import { type SessionRow, toSessionEntity } from './session-row.js';
 
@@ -19,11 +20,19 @@ export interface RotationRequest {
   idleTtlSeconds: number;
   /** Device binding (the options of the same names). */
   rules: { bindDevice: boolean; bindUserAgent: boolean };
+  /**
+   * The device key this refresh proved (`null`: none). With `enforce`, a bound session advances
+   * only for its own key, and an unbound one is bound to the proved key (once); with `required`,
+   * an unbound session does not advance without one.
+   */
+  deviceKey: SessionDeviceKey | null;
+  keyRules: { enforce: boolean; required: boolean };
 }
 
 /**
  * The whole rotation, one row, one statement: advance the generation only while it is the
- * presented one, the nonce matches, the session is live and (when bound) on its device. The UPDATE
+ * presented one, the nonce matches, the session is live, (when bound) on its device and (when bound
+ * to a device key) proved by that key. The UPDATE
  * takes the row lock and PostgreSQL re-checks the WHERE on the row's latest version once granted,
  * so of concurrent rotations of one generation exactly one matches, and a rotation queued behind a
  * revocation sees `revoked_at` set and spends nothing.
@@ -35,11 +44,16 @@ UPDATE sessions
        rotated_at = now(),
        last_active_at = now(),
        idle_expires_at = ${idleEndSql('$5', 'absolute_expires_at')},
-       ip = COALESCE($6, ip)
+       ip = COALESCE($6, ip),
+       key_thumbprint = CASE WHEN $11 THEN COALESCE(key_thumbprint, $12) ELSE key_thumbprint END,
+       key_alg = CASE WHEN $11 AND key_thumbprint IS NULL THEN $13 ELSE key_alg END,
+       key_source = CASE WHEN $11 AND key_thumbprint IS NULL THEN $14 ELSE key_source END
  WHERE id = $1 AND refresh_generation = $2 AND refresh_nonce IS NOT DISTINCT FROM $3
    AND ${LIVE_SQL}
    AND (NOT $7 OR NULLIF(device_id, '') IS NULL OR device_id IS NOT DISTINCT FROM $8)
    AND (NOT $9 OR NULLIF(user_agent, '') IS NULL OR user_agent IS NOT DISTINCT FROM $10)
+   AND (NOT $11 OR key_thumbprint = $12
+        OR (key_thumbprint IS NULL AND (NOT $15 OR $12 IS NOT NULL)))
 RETURNING *`;
 
 /** The SQL of refresh-token rotation. */
@@ -49,7 +63,7 @@ export class RotationRepository {
 
   /** Spends the presented generation; `undefined` when the statement matched no row. */
   async advance(request: RotationRequest): Promise<SessionEntity | undefined> {
-    const { context, rules } = request;
+    const { context, rules, deviceKey, keyRules } = request;
     const { rows } = await runStatement<SessionRow>(this.dataSource, ADVANCE, [
       request.sessionId,
       request.generation,
@@ -61,6 +75,11 @@ export class RotationRepository {
       context.deviceId ?? null,
       rules.bindUserAgent,
       context.userAgent ?? null,
+      keyRules.enforce,
+      deviceKey?.thumbprint ?? null,
+      deviceKey?.alg ?? null,
+      deviceKey?.source ?? null,
+      keyRules.required,
     ]);
     return rows[0] && toSessionEntity(rows[0]);
   }

@@ -1,4 +1,4 @@
-import { type RevokeReason, SessionEntity } from './session.entity.js';
+import { type DeviceKeySource, type RevokeReason, SessionEntity } from './session.entity.js';
 
 /** A `sessions` row as the driver returns it from raw SQL. */
 export interface SessionRow {
@@ -18,6 +18,9 @@ export interface SessionRow {
   refresh_generation: number;
   refresh_nonce: Buffer | null;
   rotated_at: Date | null;
+  key_thumbprint: string | null;
+  key_alg: string | null;
+  key_source: string | null;
 }
 
 /** The entity of a raw row. */
@@ -39,5 +42,8 @@ export function toSessionEntity(row: SessionRow): SessionEntity {
     refreshGeneration: row.refresh_generation,
     refreshNonce: row.refresh_nonce,
     rotatedAt: row.rotated_at,
+    keyThumbprint: row.key_thumbprint,
+    keyAlg: row.key_alg,
+    keySource: row.key_source as DeviceKeySource | null,
   });
 }

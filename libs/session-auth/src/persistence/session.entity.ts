@@ -61,4 +61,19 @@ export class SessionEntity {
   /** When the live generation was issued by a rotation: the grace window runs from here. */
   @Column({ name: 'rotated_at', type: 'timestamptz', nullable: true })
   rotatedAt: Date | null;
+
+  /** RFC 7638 thumbprint of the device key the session is bound to; set once, never replaced. */
+  @Column({ name: 'key_thumbprint', type: 'varchar', length: 43, nullable: true })
+  keyThumbprint: string | null;
+
+  /** The device key's algorithm (`ES256`), with the thumbprint. */
+  @Column({ name: 'key_alg', type: 'varchar', length: 8, nullable: true })
+  keyAlg: string | null;
+
+  /** How the key was registered: `dpop` (the client package) or `dbsc` (the browser). */
+  @Column({ name: 'key_source', type: 'varchar', length: 8, nullable: true })
+  keySource: DeviceKeySource | null;
 }
+
+/** How a session's device key was registered. */
+export type DeviceKeySource = 'dpop' | 'dbsc';

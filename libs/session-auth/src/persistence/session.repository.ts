@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { endedByExpiry } from './revoke-reason.js';
 import type { SessionContext } from '../sessions/session-context.js';
-import { type RevokeReason, SessionEntity } from './session.entity.js';
+import { type DeviceKeySource, type RevokeReason, SessionEntity } from './session.entity.js';
 import { idleEndSql, LIVE_SQL } from './session-lifetime.js';
 import { type SessionRow, toSessionEntity } from './session-row.js';
 
@@ -15,6 +15,13 @@ export const REVOCATION_CHANNEL = 'session_auth_revoked';
 export interface RevokedSession {
   id: string;
   userId: string;
+}
+
+/** A device key as a session row keeps it. */
+export interface SessionDeviceKey {
+  thumbprint: string;
+  alg: string;
+  source: DeviceKeySource;
 }
 
 /** Which of a user's live sessions to revoke. */
@@ -39,14 +46,17 @@ export class SessionRepository {
       refreshNonce: Buffer;
       idleTtl: number;
       absoluteTtl: number;
+      /** The device key the session is bound to from the start, if the client proved one. */
+      deviceKey?: SessionDeviceKey;
     },
   ): Promise<SessionEntity> {
-    const { context } = input;
+    const { context, deviceKey } = input;
     const rows = (await m.query(
       `INSERT INTO sessions (id, user_id, device_id, device_name, user_agent, ip, created_at,
-          authenticated_at, last_active_at, idle_expires_at, absolute_expires_at, refresh_nonce)
+          authenticated_at, last_active_at, idle_expires_at, absolute_expires_at, refresh_nonce,
+          key_thumbprint, key_alg, key_source)
        SELECT $1, $2, $3, $4, $5, $6, now(), now(), now(), ${idleEndSql('$7', 'absolute.at')},
-              absolute.at, $9
+              absolute.at, $9, $10, $11, $12
          FROM (SELECT now() + make_interval(secs => $8) AS at) absolute
        RETURNING *`,
       [
@@ -59,6 +69,9 @@ export class SessionRepository {
         input.idleTtl,
         input.absoluteTtl,
         input.refreshNonce,
+        deviceKey?.thumbprint ?? null,
+        deviceKey?.alg ?? null,
+        deviceKey?.source ?? null,
       ],
     )) as SessionRow[];
     return toSessionEntity(rows[0]);

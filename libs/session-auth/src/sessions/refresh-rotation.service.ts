@@ -1,4 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { DeviceProofService } from '../binding/device-proof.service.js';
+import type { DeviceKey } from '../binding/device-jwk.js';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { SessionEvents, type SessionReuseDetectedEvent } from '../events/session-events.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
@@ -8,7 +10,11 @@ import type { SessionContext } from './session-context.js';
 import type { SessionEntity } from '../persistence/session.entity.js';
 import { SessionNotifier } from '../events/session-notifier.js';
 import { RotationRepository } from '../persistence/rotation.repository.js';
-import { type RevokedSession, SessionRepository } from '../persistence/session.repository.js';
+import {
+  type RevokedSession,
+  type SessionDeviceKey,
+  SessionRepository,
+} from '../persistence/session.repository.js';
 import {
   generateNonce,
   hashRefreshToken,
@@ -18,6 +24,7 @@ import {
   readRefreshToken,
 } from '../tokens/refresh-token.crypto.js';
 import { decideRotation, type PresentedToken, sameNonce } from './rotation-decision.js';
+import type { TheftCause } from '../binding/theft-cause.js';
 
 /** Presented tokens read per refresh (each costs a MAC, a first-release one an indexed read). */
 const MAX_PRESENTED_TOKENS = 4;
@@ -42,6 +49,7 @@ export class RefreshRotationService {
     private readonly sessions: SessionRepository,
     private readonly notifier: SessionNotifier,
     private readonly metrics: SessionMetrics,
+    private readonly proofs: DeviceProofService,
   ) {}
 
   /** The token of the session's live generation (what a sign-in or a rotation hands out). */
@@ -55,8 +63,11 @@ export class RefreshRotationService {
       (value) => value !== undefined && value !== null && value !== '',
     );
     if (candidates.length === 0) throw new SessionAuthError('REFRESH_TOKEN_MISSING');
-    const presented = await this.chosen(candidates);
-    if (!presented) throw new SessionAuthError('REFRESH_TOKEN_INVALID');
+    const chosen = await this.chosen(candidates);
+    if (!chosen) throw new SessionAuthError('REFRESH_TOKEN_INVALID');
+    // A proof is checked before the session is read: a bad one costs no database round trip.
+    const key = await this.proofs.verify(context.deviceProof, { nonce: true });
+    const presented = { ...chosen, keyThumbprint: key?.thumbprint ?? null };
 
     const advanced = await this.rotations.advance({
       ...presented,
@@ -64,6 +75,11 @@ export class RefreshRotationService {
       context,
       idleTtlSeconds: this.options.idleTtl,
       rules: this.options,
+      deviceKey: key ? sessionKey(key) : null,
+      keyRules: {
+        enforce: this.options.deviceBinding !== 'off',
+        required: this.options.deviceBinding === 'required',
+      },
     });
     if (advanced) {
       this.metrics.rotations.inc();
@@ -143,10 +159,12 @@ export class RefreshRotationService {
         await this.notifier.revoked(revoked, 'EXPIRED');
         throw new SessionAuthError('REFRESH_TOKEN_EXPIRED');
       }
-      case 'reuse': {
+      case 'reuse':
+      case 'key-mismatch': {
         const revoked = await this.revokeForReuse(session!);
         if (!revoked.some((s) => s.id === session!.id)) return this.decide(presented, context);
-        return this.reused(session!, revoked, context);
+        const cause = decision.kind === 'reuse' ? 'token-reused' : 'device-key-mismatch';
+        return this.reused(session!, revoked, context, cause);
       }
     }
   }
@@ -161,6 +179,7 @@ export class RefreshRotationService {
     session: SessionEntity,
     revoked: RevokedSession[],
     context: SessionContext,
+    cause: TheftCause,
   ): Promise<never> {
     this.metrics.reuseDetections.inc();
     // The alert goes out first, so the device whose session ends also hears why.
@@ -168,10 +187,21 @@ export class RefreshRotationService {
       userId: session.userId,
       sessionId: session.id,
       revokedSessionIds: revoked.map((s) => s.id),
+      cause,
       ip: context.ip,
       userAgent: context.userAgent,
     } satisfies SessionReuseDetectedEvent);
     await this.notifier.revoked(revoked, 'REUSE_DETECTED');
-    throw new SessionAuthError('REFRESH_TOKEN_REUSED');
+    throw new SessionAuthError(
+      'REFRESH_TOKEN_REUSED',
+      cause === 'device-key-mismatch'
+        ? 'This refresh token came without the key of the device it was issued to; the session has been ended for safety.'
+        : undefined,
+    );
   }
+}
+
+/** A proved key as the session row keeps it. */
+export function sessionKey(key: DeviceKey): SessionDeviceKey {
+  return { thumbprint: key.thumbprint, alg: 'ES256', source: 'dpop' };
 }

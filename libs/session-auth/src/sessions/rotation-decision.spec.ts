@@ -3,7 +3,12 @@ import { decideRotation, type RotationRules } from './rotation-decision.js';
 
 const now = new Date('2026-11-29T12:00:00Z');
 const nonce = Buffer.alloc(16, 7);
-const rules: RotationRules = { reuseGraceSeconds: 10, bindDevice: true, bindUserAgent: false };
+const rules: RotationRules = {
+  reuseGraceSeconds: 10,
+  bindDevice: true,
+  bindUserAgent: false,
+  deviceBinding: 'optional',
+};
 const device = { deviceId: 'laptop' };
 
 function session(overrides: Partial<SessionEntity> = {}): SessionEntity {
@@ -89,6 +94,42 @@ describe('decideRotation', () => {
   it('never retries a session that has not rotated yet', () => {
     expect(decide(session({ refreshGeneration: 1, rotatedAt: null }), 0)).toEqual({
       kind: 'reuse',
+    });
+  });
+
+  describe('a session bound to a device key', () => {
+    const bound = () => session({ keyThumbprint: 'device-key' });
+    const withKey = (s: SessionEntity, generation: number, key: string | null) =>
+      decideRotation(s, { generation, nonce, keyThumbprint: key }, now, device, rules);
+
+    it('takes the live token without the key for theft (copied off the device)', () => {
+      expect(withKey(bound(), 5, null)).toEqual({ kind: 'key-mismatch' });
+      expect(withKey(bound(), 5, 'thief-key')).toEqual({ kind: 'key-mismatch' });
+    });
+
+    it('retries within the grace window only with the key', () => {
+      expect(withKey(bound(), 4, 'device-key')).toEqual({ kind: 'retry' });
+      expect(withKey(bound(), 4, null)).toEqual({ kind: 'key-mismatch' });
+    });
+
+    it('still calls an older generation reuse, key or not', () => {
+      expect(withKey(bound(), 3, 'device-key')).toEqual({ kind: 'reuse' });
+      expect(withKey(bound(), 3, null)).toEqual({ kind: 'reuse' });
+    });
+
+    it('checks no key with deviceBinding off', () => {
+      const off = { ...rules, deviceBinding: 'off' as const };
+      expect(decideRotation(bound(), { generation: 4, nonce }, now, device, off)).toEqual({
+        kind: 'retry',
+      });
+    });
+
+    it("refuses an unbound session's refresh without a key under 'required'", () => {
+      const required = { ...rules, deviceBinding: 'required' as const };
+      expect(decideRotation(session(), { generation: 4, nonce }, now, device, required)).toEqual({
+        kind: 'refuse',
+        code: 'DEVICE_KEY_REQUIRED',
+      });
     });
   });
 });

@@ -1,3 +1,5 @@
+import type { DeviceProofRequest } from '../binding/device-proof.service.js';
+
 /** Where a sign-in or refresh comes from. */
 export interface SessionContext {
   ip?: string;
@@ -6,6 +8,8 @@ export interface SessionContext {
   deviceId?: string;
   /** A human name such as "Work laptop"; defaults to the browser and OS. */
   deviceName?: string;
+  /** The request's `DPoP` proof of a device key, if it sent one (`sessionContextOf` reads it). */
+  deviceProof?: DeviceProofRequest;
 }
 
 const LIMITS = { ip: 64, userAgent: 512, deviceId: 255, deviceName: 255 } as const;
@@ -13,9 +17,10 @@ const LIMITS = { ip: 64, userAgent: 512, deviceId: 255, deviceName: 255 } as con
 /** Trims every field to its column's length so client-sent text can never fail an insert. */
 export function boundedContext(context: SessionContext = {}): SessionContext {
   const out: SessionContext = {};
-  for (const key of Object.keys(LIMITS) as (keyof SessionContext)[]) {
+  for (const key of Object.keys(LIMITS) as (keyof typeof LIMITS)[]) {
     const value = context[key];
     if (typeof value === 'string' && value.length > 0) out[key] = value.slice(0, LIMITS[key]);
   }
+  if (context.deviceProof) out.deviceProof = context.deviceProof;
   return out;
 }

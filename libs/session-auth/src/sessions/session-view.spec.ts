@@ -34,8 +34,15 @@ describe('toSessionView', () => {
       ip: '203.0.113.7',
       createdAt: '2030-01-01T10:00:00.000Z',
       lastActiveAt: '2030-01-02T08:30:00.000Z',
+      deviceBound: false,
       current: false,
     });
+  });
+
+  it('says whether the session is bound to a device key, without the key', () => {
+    const view = toSessionView(session({ keyThumbprint: 'x'.repeat(43), keyAlg: 'ES256' }));
+    expect(view.deviceBound).toBe(true);
+    expect(JSON.stringify(view)).not.toContain('x'.repeat(43));
   });
 
   it('marks the current session, and only it', () => {
@@ -50,7 +57,17 @@ describe('toSessionView', () => {
     const view = toSessionView(session());
 
     expect(Object.keys(view).sort()).toEqual(
-      ['browser', 'createdAt', 'current', 'deviceName', 'id', 'ip', 'lastActiveAt', 'os'].sort(),
+      [
+        'browser',
+        'createdAt',
+        'current',
+        'deviceBound',
+        'deviceName',
+        'id',
+        'ip',
+        'lastActiveAt',
+        'os',
+      ].sort(),
     );
     expect(JSON.stringify(view)).not.toContain('user-1');
     expect(JSON.stringify(view)).not.toContain('device-1');

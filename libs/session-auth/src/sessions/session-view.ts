@@ -19,6 +19,7 @@ export function toSessionListItem(session: SessionEntity): SessionListItem {
     ip: session.ip,
     createdAt: session.createdAt.toISOString(),
     lastActiveAt: session.lastActiveAt.toISOString(),
+    deviceBound: session.keyThumbprint !== null && session.keyThumbprint !== undefined,
   };
 }
 

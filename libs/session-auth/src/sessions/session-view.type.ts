@@ -9,6 +9,8 @@ export interface SessionView {
   ip: string | null;
   createdAt: string;
   lastActiveAt: string;
+  /** Bound to a device key (DPoP or DBSC): its refresh token is worthless off that device. */
+  deviceBound: boolean;
   current: boolean;
 }
 

@@ -1,3 +1,4 @@
+import { DeviceProofService } from '../binding/device-proof.service.js';
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { SessionAuthError } from '../errors/session-auth.error.js';
@@ -64,6 +65,7 @@ function setup(extra: SessionAuthOptions = {}) {
     {} as never,
     {} as never,
     metrics,
+    new DeviceProofService(options, cache),
   );
   /** The verifier's answer when it decides without waiting; `undefined` when it must wait. */
   const local = (raw: string) => {

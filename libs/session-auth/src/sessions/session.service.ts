@@ -9,7 +9,8 @@ import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.j
 import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
 import { AccessTokenService } from '../tokens/access-token.service.js';
 import { generateNonce } from '../tokens/refresh-token.crypto.js';
-import { RefreshRotationService } from './refresh-rotation.service.js';
+import { RefreshRotationService, sessionKey } from './refresh-rotation.service.js';
+import { DeviceProofService } from '../binding/device-proof.service.js';
 import { DatabaseClock, SYSTEM_CLOCK } from '../persistence/database-clock.js';
 import { boundedContext, type SessionContext } from './session-context.js';
 import type { RevokeReason, SessionEntity } from '../persistence/session.entity.js';
@@ -53,15 +54,23 @@ export class SessionService {
     private readonly passwords: PasswordService,
     private readonly cleanup: CleanupService,
     private readonly metrics: SessionMetrics,
+    private readonly proofs: DeviceProofService,
     /** The database's clock (lifetimes); the process clock where there is none (unit specs). */
     @Optional()
     @Inject(DatabaseClock)
     private readonly clock: { now(): number; toLocal(ms: number): number } = SYSTEM_CLOCK,
   ) {}
 
-  /** Starts a session after the app has checked the user's credentials. */
+  /**
+   * Starts a session after the app has checked the user's credentials. With a `DPoP` proof in the
+   * context (see `sessionContextOf`) the session is bound to that device key; under
+   * `deviceBinding: 'required'` a sign-in without one is refused with `DEVICE_KEY_REQUIRED`.
+   */
   async createSession(userId: string, context: SessionContext = {}): Promise<IssuedSession> {
     const ctx = boundedContext(context);
+    const key = await this.proofs.verify(ctx.deviceProof, { nonce: false });
+    if (!key && this.options.deviceBinding === 'required')
+      throw new SessionAuthError('DEVICE_KEY_REQUIRED');
     const { session, evicted } = await this.repository.createWithinLimit(
       {
         userId,
@@ -70,6 +79,7 @@ export class SessionService {
         refreshNonce: generateNonce(),
         idleTtl: this.options.idleTtl,
         absoluteTtl: this.options.absoluteTtl,
+        deviceKey: key && sessionKey(key),
       },
       this.options.maxSessionsPerUser,
     );
@@ -214,7 +224,11 @@ export class SessionService {
   }
 
   private issue(session: SessionEntity, refreshToken: string): IssuedSession {
-    const { token, expiresAt } = this.accessTokens.sign(session.userId, session.id);
+    const { token, expiresAt } = this.accessTokens.sign(
+      session.userId,
+      session.id,
+      session.keyThumbprint,
+    );
     return {
       userId: session.userId,
       session: toSessionView(session, session.id),

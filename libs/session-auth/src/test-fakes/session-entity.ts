@@ -20,6 +20,9 @@ export function sessionEntity(overrides: Partial<SessionEntity> = {}): SessionEn
     refreshGeneration: 0,
     refreshNonce: null,
     rotatedAt: null,
+    keyThumbprint: null,
+    keyAlg: null,
+    keySource: null,
     ...overrides,
   };
 }

@@ -51,6 +51,15 @@ function errorCode(fn: () => unknown): string {
 }
 
 describe('AccessTokenService', () => {
+  it("carries the session's device key as cnf.jkt (RFC 9449), and nothing for an unbound one", () => {
+    const tokens = service();
+    const bound = tokens.verify(tokens.sign('u', 's', 'k'.repeat(43)).token);
+    const unbound = tokens.verify(tokens.sign('u', 's', null).token);
+
+    expect(bound.cnf).toEqual({ jkt: 'k'.repeat(43) });
+    expect(unbound).not.toHaveProperty('cnf');
+  });
+
   afterEach(() => jest.restoreAllMocks());
 
   describe('with HS256 (the default)', () => {

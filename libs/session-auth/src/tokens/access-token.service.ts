@@ -14,6 +14,8 @@ export interface AccessTokenClaims {
   jti: string;
   iat: number;
   exp: number;
+  /** Confirmation (RFC 9449 section 6.1): the thumbprint of the device key the session is bound to. */
+  cnf?: { jkt: string };
 }
 
 /** Tolerated difference between the clocks of the instance that signed a token and the one checking it. */
@@ -54,12 +56,26 @@ export class AccessTokenService {
     this.algorithms = [options.algorithm];
   }
 
-  /** Issues an access token for a session; returns it with its expiry. */
-  sign(userId: string, sessionId: string): { token: string; expiresAt: Date } {
+  /**
+   * Issues an access token for a session; returns it with its expiry. `keyThumbprint`: the
+   * session's device key, carried as `cnf.jkt`.
+   */
+  sign(
+    userId: string,
+    sessionId: string,
+    keyThumbprint?: string | null,
+  ): { token: string; expiresAt: Date } {
     const nowSeconds = Math.floor(this.clock.now() / 1000);
     const exp = nowSeconds + Math.round(this.options.accessTokenTtl);
     const token = jwt.sign(
-      { sub: userId, sid: sessionId, jti: randomUUID(), iat: nowSeconds, exp },
+      {
+        sub: userId,
+        sid: sessionId,
+        jti: randomUUID(),
+        iat: nowSeconds,
+        exp,
+        ...(keyThumbprint ? { cnf: { jkt: keyThumbprint } } : {}),
+      },
       this.signingKey,
       {
         algorithm: this.options.algorithm,
