@@ -1,9 +1,8 @@
 import { login, me, refreshWithBody, register, type SignedIn } from '../support/auth.js';
 import { type DemoProcess, startDemo } from '../support/demo-process.js';
-import { testEnv } from '../support/env.js';
 import { expectError, expectStatus } from '../support/expect-http.js';
 import { type ApiResponse, ApiClient } from '../support/http-client.js';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { startDatabaseProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { eventually } from '../support/timing.js';
 
 // PostgreSQL made unreachable for one instance: a TCP proxy the test controls sits between the demo
@@ -21,12 +20,9 @@ let demo: DemoProcess;
 let client: ApiClient;
 
 beforeAll(async () => {
-  const database = new URL(testEnv().databaseUrl);
-  proxy = await startTcpProxy({ host: database.hostname, port: Number(database.port || 5432) });
-  const viaProxy = new URL(database);
-  viaProxy.hostname = '127.0.0.1';
-  viaProxy.port = String(proxy.port);
-  demo = await startDemo({ name: 'postgres-down', env: { DATABASE_URL: viaProxy.toString() } });
+  let url: string;
+  ({ proxy, url } = await startDatabaseProxy());
+  demo = await startDemo({ name: 'postgres-down', env: { DATABASE_URL: url } });
   client = new ApiClient(demo.baseUrl);
 });
 

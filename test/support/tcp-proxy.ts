@@ -1,4 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { testEnv } from './env.js';
 
 // A TCP proxy a test controls, to put between an app and a backend (PostgreSQL) and break the path
 // on demand without touching the backend, which other suites of the run share:
@@ -109,4 +110,17 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       await closed;
     },
   };
+}
+
+/** A proxy in front of the run's PostgreSQL, and the run's database URL through it. */
+export async function startDatabaseProxy(): Promise<{ proxy: TcpProxy; url: string }> {
+  const database = new URL(testEnv().databaseUrl);
+  const proxy = await startTcpProxy({
+    host: database.hostname,
+    port: Number(database.port || 5432),
+  });
+  const viaProxy = new URL(database);
+  viaProxy.hostname = '127.0.0.1';
+  viaProxy.port = String(proxy.port);
+  return { proxy, url: viaProxy.toString() };
 }

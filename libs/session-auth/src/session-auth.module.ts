@@ -10,10 +10,6 @@ import { openApiProvider } from './http/openapi.js';
 import { RefreshTokenTransport } from './http/refresh-token-transport.js';
 import { SessionMetrics, sessionMetricsProvider } from './metrics/session-metrics.js';
 import { PasswordService } from './passwords/password.service.js';
-import { PostgresRevocationTransport } from './revocation/postgres-revocation-transport.js';
-import { RedisRevocationTransport } from './revocation/redis-revocation-transport.js';
-import { RevocationBarrier } from './revocation/revocation-barrier.js';
-import { RevocationPeer } from './revocation/revocation-peer.js';
 import {
   ConfigurableSessionAuthModule,
   SESSION_AUTH_OPTIONS,
@@ -24,11 +20,10 @@ import {
 } from './session-auth.internal-tokens.js';
 import { type SessionAuthOptions } from './config/session-auth.options.js';
 import { resolveSessionAuthOptions } from './config/resolve-options.js';
-import { CacheReconciler } from './cache/cache-reconciler.js';
 import { DatabaseClock } from './persistence/database-clock.js';
 import { DirectConnection } from './persistence/direct-connection.js';
-import { RevocationFeed } from './revocation/revocation-feed.js';
 import { SessionNotifier } from './events/session-notifier.js';
+import { revocationProviders } from './revocation/revocation.providers.js';
 import { SessionRepository } from './persistence/session.repository.js';
 import { SessionService } from './sessions/session.service.js';
 import { SessionVerifier } from './sessions/session-verifier.js';
@@ -71,14 +66,9 @@ import { defaultCookiePath } from './config/cookie-prefix.js';
     SessionRepository,
     CleanupRepository,
     SessionStateService,
-    RevocationPeer,
-    RedisRevocationTransport,
-    PostgresRevocationTransport,
-    RevocationBarrier,
-    SessionNotifier,
     DirectConnection,
-    RevocationFeed,
-    CacheReconciler,
+    ...revocationProviders,
+    SessionNotifier,
     RotationRepository,
     DeviceProofService,
     RefreshRotationService,

@@ -233,4 +233,35 @@ describe('MemorySessionCache', () => {
     await expect(cache.get('session:a')).resolves.toBeNull();
     await expect(cache.get('rate:login')).resolves.toBe('1');
   });
+
+  it('answers no session state while its copies are not trusted (the revocation feed is not live): reads go to PostgreSQL', async () => {
+    const cache = new MemorySessionCache();
+    await cache.set('session:a', '{"revoked":false}', 60_000);
+    await cache.increment('rate:login', 60_000);
+
+    cache.trustLocalCopies(false);
+
+    expect(cache.peek('session:a')).toBeUndefined();
+    await expect(cache.get('session:a')).resolves.toBeUndefined();
+    await expect(cache.setIfAbsent('session:b', '{}', 60_000)).resolves.toBeUndefined();
+    await expect(cache.get('rate:login')).resolves.toBe('1');
+
+    cache.trustLocalCopies(true);
+    await expect(cache.get('session:b')).resolves.toBeNull();
+  });
+
+  it('holds a copy named by an unconfirmed revocation: none answers or is stored until released', async () => {
+    const cache = new MemorySessionCache();
+    await cache.set('session:a', '{"revoked":false}', 60_000);
+
+    const release = cache.holdLocalCopy('session:a');
+
+    expect(cache.peek('session:a')).toBeUndefined();
+    await expect(
+      cache.setIfAbsent('session:a', '{"revoked":false}', 60_000),
+    ).resolves.toBeUndefined();
+    release();
+    await expect(cache.get('session:a')).resolves.toBeNull();
+    await expect(cache.setIfAbsent('session:a', '{"revoked":true}', 60_000)).resolves.toBe(true);
+  });
 });

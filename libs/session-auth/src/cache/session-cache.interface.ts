@@ -30,6 +30,17 @@ export interface SessionCache {
   peek?(key: string): string | undefined;
   /** Forgets any in-process copies of shared entries (after a gap in invalidation messages). */
   dropLocalCopies?(): void;
+  /**
+   * Whether this process's copies of shared entries may answer: `false` while the feed that
+   * invalidates them is not live (they may have missed a change), and reads of shared entries then
+   * answer `undefined` (ask PostgreSQL). Adapters with a feed of their own (Redis) ignore it.
+   */
+  trustLocalCopies?(trusted: boolean): void;
+  /**
+   * Forgets the in-process copy of one shared entry and keeps none (reads answer `undefined`)
+   * until the returned function is called: a change is announced but not yet confirmed.
+   */
+  holdLocalCopy?(key: string): () => void;
   /** Forgets the in-process copy of one shared entry (another instance changed it in the store). */
   dropLocalCopy?(key: string): void;
   /**

@@ -101,6 +101,20 @@ export class SessionStateService {
   }
 
   /**
+   * Sessions a revocation hint named, not yet confirmed by PostgreSQL: this process's copies of
+   * their states are dropped and none is kept (reads go to the store or the row) until the
+   * returned function is called; a cache without that ability only drops them.
+   */
+  holdLocalCopies(sessionIds: string[]): () => void {
+    const releases = sessionIds.map((id) => {
+      if (this.cache.holdLocalCopy) return this.cache.holdLocalCopy(key(id));
+      this.cache.dropLocalCopy?.(key(id));
+      return () => undefined;
+    });
+    return () => releases.forEach((release) => release());
+  }
+
+  /**
    * After a fresh sign-in committed: drop the cached copy so the next read sees it, unless it
    * already says "revoked" (a revocation that committed after the sign-in wrote it).
    */

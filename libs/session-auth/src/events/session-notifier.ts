@@ -1,27 +1,25 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { EventEmitter2 } from '@nestjs/event-emitter';
 import { SessionEvents, type SessionTerminatedEvent } from './session-events.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
-import { RevocationBarrier } from '../revocation/revocation-barrier.js';
+import { RevocationPropagator } from '../revocation/revocation-propagator.js';
 import type { RevokedSession } from '../persistence/session.repository.js';
 import { endedByExpiry, type RevokeReason } from '../persistence/revoke-reason.js';
-import { SessionStateService } from '../cache/session-state.service.js';
 import { lazyModule } from '../utils/optional-peer.js';
 
 /**
- * What follows every committed revocation: the cache learns it first, every other live instance
- * confirms it dropped its copies (a bounded wait; see RevocationBarrier), so the sessions are
- * refused everywhere by the time the request answers; then the application hears it. Events are optional: without @nestjs/event-emitter
- * and EventEmitterModule in the app, nothing is emitted (and the package is never loaded).
+ * What follows every committed revocation: the RevocationPropagator makes every live instance
+ * refuse the sessions by the time the request answers; then the application hears it. Events are
+ * optional: without @nestjs/event-emitter and EventEmitterModule in the app, nothing is emitted
+ * (and the package is never loaded).
  */
 @Injectable()
 export class SessionNotifier implements OnModuleInit {
   private events?: EventEmitter2;
 
   constructor(
-    private readonly state: SessionStateService,
-    private readonly barrier: RevocationBarrier,
+    @Inject(RevocationPropagator) private readonly propagator: RevocationPropagator,
     private readonly metrics: SessionMetrics,
     private readonly moduleRef?: ModuleRef,
   ) {}
@@ -42,10 +40,7 @@ export class SessionNotifier implements OnModuleInit {
   async revoked(sessions: RevokedSession[], reason: RevokeReason): Promise<void> {
     if (sessions.length === 0) return;
     // An expired session needs no news: every instance refuses it by its own lifetimes.
-    if (!endedByExpiry(reason)) {
-      await this.state.markRevoked(sessions);
-      await this.barrier.confirm(sessions.map((s) => s.id));
-    }
+    if (!endedByExpiry(reason)) await this.propagator.propagate(sessions);
     this.metrics.terminations.inc({ reason }, sessions.length);
     const byUser = new Map<string, string[]>();
     for (const { id, userId } of sessions) byUser.set(userId, [...(byUser.get(userId) ?? []), id]);
@@ -56,6 +51,14 @@ export class SessionNotifier implements OnModuleInit {
         reason,
       } satisfies SessionTerminatedEvent);
     }
+  }
+
+  /**
+   * A revocation found its sessions already revoked (a retry: the first attempt may have failed
+   * before its news went out): those of `userId` are propagated again; no event (they ended once).
+   */
+  async reaffirm(sessionIds: string[], userId: string): Promise<void> {
+    await this.propagator.reaffirm(sessionIds, userId);
   }
 
   emit(event: string, payload: object): void {

@@ -20,6 +20,7 @@ import { SessionMetrics } from '../metrics/session-metrics.js';
 import type { RevokeReason } from '../persistence/revoke-reason.js';
 import { type AuthenticatedSession, SessionService } from '../sessions/session.service.js';
 import { SessionStateService } from '../cache/session-state.service.js';
+import { RevocationPropagator } from '../revocation/revocation-propagator.js';
 import {
   SESSIONS_NAMESPACE,
   type SessionClientToServerEvents,
@@ -44,7 +45,7 @@ type SessionNamespace = Namespace<
   RelayEvents
 >;
 
-/** How often local sockets are re-checked against session state (catches events missed during a Redis outage). */
+/** How often local sockets are re-checked against session state (a backstop: revocations reach them at once through the RevocationPropagator). */
 const SWEEP_INTERVAL_MS = 30_000;
 
 const userRoom = (userId: string) => `user:${userId}`;
@@ -96,6 +97,13 @@ export class SessionGateway
     });
     this.relays = spansInstances(namespace.adapter);
     namespace.on(SESSIONS_ENDED, (sessionIds, reason) => this.endLocally(sessionIds, reason));
+    // Every revocation reaches every instance through PostgreSQL too, with or without Redis and
+    // whatever the adapter: their sockets here end at once, not at the next sweep.
+    this.moduleRef
+      .get<symbol, RevocationPropagator>(RevocationPropagator, { strict: false })
+      .onRevokedElsewhere((sessions) => {
+        for (const { id, reason } of sessions) this.endLocally([id], reason);
+      });
     this.sweep = setInterval(() => void this.disconnectDeadSessions(), SWEEP_INTERVAL_MS);
     this.sweep.unref();
   }

@@ -56,8 +56,8 @@ export class DirectConnection implements OnApplicationShutdown {
   /** The DataSource's pool holds one connection (an embedded PostgreSQL) and there is no direct URL. */
   get isSingleConnection(): boolean {
     if (this.isSeparate) return false;
-    const driver = this.dataSource.driver as unknown as { master: { options?: { max?: number } } };
-    return driver.master.options?.max === 1;
+    const driver = this.dataSource.driver as unknown as { master?: { options?: { max?: number } } };
+    return driver?.master?.options?.max === 1;
   }
 
   async connect(): Promise<DirectClient> {

@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { runStatement } from './run-statement.js';
-import { announceRevoked } from './revocation-channel.js';
 import { endedByExpiry } from './revoke-reason.js';
 import type { SessionContext } from '../sessions/session-context.js';
 import { type DeviceKeySource, type RevokeReason, SessionEntity } from './session.entity.js';
 import { idleEndSql, LIVE_SQL } from './session-lifetime.js';
 import { type SessionRow, toSessionEntity } from './session-row.js';
+
+/** PostgreSQL NOTIFY channel on which every revocation names the sessions it ended (a hint). */
+export const REVOCATION_CHANNEL = 'session_auth_revoked';
 
 /** A session that a revocation just ended. */
 export interface RevokedSession {
@@ -101,23 +102,20 @@ export class SessionRepository {
     });
   }
 
-  /** Revokes live sessions of one user; returns those it ended (none twice, even under races). */
+  /**
+   * Revokes live sessions of one user; returns those it ended (none twice, even under races). The
+   * UPDATE and its NOTIFY are one statement (see {@link revokeWhere}).
+   */
   async revoke(
     m: EntityManager | undefined,
     userId: string,
     scope: RevokeScope,
     reason: RevokeReason,
   ): Promise<RevokedSession[]> {
-    const query = (m ?? this.dataSource.manager)
-      .createQueryBuilder()
-      .update(SessionEntity)
-      .set({ revokedAt: () => 'now()', revokeReason: reason })
-      .where('user_id = :userId AND revoked_at IS NULL', { userId });
-    if (scope.kind === 'one') query.andWhere('id = :sessionId', { sessionId: scope.sessionId });
-    if (scope.kind === 'all-but')
-      query.andWhere('id <> :sessionId', { sessionId: scope.sessionId });
-    const result = await query.returning('id, user_id').execute();
-    return this.announced(m ?? this.dataSource.manager, toRevoked(result.raw));
+    const which =
+      scope.kind === 'one' ? 'AND id = $2' : scope.kind === 'all-but' ? 'AND id <> $2' : '';
+    const params = scope.kind === 'all' ? [userId] : [userId, scope.sessionId];
+    return this.revokeWhere(m, `user_id = $1 ${which}`, params, reason, true);
   }
 
   /** Revokes the given sessions (any user) with one reason, in `m`'s transaction if given. */
@@ -127,45 +125,35 @@ export class SessionRepository {
     reason: RevokeReason,
   ): Promise<RevokedSession[]> {
     if (ids.length === 0) return [];
-    const manager = m ?? this.dataSource.manager;
-    const result = await manager
-      .createQueryBuilder()
-      .update(SessionEntity)
-      .set({ revokedAt: () => 'now()', revokeReason: reason })
-      .where('id IN (:...ids) AND revoked_at IS NULL', { ids })
-      .returning('id, user_id')
-      .execute();
-    const revoked = toRevoked(result.raw);
-    return endedByExpiry(reason) ? revoked : this.announced(manager, revoked);
-  }
-
-  private async announced(m: EntityManager, revoked: RevokedSession[]): Promise<RevokedSession[]> {
-    await announceRevoked(
-      m,
-      revoked.map((s) => s.id),
-    );
-    return revoked;
+    return this.revokeWhere(m, 'id = ANY($1::uuid[])', [ids], reason, !endedByExpiry(reason));
   }
 
   /**
-   * Sessions revoked (for any reason but expiry) within the last `withinSeconds` of the database's
-   * clock, `limit` at a time in id order after `afterId` (the revoked_at index finds the window).
+   * The UPDATE and the NOTIFY that announces it (150 ids per message: payloads stop at 8000 bytes)
+   * in one statement: both commit or neither does, so no failure between them can leave the other
+   * instances' copies "active" while the row says revoked. The NOTIFY is a hint: listeners re-read
+   * the rows it names (findRevoked) before they mark anything.
    */
-  async findRecentlyRevoked(
-    withinSeconds: number,
-    afterId: string | undefined,
-    limit: number,
+  private async revokeWhere(
+    m: EntityManager | undefined,
+    where: string,
+    params: unknown[],
+    reason: RevokeReason,
+    announce: boolean,
   ): Promise<RevokedSession[]> {
-    const { rows } = await runStatement(
-      this.dataSource,
-      `SELECT id, user_id FROM sessions
-        WHERE revoked_at > now() - make_interval(secs => $1)
-          AND revoke_reason IS DISTINCT FROM 'EXPIRED'
-          AND ($2::uuid IS NULL OR id > $2::uuid)
-        ORDER BY id LIMIT $3`,
-      [withinSeconds, afterId ?? null, limit],
-    );
-    return toRevoked(rows);
+    const n = params.length;
+    const update = `UPDATE sessions SET revoked_at = now(), revoke_reason = $${n + 1}
+        WHERE ${where} AND revoked_at IS NULL RETURNING id, user_id`;
+    // A top-level SELECT either way: TypeORM answers it with the rows, whatever the manager.
+    const sql = announce
+      ? `WITH revoked AS (${update}),
+         notified AS (
+           SELECT pg_notify('${REVOCATION_CHANNEL}', string_agg(id::text, ','))
+             FROM (SELECT id, (row_number() OVER () - 1) / 150 AS chunk FROM revoked) ids
+            GROUP BY chunk)
+         SELECT id, user_id FROM revoked CROSS JOIN (SELECT count(*) FROM notified) sent`
+      : `WITH revoked AS (${update}) SELECT id, user_id FROM revoked`;
+    return toRevoked(await (m ?? this.dataSource.manager).query(sql, [...params, reason]));
   }
 
   /** Live sessions of a user, most recently active first. */

@@ -15,6 +15,7 @@ import { SessionStateService } from '../cache/session-state.service.js';
 import { PRESENCE_HEARTBEAT_MS, RedisPresence } from './redis-presence.js';
 import { RevocationPeer } from './revocation-peer.js';
 import type { RevocationTransport } from './revocation-transport.js';
+import { isUuid } from '../persistence/uuid.js';
 
 /** How long start-up waits for this instance to be present before it serves without it. */
 const FIRST_REGISTRATION_MS = 2000;
@@ -71,7 +72,10 @@ export class RedisRevocationTransport
 
   async announce(requestId: string, sessionIds: string[]): Promise<string[] | undefined> {
     if (!this.presence || !this.isReady()) return undefined;
-    const message = `${requestId} ${this.peer.instanceId} ${sessionIds.join(',')}`;
+    const message = this.peer.signer.sign(
+      'announce',
+      `${requestId} ${this.peer.instanceId} ${sessionIds.join(',')}`,
+    );
     try {
       const present = await this.presence.announce(this.announceChannel, message);
       return present.filter((id) => id !== this.peer.instanceId);
@@ -130,13 +134,16 @@ export class RedisRevocationTransport
     return subscriber;
   }
 
-  private received(channel: string, message: string): void {
-    const [requestId, from, ids] = message.split(' ');
+  /** Signed messages only (see MessageSigner); ids that are not uuids name no cache key. */
+  private received(channel: string, signed: string): void {
+    const isAnnouncement = channel === this.announceChannel;
+    const message = this.peer.signer.open(isAnnouncement ? 'announce' : 'ack', signed);
+    const [requestId, from, ids] = message?.split(' ') ?? [];
     if (!requestId || !from) return;
-    if (channel !== this.announceChannel) return this.peer.acks.ack(requestId, from);
+    if (!isAnnouncement) return this.peer.acks.ack(requestId, from);
     if (from === this.peer.instanceId) return;
-    this.state.dropLocalCopies(ids ? ids.split(',') : []);
-    const reply = `${requestId} ${this.peer.instanceId}`;
+    this.state.dropLocalCopies((ids ?? '').split(',').filter(isUuid));
+    const reply = this.peer.signer.sign('ack', `${requestId} ${this.peer.instanceId}`);
     this.client!.publish(this.ackPrefix + from, reply).catch(() => undefined);
   }
 

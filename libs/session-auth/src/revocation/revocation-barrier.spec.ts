@@ -1,3 +1,4 @@
+import { testPeer } from '../test-fakes/revocation-peer.js';
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import type { SessionMetrics } from '../metrics/session-metrics.js';
@@ -6,7 +7,7 @@ import { resolveSessionAuthOptions } from '../config/resolve-options.js';
 import type { PostgresRevocationTransport } from './postgres-revocation-transport.js';
 import type { RedisRevocationTransport } from './redis-revocation-transport.js';
 import { RevocationBarrier } from './revocation-barrier.js';
-import { RevocationPeer } from './revocation-peer.js';
+import type { RevocationPeer } from './revocation-peer.js';
 import type { RevocationTransport } from './revocation-transport.js';
 
 /**
@@ -41,7 +42,7 @@ class FakeTransport implements RevocationTransport {
 }
 
 function setup({ timeoutMs = 250, singleConnection = false } = {}) {
-  const peer = new RevocationPeer();
+  const peer = testPeer();
   const redis = new FakeTransport('redis', peer);
   const postgres = new FakeTransport('postgres', peer);
   const unconfirmed = jest.fn((_labels?: object) => undefined);

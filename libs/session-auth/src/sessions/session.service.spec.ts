@@ -53,11 +53,12 @@ function setup(extra: SessionAuthOptions = {}) {
   const state = new SessionStateService(cache, repository, metrics);
   const accessTokens = new AccessTokenService(options);
   const verifier = new SessionVerifier(options, cache, repository, state, accessTokens);
+  const reaffirm = jest.fn(async (_ids: string[], _userId: string) => undefined);
   const service = new SessionService(
     options,
     repository,
     state,
-    {} as never,
+    { reaffirm } as never,
     accessTokens,
     verifier,
     {} as never,
@@ -73,7 +74,18 @@ function setup(extra: SessionAuthOptions = {}) {
     checked.catch(() => undefined);
     return undefined;
   };
-  return { service, verifier, local, cache, rows, touch, revoke, accessTokens, reads: () => reads };
+  return {
+    service,
+    verifier,
+    local,
+    cache,
+    rows,
+    touch,
+    revoke,
+    reaffirm,
+    accessTokens,
+    reads: () => reads,
+  };
 }
 
 describe('SessionService', () => {
@@ -306,8 +318,8 @@ describe('SessionService', () => {
       },
     );
 
-    it('answers SESSION_NOT_FOUND when nothing was revoked (another user or already ended)', async () => {
-      const { service, revoke } = setup();
+    it('answers SESSION_NOT_FOUND when nothing was revoked (another user or already ended), after propagating it again', async () => {
+      const { service, revoke, reaffirm } = setup();
 
       expect(await rejectionCode(service.terminateSession(SESSION_ID, USER))).toBe(
         'SESSION_NOT_FOUND',
@@ -318,6 +330,8 @@ describe('SessionService', () => {
         { kind: 'one', sessionId: SESSION_ID },
         'TERMINATED',
       );
+      // A retry of a revocation whose news never went out (security round 3, L4).
+      expect(reaffirm).toHaveBeenCalledWith([SESSION_ID], USER);
     });
   });
 });

@@ -141,7 +141,11 @@ export class SessionService {
       { kind: 'one', sessionId },
       reason,
     );
-    if (revoked.length === 0) throw new SessionAuthError('SESSION_NOT_FOUND');
+    if (revoked.length === 0) {
+      // Already ended (a retry?): its news may not have gone out; propagate it again, then say so.
+      await this.notifier.reaffirm([sessionId], userId);
+      throw new SessionAuthError('SESSION_NOT_FOUND');
+    }
     await this.notifier.revoked(revoked, reason);
   }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { SessionCache } from './session-cache.interface.js';
-import { SessionRepository } from '../persistence/session.repository.js';
-import { ACTIVE_TTL_MS, SessionStateService } from './session-state.service.js';
+import { SessionCache } from '../cache/session-cache.interface.js';
+import { RevocationRepository } from '../persistence/revocation.repository.js';
+import { ACTIVE_TTL_MS, SessionStateService } from '../cache/session-state.service.js';
 
 /** Slack on top of an entry's life: a read that started just before a revocation, a slow write. */
 const MARGIN_SECONDS = 60;
@@ -18,7 +18,7 @@ const BATCH = 1000;
 export class CacheReconciler implements OnModuleInit {
   constructor(
     @Inject(SessionCache) private readonly cache: SessionCache,
-    private readonly repository: SessionRepository,
+    private readonly repository: RevocationRepository,
     private readonly state: SessionStateService,
   ) {}
 
