@@ -39,7 +39,11 @@ export type { SessionContext } from './sessions/session-context.js';
 export type { DeviceProofRequest } from './binding/device-proof.service.js';
 export { DPOP_NONCE_HEADER } from './binding/proof-headers.js';
 export type { SessionListItem, SessionView } from './sessions/session-view.js';
-export { SessionEntity, type RevokeReason } from './persistence/session.entity.js';
+export {
+  SessionEntity,
+  type DeviceKeySource,
+  type RevokeReason,
+} from './persistence/session.entity.js';
 export { RefreshTokenEntity } from './persistence/refresh-token.entity.js';
 export { sessionAuthEntities, sessionAuthMigrations } from './persistence/session-auth.schema.js';
 export type { CleanupResult } from './cleanup/cleanup.service.js';

@@ -28,7 +28,7 @@ export class SessionAuthGuard implements CanActivate {
     protected readonly reflector: Reflector,
     protected readonly metrics: SessionMetrics,
     /** Checks `@RequireDeviceProof()` routes' proofs. */
-    @Optional() protected readonly proofs?: DeviceProofService,
+    @Optional() private readonly proofs?: DeviceProofService,
   ) {
     this.routes = new GuardRouteOptionsCache(reflector);
   }

@@ -56,8 +56,8 @@ export class RefreshTokenTransport {
 
   /**
    * Every refresh token the request presents, for `SessionService.rotateRefreshToken` to try in
-   * order: each cookie of the configured name (a request can carry duplicates, see
-   * {@link MAX_REFRESH_COOKIES}), else the body's `refreshToken`; empty when there is none.
+   * order: each cookie of the configured name (a request can carry duplicates; the first 4),
+   * else the body's `refreshToken`; empty when there is none.
    */
   readAll(request: HttpRequestLike): unknown[] {
     const { refreshTransport } = this.options;
