@@ -40,7 +40,6 @@ export type { DeviceProofRequest } from './binding/device-proof.service.js';
 export { DPOP_NONCE_HEADER } from './binding/proof-headers.js';
 export type { SessionListItem, SessionView } from './sessions/session-view.js';
 export { SessionEntity, type RevokeReason } from './persistence/session.entity.js';
-export { RefreshTokenEntity } from './persistence/refresh-token.entity.js';
 export { sessionAuthEntities, sessionAuthMigrations } from './persistence/session-auth.schema.js';
 export type { CleanupResult } from './cleanup/cleanup.service.js';
 export { SessionIoAdapter } from './gateway/session-io-adapter.factory.js';
