@@ -1,6 +1,6 @@
 // The measurements behind docs/capacity.md: seeds a scratch database with a few million rows shaped
-// like the library's (sessions, one live refresh token each, spent tokens kept for the retention
-// period), measures table and index sizes, lets the real cleanup job (a demo instance with a
+// like the library's (sessions; refresh tokens are derived from a session's generation and nonce,
+// so no token is stored), measures table and index sizes, lets the real cleanup job (a demo instance with a
 // one-second cron) work through a realistic backlog at that size, and measures Redis memory per
 // cached session on a redis-server of its own. Not part of `npm test`. See bench/README.md.
 //
@@ -22,12 +22,9 @@ const SERVER_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.
 const SESSIONS = Number(process.env.CAPACITY_SESSIONS ?? 2_000_000);
 /** Five sessions per user, as in the plan (10M users, 50M sessions). */
 const USERS = Math.max(1, Math.round(SESSIONS / 5));
-/** Spent tokens still inside the retention period, per session (the plan scales this by refresh rate). */
-const SPENT_PER_SESSION = Number(process.env.CAPACITY_SPENT_PER_SESSION ?? 1);
 /** The cleanup backlog at that size: shares of the seeded sessions. */
 const EXPIRED_SHARE = 0.05;
 const OLD_REVOKED_SHARE = 0.05;
-const OLD_SPENT_SHARE = 0.25;
 const REDIS_SAMPLE = Number(process.env.CAPACITY_REDIS_KEYS ?? 200_000);
 const CHUNK = 250_000;
 const keep = process.argv.includes('--keep');
@@ -85,7 +82,8 @@ async function seed(db) {
     'sessions',
     SESSIONS,
     `INSERT INTO sessions (id, user_id, device_id, device_name, user_agent, ip, created_at,
-       authenticated_at, last_active_at, idle_expires_at, absolute_expires_at, revoked_at, revoke_reason)
+       authenticated_at, last_active_at, idle_expires_at, absolute_expires_at, revoked_at, revoke_reason,
+       refresh_generation, refresh_nonce, rotated_at)
      SELECT md5('s' || g)::uuid, md5('u' || (g % ${USERS}))::uuid::text, NULL,
        'Chrome on Windows', 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
        '203.0.' || (g % 256) || '.' || (g % 250), now() - interval '3 days', now() - interval '3 days',
@@ -94,54 +92,20 @@ async function seed(db) {
             ELSE now() + interval '6 days' END,
        now() + interval '27 days',
        CASE WHEN g >= ${revokedFrom} THEN now() - interval '31 days' END,
-       CASE WHEN g >= ${revokedFrom} THEN 'LOGOUT' END
-     FROM generate_series($1::int, $2::int) AS g`,
-  );
-  // One live token per session, the head of its chain.
-  const liveMs = await chunked(
-    db,
-    'refresh_tokens (live)',
-    SESSIONS,
-    `INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, created_at, spent_at, sealed_successor)
-     SELECT md5('t0-' || g)::uuid, md5('s' || g)::uuid, encode(sha256(('t0-' || g)::bytea), 'hex'),
-       md5('t1-' || g)::uuid, now() - interval '5 minutes', NULL, NULL
-     FROM generate_series($1::int, $2::int) AS g`,
-  );
-  let spentMs = 0;
-  for (let k = 1; k <= SPENT_PER_SESSION; k++) {
-    spentMs += await chunked(
-      db,
-      `refresh_tokens (spent ${k}, inside retention)`,
-      SESSIONS,
-      `INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, created_at, spent_at, sealed_successor)
-       SELECT md5('t${k}-' || g)::uuid, md5('s' || g)::uuid, encode(sha256(('t${k}-' || g)::bytea), 'hex'),
-         md5('t${k + 1}-' || g)::uuid, now() - interval '1 day', now() - interval '1 day', NULL
-       FROM generate_series($1::int, $2::int) AS g`,
-    );
-  }
-  const oldSpent = Math.floor(SESSIONS * OLD_SPENT_SHARE);
-  const oldSpentMs = await chunked(
-    db,
-    'refresh_tokens (spent past retention)',
-    oldSpent,
-    `INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, created_at, spent_at, sealed_successor)
-     SELECT md5('old-' || g)::uuid, md5('s' || g)::uuid, encode(sha256(('old-' || g)::bytea), 'hex'),
-       NULL, now() - interval '32 days', now() - interval '31 days', NULL
+       CASE WHEN g >= ${revokedFrom} THEN 'LOGOUT' END,
+       g % 50, decode(md5('n' || g), 'hex'), now() - (g % 600) * interval '1 second'
      FROM generate_series($1::int, $2::int) AS g`,
   );
   log('VACUUM ANALYZE');
   await db.query('VACUUM (ANALYZE) sessions');
-  await db.query('VACUUM (ANALYZE) refresh_tokens');
   return {
     sessions: SESSIONS,
     users: USERS,
-    spentPerSession: SPENT_PER_SESSION,
     backlog: {
       expiredSessions: revokedFrom - expiredFrom,
       revokedPastRetention: SESSIONS - revokedFrom + 1,
-      spentPastRetention: oldSpent,
     },
-    seedMs: { sessionsMs, liveMs, spentMs, oldSpentMs },
+    seedMs: { sessionsMs },
   };
 }
 
@@ -150,17 +114,16 @@ async function sizes(db) {
     `SELECT c.relname AS table, c.reltuples::bigint AS rows,
        pg_relation_size(c.oid) AS heap, pg_indexes_size(c.oid) AS indexes,
        pg_total_relation_size(c.oid) AS total
-     FROM pg_class c WHERE c.relname IN ('sessions', 'refresh_tokens')`,
+     FROM pg_class c WHERE c.relname = 'sessions'`,
   );
   const indexes = await db.query(
     `SELECT i.relname AS index, t.relname AS table, pg_relation_size(i.oid) AS bytes
      FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
-     WHERE t.relname IN ('sessions', 'refresh_tokens') ORDER BY t.relname, i.relname`,
+     WHERE t.relname = 'sessions' ORDER BY t.relname, i.relname`,
   );
   const counts = await db.query(
     `SELECT (SELECT count(*) FROM sessions) AS sessions,
-            (SELECT count(*) FROM refresh_tokens) AS refresh_tokens,
-            (SELECT count(*) FROM refresh_tokens WHERE spent_at IS NULL) AS live_tokens`,
+            (SELECT count(*) FROM sessions WHERE revoked_at IS NULL) AS live_sessions`,
   );
   const number = (row) =>
     Object.fromEntries(
@@ -315,7 +278,6 @@ async function main() {
     result.cleanup = await measureCleanup(url);
     log(`cleanup: ${JSON.stringify(result.cleanup)}`);
     await db.query('VACUUM (ANALYZE) sessions');
-    await db.query('VACUUM (ANALYZE) refresh_tokens');
     result.after = await sizes(db);
     log(`sizes after cleanup and VACUUM: ${JSON.stringify(result.after)}`);
   } finally {

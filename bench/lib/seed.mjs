@@ -39,9 +39,9 @@ export async function seedSessions(ctx, userIds, perUser) {
     const slice = sessions.slice(i, i + BATCH);
     await ctx.query(
       `INSERT INTO sessions (id, user_id, device_id, device_name, user_agent, ip, created_at,
-         authenticated_at, last_active_at, idle_expires_at, absolute_expires_at)
+         authenticated_at, last_active_at, idle_expires_at, absolute_expires_at, refresh_nonce)
        SELECT s.id, s.user_id, NULL, 'Bench device', 'bench', '127.0.0.1', now(), now(), now(),
-         now() + interval '1 day', now() + interval '7 days'
+         now() + interval '1 day', now() + interval '7 days', decode(md5(random()::text), 'hex')
        FROM unnest($1::uuid[], $2::varchar[]) AS s(id, user_id)`,
       [slice.map((s) => s.sessionId), slice.map((s) => s.userId)],
     );

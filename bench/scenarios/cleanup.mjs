@@ -62,13 +62,14 @@ async function measure(ctx, settings, log, r, instances) {
   const seedStarted = Date.now();
   await ctx.query(
     `INSERT INTO sessions (id, user_id, device_id, device_name, user_agent, ip, created_at,
-       authenticated_at, last_active_at, idle_expires_at, absolute_expires_at, revoked_at, revoke_reason)
+       authenticated_at, last_active_at, idle_expires_at, absolute_expires_at, revoked_at, revoke_reason,
+       refresh_nonce)
      SELECT gen_random_uuid(), 'bench-expired-' || (g % $2), NULL, 'Expired bench device',
        'Mozilla/5.0 (X11; Linux x86_64) bench', '127.0.0.1',
        now() - interval '40 days', now() - interval '40 days', now() - interval '8 days',
        now() - interval '1 day' - (g % 1440) * interval '1 minute',
        CASE WHEN g % 2 = 0 THEN now() + interval '20 days' ELSE now() - interval '1 hour' END,
-       NULL, NULL
+       NULL, NULL, decode(md5(random()::text), 'hex')
      FROM generate_series(1, $1::int) AS g`,
     [settings.cleanupRows, settings.cleanupUsers],
   );

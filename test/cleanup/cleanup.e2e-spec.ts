@@ -181,17 +181,17 @@ describe('cleanup across three instances', () => {
     let lockTtlAtKill: number;
     let holder: DemoProcess;
     try {
-      // The next run ends nothing and then waits for this table lock at its DELETE of old refresh
-      // tokens, holding the cleanup lock (and renewing it) on whichever instance won it.
+      // The next run waits for this table lock at its first statement (ending expired sessions),
+      // holding the cleanup lock (and renewing it) on whichever instance won it.
       await blocker.query('BEGIN');
-      await blocker.query('LOCK TABLE refresh_tokens IN SHARE MODE');
+      await blocker.query('LOCK TABLE sessions IN SHARE MODE');
       // Exactly one instance is in a run, waiting for the table lock. (Asked over another
       // connection: inside a transaction, PostgreSQL's activity views show a frozen snapshot.)
       const waiter = await eventually(
         async () => {
           const waiting = await database.query<{ application_name: string }>(
             `SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-              WHERE NOT l.granted AND l.relation = 'refresh_tokens'::regclass`,
+              WHERE NOT l.granted AND l.relation = 'sessions'::regclass`,
           );
           expect(waiting).toHaveLength(1);
           return waiting[0].application_name;

@@ -102,15 +102,15 @@ describe.each(PLATFORM_NAMES)('minimal adopter on %s', (platform) => {
     await adopter().compiled;
   });
 
-  it('starts as a real process and migrates its own database', async () => {
+  it('starts as a real process and migrates its own database with the one migration', async () => {
     await adopter().started;
     const db = await adopter().database;
     const tables = await db.query<{ table_name: string }>(
-      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
     );
-    expect(tables.map((t) => t.table_name)).toEqual(
-      expect.arrayContaining(['sessions', 'refresh_tokens']),
-    );
+    expect(tables.map((t) => t.table_name)).toEqual(['migrations', 'sessions']);
+    const applied = await db.query<{ name: string }>('SELECT name FROM migrations ORDER BY id');
+    expect(applied.map((m) => m.name)).toEqual(['CreateSessionTables1763900000000']);
   });
 
   it('refuses a missing or garbage access token with 401 and its code', async () => {

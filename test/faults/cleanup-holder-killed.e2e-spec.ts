@@ -12,8 +12,8 @@ import { eventually } from '../support/timing.js';
 //
 // Holding the lock at the moment of the kill takes some arranging: a run lasts milliseconds and
 // releases the lock at once, so killing "the instance that logged the last run" would almost never
-// kill a holder. Instead the test holds a SHARE lock on `refresh_tokens` in its own transaction:
-// the next run blocks in its first DELETE there, holding (and renewing) the cleanup lock. The
+// kill a holder. Instead the test holds a SHARE lock on `sessions` in its own transaction:
+// the next run blocks in its first statement there, holding (and renewing) the cleanup lock. The
 // holder is then found in pg_stat_activity (each instance connects with its own application_name)
 // and SIGKILLed; then the test's transaction ends so the next holder's runs can complete.
 
@@ -73,10 +73,10 @@ it('after kill -9 of the lock holder, another instance completes cleanup once th
   let lockAtKill: { value: string | null; pttl: number } | undefined;
   try {
     await blocker.query('BEGIN');
-    await blocker.query('LOCK TABLE refresh_tokens IN SHARE MODE');
+    await blocker.query('LOCK TABLE sessions IN SHARE MODE');
     const blockedAt = Date.now();
 
-    // The next run blocks on its DELETE on refresh_tokens; its connection names its instance.
+    // The next run blocks on its first statement on sessions; its connection names its instance.
     const holder = await eventually(
       async () => {
         // pg_stat_activity is snapshotted once per transaction, and the blocker sits in one: without
@@ -84,10 +84,10 @@ it('after kill -9 of the lock holder, another instance completes cleanup once th
         await blocker.query('SELECT pg_stat_clear_snapshot()');
         const rows = (
           await blocker.query<{ application_name: string }>(
-            // Waiting for a lock on refresh_tokens (while being parsed, pg_stat_activity may still
+            // Waiting for a lock on sessions (while being parsed, pg_stat_activity may still
             // show such a backend as idle with its previous query, so pg_locks is what tells).
             `SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-              WHERE NOT l.granted AND l.relation = 'refresh_tokens'::regclass
+              WHERE NOT l.granted AND l.relation = 'sessions'::regclass
                 AND a.application_name LIKE $1`,
             [`${NAME}-%`],
           )

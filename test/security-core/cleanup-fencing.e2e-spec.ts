@@ -11,7 +11,7 @@ import { eventually, sleep } from '../support/timing.js';
 // The stall is real: the holder is SIGSTOPped while its first batch waits for a table lock the
 // test holds. The test then lets that batch through (the statement completes in PostgreSQL; the
 // stopped process reads the answer later), waits until the other instance took the lock over and
-// finished a run, locks the tables again and SIGCONTs the stalled holder. Had it gone on, its next
+// finished a run, locks the table again and SIGCONTs the stalled holder. Had it gone on, its next
 // batch would queue behind the test's table lock, visible in pg_stat_activity.
 
 const NAME = 'cleanup-fencing';
@@ -57,21 +57,21 @@ async function waitingOn(client: pg.Client, pid: number): Promise<string[]> {
   }
 }
 
-async function lockTables(client: pg.Client, seed: boolean): Promise<number> {
+async function lockSessions(client: pg.Client, seed: boolean): Promise<number> {
   const [{ pid }] = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows;
   await client.query('BEGIN');
   if (seed) {
     await client.query(
       `INSERT INTO sessions (id, user_id, device_name, created_at, authenticated_at, last_active_at,
-                             idle_expires_at, absolute_expires_at)
+                             idle_expires_at, absolute_expires_at, refresh_nonce)
        SELECT gen_random_uuid(), 'fencing-user-' || n, 'seed', now() - interval '2 days',
               now() - interval '2 days', now() - interval '2 days', now() - interval '1 day',
-              now() + interval '1 day'
+              now() + interval '1 day', decode(md5(random()::text), 'hex')
          FROM generate_series(1, $1) AS n`,
       [EXPIRED_SESSIONS],
     );
   }
-  await client.query('LOCK TABLE sessions, refresh_tokens IN SHARE MODE');
+  await client.query('LOCK TABLE sessions IN SHARE MODE');
   return pid;
 }
 
@@ -81,7 +81,7 @@ it('a holder stalled past the lock TTL stops before its next batch once another 
   await Promise.all([first.connect(), second.connect()]);
   try {
     // 1. The next run's first batch queues behind the test's lock; its connection names the holder.
-    const firstPid = await lockTables(first, true);
+    const firstPid = await lockSessions(first, true);
     const holderName = await eventually(
       async () => {
         const waiting = await waitingOn(first, firstPid);
@@ -108,10 +108,10 @@ it('a holder stalled past the lock TTL stops before its next batch once another 
       { timeoutMs: 8000, intervalMs: 50 },
     );
 
-    // 4. Lock the tables again, wake the stalled holder, and watch for its next batch.
-    const secondPid = await lockTables(second, false);
+    // 4. Lock the table again, wake the stalled holder, and watch for its next batch.
+    const secondPid = await lockSessions(second, false);
     // Wake it only once the other instance's next run holds the lock (queued behind the test's), so
-    // a new run of the woken instance is skipped and whatever it does against the tables is the
+    // a new run of the woken instance is skipped and whatever it does against the table is the
     // stalled run going on.
     const otherName = `${NAME}-${demos.indexOf(other)}`;
     await eventually(async () => expect(await waitingOn(second, secondPid)).toContain(otherName), {

@@ -64,9 +64,9 @@ it('after an outage in which Redis kept its data, a session revoked meanwhile is
   });
   await query(
     `INSERT INTO sessions (id, user_id, device_name, created_at, authenticated_at, last_active_at,
-                           idle_expires_at, absolute_expires_at)
+                           idle_expires_at, absolute_expires_at, refresh_nonce)
      SELECT gen_random_uuid(), $1, 'seeded', now(), now(), now() - interval '1 minute',
-            now() + interval '1 hour', now() + interval '1 day'
+            now() + interval '1 hour', now() + interval '1 day', decode(md5(random()::text), 'hex')
        FROM generate_series(1, $2)`,
     [owner.user.id, SEEDED_SESSIONS],
   );

@@ -54,9 +54,10 @@ export async function absoluteExpiry(sessionId: string): Promise<Date> {
 export async function insertLiveSessions(userId: string, count: number): Promise<string[]> {
   const rows = await query<{ id: string }>(
     `INSERT INTO sessions (id, user_id, device_id, device_name, user_agent, ip, created_at,
-       authenticated_at, last_active_at, idle_expires_at, absolute_expires_at)
+       authenticated_at, last_active_at, idle_expires_at, absolute_expires_at, refresh_nonce)
      SELECT gen_random_uuid(), $1, NULL, 'Seeded device ' || n, 'seeded', '127.0.0.1', now(), now(),
-       now() - make_interval(secs => n), now() + interval '1 day', now() + interval '7 days'
+       now() - make_interval(secs => n), now() + interval '1 day', now() + interval '7 days',
+       decode(md5(random()::text), 'hex')
      FROM generate_series(1, $2::int) AS n
      RETURNING id`,
     [userId, count],

@@ -44,7 +44,6 @@ export {
   type DeviceKeySource,
   type RevokeReason,
 } from './persistence/session.entity.js';
-export { RefreshTokenEntity } from './persistence/refresh-token.entity.js';
 export { sessionAuthEntities, sessionAuthMigrations } from './persistence/session-auth.schema.js';
 export type { CleanupResult } from './cleanup/cleanup.service.js';
 export { SessionIoAdapter } from './gateway/session-io-adapter.factory.js';

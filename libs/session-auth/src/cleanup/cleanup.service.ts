@@ -72,8 +72,7 @@ export class CleanupService implements BeforeApplicationShutdown {
     const fence = new LockFence(held);
     try {
       const ended = await this.endExpiredSessions(fence);
-      const deleted = await this.deleteOldRows(fence);
-      await this.clearSealedSuccessors(fence);
+      const deleted = await this.deleteEndedSessions(fence);
       const result: CleanupResult = {
         ran: true,
         instance: this.instance,
@@ -125,19 +124,9 @@ export class CleanupService implements BeforeApplicationShutdown {
     }
   }
 
-  private async deleteOldRows(fence: LockFence): Promise<number> {
+  private deleteEndedSessions(fence: LockFence): Promise<number> {
     const retention = Math.round(this.options.cleanupRetention);
-    // Spent first-release tokens first; a session's own tokens go with it (ON DELETE CASCADE).
-    return (
-      (await this.inBatches(fence, () => this.repository.deleteSpentTokens(retention, BATCH))) +
-      (await this.inBatches(fence, () => this.repository.deleteEndedSessions(retention, BATCH)))
-    );
-  }
-
-  /** Past the grace window a sealed successor has no use; drop it so old rows hold no token material. */
-  private clearSealedSuccessors(fence: LockFence): Promise<number> {
-    const grace = this.options.reuseGraceSeconds;
-    return this.inBatches(fence, () => this.repository.clearSealedSuccessors(grace, BATCH));
+    return this.inBatches(fence, () => this.repository.deleteEndedSessions(retention, BATCH));
   }
 
   /** Runs a batch statement until a batch comes back short, checking the lock before each. */

@@ -26,31 +26,12 @@ export class CleanupRepository {
     return toRevoked(rows);
   }
 
-  /** Deletes up to `limit` sessions ended more than `retentionSeconds` ago (their first-release tokens go with them). */
+  /** Deletes up to `limit` sessions ended more than `retentionSeconds` ago. */
   deleteEndedSessions(retentionSeconds: number, limit: number): Promise<number> {
     return this.affected(
       `DELETE FROM sessions WHERE id IN (
          SELECT id FROM sessions WHERE revoked_at < now() - make_interval(secs => $1) LIMIT $2)`,
       [retentionSeconds, limit],
-    );
-  }
-
-  /** Deletes up to `limit` first-release refresh tokens spent more than `retentionSeconds` ago. */
-  deleteSpentTokens(retentionSeconds: number, limit: number): Promise<number> {
-    return this.affected(
-      `DELETE FROM refresh_tokens WHERE id IN (
-         SELECT id FROM refresh_tokens WHERE spent_at < now() - make_interval(secs => $1) LIMIT $2)`,
-      [retentionSeconds, limit],
-    );
-  }
-
-  /** Drops up to `limit` first-release sealed successors past the grace window (they hold token material). */
-  clearSealedSuccessors(graceSeconds: number, limit: number): Promise<number> {
-    return this.affected(
-      `UPDATE refresh_tokens SET sealed_successor = NULL WHERE id IN (
-         SELECT id FROM refresh_tokens
-          WHERE sealed_successor IS NOT NULL AND spent_at < now() - make_interval(secs => $1) LIMIT $2)`,
-      [graceSeconds, limit],
     );
   }
 

@@ -12,10 +12,8 @@ import { type SessionRow, toSessionEntity } from './session-row.js';
 export interface RotationRequest {
   sessionId: string;
   generation: number;
-  /** The presented token's nonce; `null` for a first-release token (the session has none yet). */
-  nonce: Buffer | null;
-  /** Set on a session that has no nonce yet (a first-release session's first rotation). */
-  newNonce: Buffer;
+  /** The presented token's nonce: it must be the session's. */
+  nonce: Buffer;
   context: SessionContext;
   idleTtlSeconds: number;
   /** Device binding (the options of the same names). */
@@ -40,20 +38,19 @@ export interface RotationRequest {
 const ADVANCE = `
 UPDATE sessions
    SET refresh_generation = refresh_generation + 1,
-       refresh_nonce = COALESCE(refresh_nonce, $4),
        rotated_at = now(),
        last_active_at = now(),
-       idle_expires_at = ${idleEndSql('$5', 'absolute_expires_at')},
-       ip = COALESCE($6, ip),
-       key_thumbprint = CASE WHEN $11 THEN COALESCE(key_thumbprint, $12) ELSE key_thumbprint END,
-       key_alg = CASE WHEN $11 AND key_thumbprint IS NULL THEN $13 ELSE key_alg END,
-       key_source = CASE WHEN $11 AND key_thumbprint IS NULL THEN $14 ELSE key_source END
- WHERE id = $1 AND refresh_generation = $2 AND refresh_nonce IS NOT DISTINCT FROM $3
+       idle_expires_at = ${idleEndSql('$4', 'absolute_expires_at')},
+       ip = COALESCE($5, ip),
+       key_thumbprint = CASE WHEN $10 THEN COALESCE(key_thumbprint, $11) ELSE key_thumbprint END,
+       key_alg = CASE WHEN $10 AND key_thumbprint IS NULL THEN $12 ELSE key_alg END,
+       key_source = CASE WHEN $10 AND key_thumbprint IS NULL THEN $13 ELSE key_source END
+ WHERE id = $1 AND refresh_generation = $2 AND refresh_nonce = $3
    AND ${LIVE_SQL}
-   AND (NOT $7 OR NULLIF(device_id, '') IS NULL OR device_id IS NOT DISTINCT FROM $8)
-   AND (NOT $9 OR NULLIF(user_agent, '') IS NULL OR user_agent IS NOT DISTINCT FROM $10)
-   AND (NOT $11 OR key_thumbprint = $12
-        OR (key_thumbprint IS NULL AND (NOT $15 OR $12 IS NOT NULL)))
+   AND (NOT $6 OR NULLIF(device_id, '') IS NULL OR device_id IS NOT DISTINCT FROM $7)
+   AND (NOT $8 OR NULLIF(user_agent, '') IS NULL OR user_agent IS NOT DISTINCT FROM $9)
+   AND (NOT $10 OR key_thumbprint = $11
+        OR (key_thumbprint IS NULL AND (NOT $14 OR $11 IS NOT NULL)))
 RETURNING *`;
 
 /** The SQL of refresh-token rotation. */
@@ -68,7 +65,6 @@ export class RotationRepository {
       request.sessionId,
       request.generation,
       request.nonce,
-      request.newNonce,
       request.idleTtlSeconds,
       context.ip ?? null,
       rules.bindDevice,
@@ -93,17 +89,5 @@ export class RotationRepository {
     );
     const [row] = rows;
     return { session: row.id ? toSessionEntity(row) : undefined, now: new Date(row.db_now) };
-  }
-
-  /** A first-release token by its hash: its session, and whether it was spent. */
-  async findFirstReleaseToken(
-    tokenHash: string,
-  ): Promise<{ sessionId: string; spent: boolean } | undefined> {
-    const { rows } = await runStatement<{ session_id: string; spent: boolean }>(
-      this.dataSource,
-      'SELECT session_id, spent_at IS NOT NULL AS spent FROM refresh_tokens WHERE token_hash = $1',
-      [tokenHash],
-    );
-    return rows[0] && { sessionId: rows[0].session_id, spent: rows[0].spent };
   }
 }

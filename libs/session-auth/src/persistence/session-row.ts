@@ -16,7 +16,7 @@ export interface SessionRow {
   revoked_at: Date | null;
   revoke_reason: string | null;
   refresh_generation: number;
-  refresh_nonce: Buffer | null;
+  refresh_nonce: Buffer;
   rotated_at: Date | null;
   key_thumbprint: string | null;
   key_alg: string | null;

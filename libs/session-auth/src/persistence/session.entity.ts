@@ -54,9 +54,9 @@ export class SessionEntity {
   @Column({ name: 'refresh_generation', type: 'integer', default: 0 })
   refreshGeneration: number;
 
-  /** 128 random bits every token of this session is MACed with; null until a first-release session's first refresh. */
-  @Column({ name: 'refresh_nonce', type: 'bytea', nullable: true })
-  refreshNonce: Buffer | null;
+  /** 128 random bits, drawn at sign-in, that every token of this session is MACed with. */
+  @Column({ name: 'refresh_nonce', type: 'bytea' })
+  refreshNonce: Buffer;
 
   /** When the live generation was issued by a rotation: the grace window runs from here. */
   @Column({ name: 'rotated_at', type: 'timestamptz', nullable: true })

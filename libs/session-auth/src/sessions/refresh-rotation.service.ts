@@ -16,9 +16,6 @@ import {
   SessionRepository,
 } from '../persistence/session.repository.js';
 import {
-  generateNonce,
-  hashRefreshToken,
-  isLegacyRefreshToken,
   looksLikeRefreshToken,
   mintRefreshToken,
   readRefreshToken,
@@ -26,7 +23,7 @@ import {
 import { decideRotation, type PresentedToken, sameNonce } from './rotation-decision.js';
 import type { TheftCause } from '../binding/theft-cause.js';
 
-/** Presented tokens read per refresh (each costs a MAC, a first-release one an indexed read). */
+/** Presented tokens read per refresh (each costs a MAC). */
 const MAX_PRESENTED_TOKENS = 4;
 
 /** A successful rotation (or grace-window retry): the live refresh token and its session. */
@@ -55,7 +52,7 @@ export class RefreshRotationService {
   /** The token of the session's live generation (what a sign-in or a rotation hands out). */
   tokenOf(session: Pick<SessionEntity, 'id' | 'refreshGeneration' | 'refreshNonce'>): string {
     const [signing] = this.options.refreshTokenKeys;
-    return mintRefreshToken(signing, session.id, session.refreshGeneration, session.refreshNonce!);
+    return mintRefreshToken(signing, session.id, session.refreshGeneration, session.refreshNonce);
   }
 
   async rotate(raw: unknown, context: SessionContext): Promise<Rotation> {
@@ -63,7 +60,7 @@ export class RefreshRotationService {
       (value) => value !== undefined && value !== null && value !== '',
     );
     if (candidates.length === 0) throw new SessionAuthError('REFRESH_TOKEN_MISSING');
-    const chosen = await this.chosen(candidates);
+    const chosen = this.chosen(candidates);
     if (!chosen) throw new SessionAuthError('REFRESH_TOKEN_INVALID');
     // A proof is checked before the session is read: a bad one costs no database round trip.
     const key = await this.proofs.verify(context.deviceProof, { nonce: true });
@@ -71,7 +68,6 @@ export class RefreshRotationService {
 
     const advanced = await this.rotations.advance({
       ...presented,
-      newNonce: generateNonce(),
       context,
       idleTtlSeconds: this.options.idleTtl,
       rules: this.options,
@@ -100,7 +96,7 @@ export class RefreshRotationService {
   async sessionOf(raw: unknown): Promise<SessionEntity> {
     if (raw === undefined || raw === null || raw === '')
       throw new SessionAuthError('REFRESH_TOKEN_MISSING');
-    const presented = looksLikeRefreshToken(raw) ? await this.presented(raw) : undefined;
+    const presented = looksLikeRefreshToken(raw) ? this.presented(raw) : undefined;
     const { session } = presented ? await this.rotations.find(presented.sessionId) : {};
     const issued =
       session &&
@@ -115,13 +111,13 @@ export class RefreshRotationService {
    * else is skipped unread), and of its session the newest generation presented, so a stale
    * duplicate (e.g. left under an old cookie path) is not taken for reuse. Nothing is spent here.
    */
-  private async chosen(
+  private chosen(
     candidates: readonly unknown[],
-  ): Promise<(PresentedToken & { sessionId: string }) | undefined> {
+  ): (PresentedToken & { sessionId: string }) | undefined {
     let chosen: (PresentedToken & { sessionId: string }) | undefined;
     for (const raw of candidates.slice(0, MAX_PRESENTED_TOKENS)) {
       if (!looksLikeRefreshToken(raw)) continue;
-      const presented = await this.presented(raw);
+      const presented = this.presented(raw);
       if (!presented) continue;
       if (!chosen) chosen = presented;
       else if (presented.sessionId === chosen.sessionId && presented.generation > chosen.generation)
@@ -131,13 +127,8 @@ export class RefreshRotationService {
   }
 
   /** The session and generation a token names, or `undefined` if we did not issue it. */
-  private async presented(
-    raw: string,
-  ): Promise<(PresentedToken & { sessionId: string }) | undefined> {
-    if (!isLegacyRefreshToken(raw)) return readRefreshToken(raw, this.options.refreshTokenKeys);
-    // A first-release token: its live one stands for generation 0, a spent one for older.
-    const found = await this.rotations.findFirstReleaseToken(hashRefreshToken(raw));
-    return found && { sessionId: found.sessionId, generation: found.spent ? -1 : 0, nonce: null };
+  private presented(raw: string): (PresentedToken & { sessionId: string }) | undefined {
+    return readRefreshToken(raw, this.options.refreshTokenKeys);
   }
 
   private async decide(

@@ -63,18 +63,7 @@ describe('decideRotation', () => {
     const invalid = { kind: 'refuse', code: 'REFRESH_TOKEN_INVALID' };
     expect(decide(session(), 6)).toEqual(invalid);
     expect(decide(session(), 4, device, Buffer.alloc(16, 8))).toEqual(invalid);
-    expect(decide(session({ refreshNonce: null }), 0)).toEqual(invalid);
     expect(decide(undefined, 4)).toEqual(invalid);
-  });
-
-  it('lets a first-release token (no nonce) stand for generation 0 of its session', () => {
-    const exchanged = session({ refreshGeneration: 1 });
-    expect(decideRotation(exchanged, { generation: 0, nonce: null }, now, device, rules).kind).toBe(
-      'retry',
-    );
-    expect(
-      decideRotation(exchanged, { generation: -1, nonce: null }, now, device, rules).kind,
-    ).toBe('reuse');
   });
 
   it('answers a revoked session by its reason, before any reuse check', () => {

@@ -12,10 +12,10 @@ export interface RotationRules {
   deviceBinding: DeviceBindingPolicy;
 }
 
-/** The token presented: the generation it names, and the nonce (`null` for a first-release token). */
+/** The token presented: the generation it names, and its session's nonce as the token carries it. */
 export interface PresentedToken {
   generation: number;
-  nonce: Buffer | null;
+  nonce: Buffer;
   /** Thumbprint of the device key the request proved; `null` or absent: it proved none. */
   keyThumbprint?: string | null;
 }
@@ -101,11 +101,7 @@ export function deviceMismatch(
   return rules.bindUserAgent && !!session.userAgent && session.userAgent !== context.userAgent;
 }
 
-/**
- * A first-release token (no nonce) names a session still without one, or one that exchanged it;
- * a current token's nonce must be the session's.
- */
-export function sameNonce(stored: Buffer | null, presented: Buffer | null): boolean {
-  if (presented === null) return true;
-  return stored !== null && stored.equals(presented);
+/** A token's nonce must be its session's: a token of a deleted and re-created id does not fit. */
+export function sameNonce(stored: Buffer, presented: Buffer): boolean {
+  return stored.equals(presented);
 }

@@ -18,7 +18,7 @@ export function sessionEntity(overrides: Partial<SessionEntity> = {}): SessionEn
     revokedAt: null,
     revokeReason: null,
     refreshGeneration: 0,
-    refreshNonce: null,
+    refreshNonce: Buffer.alloc(16, 1),
     rotatedAt: null,
     keyThumbprint: null,
     keyAlg: null,

@@ -1,8 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
   generateNonce,
-  hashRefreshToken,
-  isLegacyRefreshToken,
   looksLikeRefreshToken,
   mintRefreshToken,
   readRefreshToken,
@@ -83,23 +81,20 @@ describe('refresh token crypto', () => {
   });
 
   describe('looksLikeRefreshToken', () => {
-    it('accepts the current form and the first release form', () => {
+    it('accepts the form it mints', () => {
       expect(looksLikeRefreshToken(mintRefreshToken(key, sessionId, 0, generateNonce()))).toBe(
         true,
       );
-      expect(looksLikeRefreshToken('a'.repeat(43))).toBe(true);
-      expect(isLegacyRefreshToken('a'.repeat(43))).toBe(true);
-      expect(isLegacyRefreshToken('a'.repeat(94))).toBe(false);
     });
 
     it.each([
-      ['too short', 'a'.repeat(42)],
-      ['between the forms', 'a'.repeat(44)],
+      ['too short', 'a'.repeat(93)],
+      ['43 characters (a form never issued)', 'a'.repeat(43)],
       ['too long', 'a'.repeat(95)],
-      ['padded base64', `${'a'.repeat(42)}=`],
-      ['standard base64 alphabet', `${'a'.repeat(42)}+`],
+      ['padded base64', `${'a'.repeat(93)}=`],
+      ['standard base64 alphabet', `${'a'.repeat(93)}+`],
       ['a slash', `${'a'.repeat(93)}/`],
-      ['a trailing newline', `${'a'.repeat(43)}\n`],
+      ['a trailing newline', `${'a'.repeat(94)}\n`],
       ['empty', ''],
       ['a hash instead of a token', 'f'.repeat(64)],
     ])('refuses a string that is %s', (_, value) => {
@@ -112,11 +107,5 @@ describe('refresh token crypto', () => {
         expect(looksLikeRefreshToken(value)).toBe(false);
       },
     );
-  });
-
-  describe('hashRefreshToken', () => {
-    it('is hex SHA-256 (how the first release stored tokens)', () => {
-      expect(hashRefreshToken('abc')).toBe(createHash('sha256').update('abc').digest('hex'));
-    });
   });
 });

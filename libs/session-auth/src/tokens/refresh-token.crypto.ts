@@ -15,7 +15,6 @@ const MAC_BYTES = 32;
 const BODY_BYTES = 1 + 1 + 16 + 4 + NONCE_BYTES;
 const TOKEN_BYTES = BODY_BYTES + MAC_BYTES;
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{94}$/;
-const LEGACY_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 const MAC_CONTEXT = Buffer.from('session-auth/refresh-token/v1');
 const KEY_INFO = 'session-auth/refresh-token-key/v1';
 
@@ -88,19 +87,9 @@ export function readRefreshToken(
   };
 }
 
-/** A shape check before any work: a token of either form we could have issued. */
+/** A shape check before any work: a string of the form we issue. */
 export function looksLikeRefreshToken(raw: unknown): raw is string {
-  return typeof raw === 'string' && (TOKEN_PATTERN.test(raw) || LEGACY_PATTERN.test(raw));
-}
-
-/** A random token of the first release (before generations), still honoured until exchanged. */
-export function isLegacyRefreshToken(raw: string): boolean {
-  return LEGACY_PATTERN.test(raw);
-}
-
-/** What the first release stored instead of the token: hex SHA-256. */
-export function hashRefreshToken(raw: string): string {
-  return createHash('sha256').update(raw).digest('hex');
+  return typeof raw === 'string' && TOKEN_PATTERN.test(raw);
 }
 
 function mac(key: Buffer, body: Buffer): Buffer {

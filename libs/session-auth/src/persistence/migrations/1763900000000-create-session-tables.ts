@@ -1,6 +1,10 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** sessions and refresh_tokens, with an index for every query the library runs. */
+/**
+ * The whole schema: `sessions`, with an index for every query the library runs. A session's
+ * refresh tokens are derived from its row (generation and nonce, see tokens/refresh-token.crypto),
+ * so no token is stored; a device-bound session keeps its key's thumbprint here too.
+ */
 export class CreateSessionTables1763900000000 implements MigrationInterface {
   name = 'CreateSessionTables1763900000000';
 
@@ -19,7 +23,13 @@ export class CreateSessionTables1763900000000 implements MigrationInterface {
         "idle_expires_at" timestamptz NOT NULL,
         "absolute_expires_at" timestamptz NOT NULL,
         "revoked_at" timestamptz,
-        "revoke_reason" varchar(32)
+        "revoke_reason" varchar(32),
+        "refresh_generation" integer NOT NULL DEFAULT 0,
+        "refresh_nonce" bytea NOT NULL,
+        "rotated_at" timestamptz,
+        "key_thumbprint" varchar(43),
+        "key_alg" varchar(8),
+        "key_source" varchar(8)
       )`);
     await queryRunner.query(
       `CREATE INDEX "idx_sessions_user_active" ON "sessions" ("user_id", "last_active_at") WHERE revoked_at IS NULL`,
@@ -33,33 +43,9 @@ export class CreateSessionTables1763900000000 implements MigrationInterface {
     await queryRunner.query(
       `CREATE INDEX "idx_sessions_revoked_at" ON "sessions" ("revoked_at") WHERE revoked_at IS NOT NULL`,
     );
-    await queryRunner.query(`
-      CREATE TABLE "refresh_tokens" (
-        "id" uuid PRIMARY KEY,
-        "session_id" uuid NOT NULL REFERENCES "sessions" ("id") ON DELETE CASCADE,
-        "token_hash" char(64) NOT NULL,
-        "parent_id" uuid,
-        "created_at" timestamptz NOT NULL,
-        "spent_at" timestamptz,
-        "sealed_successor" bytea
-      )`);
-    await queryRunner.query(
-      `CREATE UNIQUE INDEX "uq_refresh_tokens_hash" ON "refresh_tokens" ("token_hash")`,
-    );
-    // The database itself guarantees at most one live (unspent) token per session.
-    await queryRunner.query(
-      `CREATE UNIQUE INDEX "uq_refresh_tokens_one_live_per_session" ON "refresh_tokens" ("session_id") WHERE spent_at IS NULL`,
-    );
-    await queryRunner.query(
-      `CREATE INDEX "idx_refresh_tokens_spent_at" ON "refresh_tokens" ("spent_at") WHERE spent_at IS NOT NULL`,
-    );
-    await queryRunner.query(
-      `CREATE INDEX "idx_refresh_tokens_session" ON "refresh_tokens" ("session_id")`,
-    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`DROP TABLE "refresh_tokens"`);
     await queryRunner.query(`DROP TABLE "sessions"`);
   }
 }
