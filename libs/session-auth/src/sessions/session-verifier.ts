@@ -8,6 +8,7 @@ import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.j
 import { type SessionState, SessionStateService } from '../cache/session-state.service.js';
 import { AccessTokenService, type AccessTokenClaims } from '../tokens/access-token.service.js';
 import { BoundedMap } from '../utils/bounded-map.js';
+import { isUuid } from '../persistence/uuid.js';
 
 /** The authenticated principal behind a verified access token. */
 export interface AuthenticatedSession {
@@ -17,8 +18,6 @@ export interface AuthenticatedSession {
   authenticatedAt: number;
   claims: AccessTokenClaims;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The one check of an access token and its session, for the guard, the gateway's handshake and
@@ -49,7 +48,7 @@ export class SessionVerifier {
   check(token: string | undefined): AuthenticatedSession | Promise<AuthenticatedSession> {
     if (!token) throw new SessionAuthError('ACCESS_TOKEN_MISSING');
     const claims = this.accessTokens.verify(token);
-    if (!UUID.test(claims.sid)) return this.principal(claims, undefined);
+    if (!isUuid(claims.sid)) return this.principal(claims, undefined);
     const local = this.state.peek(claims.sid);
     if (local) return this.principal(claims, local);
     return this.state.get(claims.sid).then((state) => this.principal(claims, state));

@@ -24,6 +24,7 @@ import {
   type SessionListItem,
   type SessionView,
 } from './session-view.js';
+import { isUuid } from '../persistence/uuid.js';
 
 /** What a sign-in or a refresh hands to the client. */
 export interface IssuedSession {
@@ -37,8 +38,6 @@ export interface IssuedSession {
 }
 
 export type { AuthenticatedSession };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Everything an app does with sessions: sign-in, refresh, verification, listing, sign-out. */
 @Injectable()
@@ -133,8 +132,7 @@ export class SessionService {
     userId: string,
     reason: RevokeReason = 'TERMINATED',
   ): Promise<void> {
-    if (typeof sessionId !== 'string' || !UUID.test(sessionId))
-      throw new SessionAuthError('SESSION_NOT_FOUND');
+    if (!isUuid(sessionId)) throw new SessionAuthError('SESSION_NOT_FOUND');
     const revoked = await this.repository.revoke(
       undefined,
       userId,
