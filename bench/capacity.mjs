@@ -262,34 +262,58 @@ async function sizes(db) {
 }
 
 const CLEANUP_LINE =
-  /cleanup run instance=\S+ lock=(\S+) ended=(\d+) deleted=(\d+) duration=(\d+)ms/;
+  /cleanup run instance=\S+ lock=(\S+) ended=(\d+) deleted=(\d+) duration=(\d+)ms/g;
 
 /** Rows per cleanup statement (`BATCH` in libs/session-auth/src/cleanup/cleanup.service.ts). */
 const CLEANUP_BATCH = 2000;
 
+/** Every run an instance has logged so far (its whole output, from before it listened too). */
+function cleanupRuns(output) {
+  return [...output.matchAll(CLEANUP_LINE)].map((m) => ({
+    lock: m[1],
+    ended: Number(m[2]),
+    deleted: Number(m[3]),
+    durationMs: Number(m[4]),
+  }));
+}
+
 /**
- * Starts a demo instance with a one-second cron and takes its first run that did work. `env`
- * e.g. CLEANUP_RETENTION, so that one run only ends sessions and the next only deletes.
+ * Starts a demo instance with a one-second cron and waits until the backlog is gone: the runs
+ * from the first one that did work up to the first that found nothing to do (one run, unless
+ * something stopped it early: a lost lock is logged, and counted here). `env`: e.g.
+ * CLEANUP_RETENTION, so that one measurement only ends sessions and the next only deletes.
  */
 async function measureCleanup(label, databaseUrl, prefix, env) {
   const loadBefore = loadavg();
   const demo = await startInstance(`capacity-${label}`, databaseUrl, prefix, '* * * * * *', env);
   try {
-    const match = await demo.waitForLine(
-      {
-        exec: (line) =>
-          ((m) => (m && Number(m[2]) + Number(m[3]) > 0 ? m : null))(CLEANUP_LINE.exec(line)),
-      },
-      30 * 60_000,
-    );
-    const [ended, deleted, durationMs] = [match[2], match[3], match[4]].map(Number);
+    const deadline = Date.now() + 30 * 60_000;
+    let runs;
+    for (;;) {
+      const all = cleanupRuns(demo.output());
+      const first = all.findIndex((r) => r.ended + r.deleted > 0);
+      const idle = first < 0 ? -1 : all.findIndex((r, i) => i > first && r.ended + r.deleted === 0);
+      if (idle > 0) {
+        runs = all.slice(first, idle);
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`${label}: the cleanup did not finish in 30 min`);
+      await sleep(250);
+    }
+    const sum = (key) => runs.reduce((total, run) => total + run[key], 0);
+    const [ended, deleted, durationMs] = [sum('ended'), sum('deleted'), sum('durationMs')];
     // Each phase (end, then delete) loops until a statement comes back short, so a run makes one
     // statement more per phase than it has full batches, the phase with nothing to do included.
-    const batches = Math.floor(ended / CLEANUP_BATCH) + Math.floor(deleted / CLEANUP_BATCH) + 2;
+    const batches = runs.reduce(
+      (total, run) =>
+        total + Math.floor(run.ended / CLEANUP_BATCH) + Math.floor(run.deleted / CLEANUP_BATCH) + 2,
+      0,
+    );
     return {
       label,
       env,
-      lock: match[1],
+      runs,
+      lockLost: (demo.output().match(/cleanup lock lost/g) ?? []).length,
       ended,
       deleted,
       durationMs,
@@ -301,6 +325,51 @@ async function measureCleanup(label, databaseUrl, prefix, env) {
   } finally {
     await demo.stop();
   }
+}
+
+/**
+ * The plan's steady state: 3.3M sessions end a day, so one 15-minute run finds about 34,000
+ * expired sessions among 149M rows (live and ended). This many live rows (spread over the heap)
+ * are made to outlive their idle end, so the next run meets the plan's density of work.
+ */
+const PLAN_EXPIRED_SHARE = 3_300_000 / 96 / 149_000_000;
+
+/** The end phase's look-up, as the cleanup runs it (persistence/cleanup.repository.ts). */
+const END_LOOKUP = `SELECT id FROM sessions WHERE revoked_at IS NULL
+  AND (idle_expires_at <= now() OR absolute_expires_at <= now()) LIMIT ${CLEANUP_BATCH}`;
+
+async function expireAtPlanDensity(db) {
+  const rows = Math.max(1, Math.round(SESSIONS * PLAN_EXPIRED_SHARE));
+  await db.query(
+    `UPDATE sessions SET idle_expires_at = now() - interval '15 minutes' * random()
+      WHERE id IN (SELECT id FROM sessions WHERE revoked_at IS NULL AND idle_expires_at > now()
+                   ORDER BY md5(id::text) LIMIT $1)`,
+    [rows],
+  );
+  await db.query('VACUUM (ANALYZE) sessions');
+  return { rows, lookup: await explainEndLookup(db) };
+}
+
+/** How PostgreSQL finds a batch to end (read only: the look-up without FOR UPDATE SKIP LOCKED). */
+async function explainEndLookup(db) {
+  const { rows: explained } = await db.query(
+    `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${END_LOOKUP}`,
+  );
+  const [{ Plan: plan, 'Execution Time': executionMs }] = explained[0]['QUERY PLAN'];
+  const nodes = [];
+  const walk = (node) => {
+    nodes.push({
+      node: node['Node Type'],
+      index: node['Index Name'],
+      estimatedRows: node['Plan Rows'],
+      rows: node['Actual Rows'],
+      removedByFilter: node['Rows Removed by Filter'],
+      sharedBuffers: (node['Shared Hit Blocks'] ?? 0) + (node['Shared Read Blocks'] ?? 0),
+    });
+    (node.Plans ?? []).forEach(walk);
+  };
+  walk(plan);
+  return { executionMs, nodes };
 }
 
 const round2 = (n) => Math.round(n * 100) / 100;
@@ -432,6 +501,8 @@ async function main() {
     log(`sizes before cleanup: ${JSON.stringify(result.before)}`);
     // Run 1 only ends the expired backlog (a retention longer than the oldest ended row keeps
     // everything); run 2, at the default retention, only deletes what is past it.
+    result.endLookup = await explainEndLookup(db);
+    log(`end look-up: ${JSON.stringify(result.endLookup)}`);
     result.cleanup = [];
     for (const [label, env] of [
       ['end', { CLEANUP_RETENTION: '40d' }],
@@ -444,6 +515,14 @@ async function main() {
     await db.query('VACUUM (ANALYZE) sessions');
     result.after = await sizes(db);
     log(`sizes after cleanup and VACUUM: ${JSON.stringify(result.after)}`);
+    // Run 3: one run's worth of expiries at the plan's density (after the sizes: it moves no row).
+    result.planDensity = await expireAtPlanDensity(db);
+    log(`plan density: ${JSON.stringify(result.planDensity)}`);
+    const run = await measureCleanup('end-at-plan-density', url, prefix, {
+      CLEANUP_RETENTION: '40d',
+    });
+    log(`cleanup end-at-plan-density: ${JSON.stringify(run)}`);
+    result.cleanup.push(run);
     result.machine.loadAverageAtEnd = loadavg().map(round2);
   } finally {
     await db.end().catch(() => undefined);
