@@ -334,42 +334,58 @@ async function measureCleanup(label, databaseUrl, prefix, env) {
  */
 const PLAN_EXPIRED_SHARE = 3_300_000 / 96 / 149_000_000;
 
-/** The end phase's look-up, as the cleanup runs it (persistence/cleanup.repository.ts). */
-const END_LOOKUP = `SELECT id FROM sessions WHERE revoked_at IS NULL
-  AND (idle_expires_at <= now() OR absolute_expires_at <= now()) LIMIT ${CLEANUP_BATCH}`;
+/** The cleanup's look-ups, as it runs them (persistence/cleanup.repository.ts), at the default retention. */
+const LOOKUPS = {
+  end: `SELECT id FROM sessions WHERE revoked_at IS NULL
+    AND (idle_expires_at <= now() OR absolute_expires_at <= now()) LIMIT ${CLEANUP_BATCH}`,
+  delete: `SELECT id FROM sessions WHERE revoked_at < now() - make_interval(secs => ${30 * 86_400 + 10})
+    LIMIT ${CLEANUP_BATCH}`,
+};
 
-async function expireAtPlanDensity(db) {
+/**
+ * One run's worth of work at the plan's density: that many live rows (spread over the heap) are
+ * made to outlive their idle end, and as many ended rows to pass the retention.
+ */
+async function atPlanDensity(db) {
   const rows = Math.max(1, Math.round(SESSIONS * PLAN_EXPIRED_SHARE));
+  const spread = (where) =>
+    `SELECT id FROM sessions WHERE ${where} ORDER BY md5(id::text) LIMIT $1`;
   await db.query(
     `UPDATE sessions SET idle_expires_at = now() - interval '15 minutes' * random()
-      WHERE id IN (SELECT id FROM sessions WHERE revoked_at IS NULL AND idle_expires_at > now()
-                   ORDER BY md5(id::text) LIMIT $1)`,
+      WHERE id IN (${spread('revoked_at IS NULL AND idle_expires_at > now()')})`,
+    [rows],
+  );
+  await db.query(
+    `UPDATE sessions SET revoked_at = now() - interval '30 days 10 seconds' - interval '15 minutes' * random()
+      WHERE id IN (${spread(`revoked_at > now() - interval '29 days'`)})`,
     [rows],
   );
   await db.query('VACUUM (ANALYZE) sessions');
-  return { rows, lookup: await explainEndLookup(db) };
+  return { rows, lookups: await explainLookups(db) };
 }
 
-/** How PostgreSQL finds a batch to end (read only: the look-up without FOR UPDATE SKIP LOCKED). */
-async function explainEndLookup(db) {
-  const { rows: explained } = await db.query(
-    `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${END_LOOKUP}`,
-  );
-  const [{ Plan: plan, 'Execution Time': executionMs }] = explained[0]['QUERY PLAN'];
-  const nodes = [];
-  const walk = (node) => {
-    nodes.push({
-      node: node['Node Type'],
-      index: node['Index Name'],
-      estimatedRows: node['Plan Rows'],
-      rows: node['Actual Rows'],
-      removedByFilter: node['Rows Removed by Filter'],
-      sharedBuffers: (node['Shared Hit Blocks'] ?? 0) + (node['Shared Read Blocks'] ?? 0),
-    });
-    (node.Plans ?? []).forEach(walk);
-  };
-  walk(plan);
-  return { executionMs, nodes };
+/** How PostgreSQL finds a batch (read only: the look-ups without FOR UPDATE SKIP LOCKED). */
+async function explainLookups(db) {
+  const out = {};
+  for (const [phase, sql] of Object.entries(LOOKUPS)) {
+    const { rows } = await db.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${sql}`);
+    const [{ Plan: plan, 'Execution Time': executionMs }] = rows[0]['QUERY PLAN'];
+    const nodes = [];
+    const walk = (node) => {
+      nodes.push({
+        node: node['Node Type'],
+        index: node['Index Name'],
+        estimatedRows: node['Plan Rows'],
+        rows: node['Actual Rows'],
+        removedByFilter: node['Rows Removed by Filter'],
+        sharedBuffers: (node['Shared Hit Blocks'] ?? 0) + (node['Shared Read Blocks'] ?? 0),
+      });
+      (node.Plans ?? []).forEach(walk);
+    };
+    walk(plan);
+    out[phase] = { executionMs, nodes };
+  }
+  return out;
 }
 
 const round2 = (n) => Math.round(n * 100) / 100;
@@ -501,8 +517,8 @@ async function main() {
     log(`sizes before cleanup: ${JSON.stringify(result.before)}`);
     // Run 1 only ends the expired backlog (a retention longer than the oldest ended row keeps
     // everything); run 2, at the default retention, only deletes what is past it.
-    result.endLookup = await explainEndLookup(db);
-    log(`end look-up: ${JSON.stringify(result.endLookup)}`);
+    result.lookups = await explainLookups(db);
+    log(`look-ups: ${JSON.stringify(result.lookups)}`);
     result.cleanup = [];
     for (const [label, env] of [
       ['end', { CLEANUP_RETENTION: '40d' }],
@@ -515,13 +531,11 @@ async function main() {
     await db.query('VACUUM (ANALYZE) sessions');
     result.after = await sizes(db);
     log(`sizes after cleanup and VACUUM: ${JSON.stringify(result.after)}`);
-    // Run 3: one run's worth of expiries at the plan's density (after the sizes: it moves no row).
-    result.planDensity = await expireAtPlanDensity(db);
+    // Run 3: one run's worth of work at the plan's density (after the sizes: it adds no row).
+    result.planDensity = await atPlanDensity(db);
     log(`plan density: ${JSON.stringify(result.planDensity)}`);
-    const run = await measureCleanup('end-at-plan-density', url, prefix, {
-      CLEANUP_RETENTION: '40d',
-    });
-    log(`cleanup end-at-plan-density: ${JSON.stringify(run)}`);
+    const run = await measureCleanup('at-plan-density', url, prefix, {});
+    log(`cleanup at-plan-density: ${JSON.stringify(run)}`);
     result.cleanup.push(run);
     result.machine.loadAverageAtEnd = loadavg().map(round2);
   } finally {
