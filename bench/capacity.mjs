@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { REPO_ROOT, startDemo } from './lib/demo.mjs';
+import { prettierMarkdown } from './lib/markdown.mjs';
 
 const SERVER_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SESSIONS = Number(process.env.CAPACITY_SESSIONS ?? 2_000_000);
@@ -541,7 +542,8 @@ async function main() {
     else log(`kept database ${name}`);
   }
   const out = path.join(REPO_ROOT, 'docs/capacity.json');
-  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  // In the repository's Prettier style, which `npm run lint` checks (the helper takes any file).
+  writeFileSync(out, await prettierMarkdown(`${JSON.stringify(result, null, 2)}\n`, out));
   log(`wrote ${out}`);
 }
 
