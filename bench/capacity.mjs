@@ -1,8 +1,10 @@
-// The measurements behind docs/capacity.md: seeds a scratch database with a few million rows shaped
-// like the library's (sessions; refresh tokens are derived from a session's generation and nonce,
-// so no token is stored), measures table and index sizes, lets the real cleanup job (a demo instance with a
-// one-second cron) work through a realistic backlog at that size, and measures Redis memory per
-// cached session on a redis-server of its own. Not part of `npm test`. See bench/README.md.
+// The measurements behind docs/capacity.md: seeds a scratch database with a few million sessions
+// shaped like production's (live, expired, ended within and past the retention; 80 % bound to a
+// device key; refresh tokens are derived from a session's generation and nonce, so no token is
+// stored), measures table and index sizes per kind of row, explains the cleanup's look-ups, times
+// the real cleanup job (a demo instance with a one-second cron) on a backlog at that size and on
+// one run's worth at the capacity plan's density, and measures Redis memory per cached session and
+// per proof replay marker on a redis-server of its own. Not part of `npm test`. See bench/README.md.
 //
 //   npm run build && node bench/capacity.mjs            # 2,000,000 sessions, about 10 minutes
 //   CAPACITY_SESSIONS=500000 node bench/capacity.mjs     # smaller, faster
