@@ -10,7 +10,7 @@ import { attachedAuth } from './attached-auth.js';
 import type { AuthenticatedSession, SessionVerifier } from '../sessions/session-verifier.js';
 import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
 import { SessionAuthGuard } from './session-auth.guard.js';
-import { rejectionCode } from '../../../../test/support/rejection.js';
+import { rejectionCode } from '../test-fakes/rejection.js';
 
 class Routes {
   open(): void {}

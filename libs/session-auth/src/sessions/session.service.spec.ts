@@ -13,7 +13,8 @@ import type { SessionRepository } from '../persistence/session.repository.js';
 import { SessionVerifier } from './session-verifier.js';
 import { SessionService } from './session.service.js';
 import { SessionStateService } from '../cache/session-state.service.js';
-import { rejectionCode } from '../../../../test/support/rejection.js';
+import { SYSTEM_CLOCK } from '../clock/database-clock.js';
+import { rejectionCode } from '../test-fakes/rejection.js';
 
 const SECRET = 'session-service-spec-secret-long-enough';
 const USER = 'user-1';
@@ -50,9 +51,16 @@ function setup(extra: SessionAuthOptions = {}) {
   const revoke = jest.fn(async () => [] as { id: string; userId: string }[]);
   const repository = { touch, revoke, findById } as unknown as SessionRepository;
   const metrics = disabledMetrics();
-  const state = new SessionStateService(cache, repository, metrics);
-  const accessTokens = new AccessTokenService(options);
-  const verifier = new SessionVerifier(options, cache, repository, state, accessTokens);
+  const state = new SessionStateService(cache, repository, metrics, SYSTEM_CLOCK);
+  const accessTokens = new AccessTokenService(options, SYSTEM_CLOCK);
+  const verifier = new SessionVerifier(
+    options,
+    cache,
+    repository,
+    state,
+    accessTokens,
+    SYSTEM_CLOCK,
+  );
   const reaffirm = jest.fn(async (_ids: string[], _userId: string) => undefined);
   const service = new SessionService(
     options,
@@ -66,6 +74,7 @@ function setup(extra: SessionAuthOptions = {}) {
     {} as never,
     metrics,
     new DeviceProofService(options, cache),
+    SYSTEM_CLOCK,
   );
   /** The verifier's answer when it decides without waiting; `undefined` when it must wait. */
   const local = (raw: string) => {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { type AuthenticatedSession, SessionVerifier } from './session-verifier.js';
 import { CleanupService, type CleanupResult } from '../cleanup/cleanup.service.js';
 import { SessionAuthError } from '../errors/session-auth.error.js';
@@ -11,7 +11,7 @@ import { AccessTokenService } from '../tokens/access-token.service.js';
 import { generateNonce } from '../tokens/refresh-token.crypto.js';
 import { RefreshRotationService, sessionKey } from './refresh-rotation.service.js';
 import { DeviceProofService } from '../binding/device-proof.service.js';
-import { DatabaseClock, SYSTEM_CLOCK } from '../persistence/database-clock.js';
+import { type Clock, DatabaseClock } from '../clock/database-clock.js';
 import { boundedContext, type SessionContext } from './session-context.js';
 import type { RevokeReason, SessionEntity } from '../persistence/session.entity.js';
 import { SessionNotifier } from '../events/session-notifier.js';
@@ -54,10 +54,8 @@ export class SessionService {
     private readonly cleanup: CleanupService,
     private readonly metrics: SessionMetrics,
     private readonly proofs: DeviceProofService,
-    /** The database's clock (lifetimes); the process clock where there is none (unit specs). */
-    @Optional()
-    @Inject(DatabaseClock)
-    private readonly clock: { now(): number; toLocal(ms: number): number } = SYSTEM_CLOCK,
+    /** The database's clock: every lifetime is stamped on it. */
+    @Inject(DatabaseClock) private readonly clock: Clock,
   ) {}
 
   /**
