@@ -131,12 +131,7 @@ export class SessionService {
     reason: RevokeReason = 'TERMINATED',
   ): Promise<void> {
     if (!isUuid(sessionId)) throw new SessionAuthError('SESSION_NOT_FOUND');
-    const revoked = await this.repository.revoke(
-      undefined,
-      userId,
-      { kind: 'one', sessionId },
-      reason,
-    );
+    const revoked = await this.repository.revoke(userId, { kind: 'one', sessionId }, reason);
     if (revoked.length === 0) {
       // Already ended (a retry?): its news may not have gone out; propagate it again, then say so.
       await this.notifier.reaffirm([sessionId], userId);
@@ -157,7 +152,7 @@ export class SessionService {
   /** Ends every session of the user but the current one; returns how many ended. */
   async terminateOtherSessions(userId: string, currentSessionId: string): Promise<number> {
     const scope = { kind: 'all-but', sessionId: currentSessionId } as const;
-    const revoked = await this.repository.revoke(undefined, userId, scope, 'TERMINATED_OTHERS');
+    const revoked = await this.repository.revoke(userId, scope, 'TERMINATED_OTHERS');
     await this.notifier.revoked(revoked, 'TERMINATED_OTHERS');
     return revoked.length;
   }
@@ -167,7 +162,7 @@ export class SessionService {
     userId: string,
     reason: RevokeReason = 'TERMINATED_ALL',
   ): Promise<number> {
-    const revoked = await this.repository.revoke(undefined, userId, { kind: 'all' }, reason);
+    const revoked = await this.repository.revoke(userId, { kind: 'all' }, reason);
     await this.notifier.revoked(revoked, reason);
     return revoked.length;
   }
@@ -186,7 +181,7 @@ export class SessionService {
       await this.state.forget(currentSessionId);
     if (keepOtherSessions) return 0;
     const scope = { kind: 'all-but', sessionId: currentSessionId } as const;
-    const revoked = await this.repository.revoke(undefined, userId, scope, 'PASSWORD_CHANGED');
+    const revoked = await this.repository.revoke(userId, scope, 'PASSWORD_CHANGED');
     await this.notifier.revoked(revoked, 'PASSWORD_CHANGED');
     return revoked.length;
   }
