@@ -145,7 +145,6 @@ describe('SessionService', () => {
         'SESSION_NOT_FOUND',
       );
       expect(revoke).toHaveBeenCalledWith(
-        undefined,
         USER,
         { kind: 'one', sessionId: SESSION_ID },
         'TERMINATED',

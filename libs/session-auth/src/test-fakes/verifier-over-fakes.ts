@@ -33,8 +33,8 @@ export function verifierOverFakes(extra: SessionAuthOptions = {}, clock: Clock =
     if (db.failReads) throw db.failReads;
     return rows.get(id);
   };
-  const touch = jest.fn(async (_sessionId: string) => undefined);
-  const revoke = jest.fn(async () => [] as { id: string; userId: string }[]);
+  const touch = jest.fn<SessionRepository['touch']>(async () => undefined);
+  const revoke = jest.fn<SessionRepository['revoke']>(async () => []);
   const repository = { touch, revoke, findById } as unknown as SessionRepository;
   const metrics = disabledMetrics();
   const state = new SessionStateService(cache, repository, metrics, clock);
