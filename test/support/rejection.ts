@@ -1,2 +1,2 @@
 // One copy, beside the library's own specs (which may not reach into test/).
-export { rejectionCode } from '../../libs/session-auth/src/test-fakes/rejection.js';
+export { rejectionCode } from '../../libs/session-auth/src/test-fakes/rejection-code.js';

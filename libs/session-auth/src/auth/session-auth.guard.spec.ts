@@ -9,7 +9,7 @@ import { attachedAuth } from './attached-auth.js';
 import type { SessionEntity } from '../persistence/session.entity.js';
 import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
 import { SessionAuthGuard } from './session-auth.guard.js';
-import { rejectionCode } from '../test-fakes/rejection.js';
+import { rejectionCode } from '../test-fakes/rejection-code.js';
 import { sessionEntity } from '../test-fakes/session-entity.js';
 import { verifierOverFakes } from '../test-fakes/verifier-over-fakes.js';
 

@@ -14,7 +14,7 @@ import type {
 } from '../persistence/session.repository.js';
 import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
 import { FakeSessionCache } from '../test-fakes/fake-session-cache.js';
-import { rejectionCode } from '../test-fakes/rejection.js';
+import { rejectionCode } from '../test-fakes/rejection-code.js';
 import { sessionEntity } from '../test-fakes/session-entity.js';
 import { readRefreshToken } from '../tokens/refresh-token.crypto.js';
 import { RefreshRotationService } from './refresh-rotation.service.js';

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import type { Clock } from '../clock/database-clock.js';
 import type { SessionAuthError } from '../errors/session-auth.error.js';
 import type { SessionEntity } from '../persistence/session.entity.js';
-import { rejectionCode } from '../test-fakes/rejection.js';
+import { rejectionCode } from '../test-fakes/rejection-code.js';
 import { sessionEntity } from '../test-fakes/session-entity.js';
 import { verifierOverFakes } from '../test-fakes/verifier-over-fakes.js';
 import type { AuthenticatedSession } from './session-verifier.js';

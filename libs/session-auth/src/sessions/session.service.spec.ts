@@ -5,7 +5,7 @@ import { sessionEntity } from '../test-fakes/session-entity.js';
 import type { SessionEntity } from '../persistence/session.entity.js';
 import { SessionService } from './session.service.js';
 import { SYSTEM_CLOCK } from '../clock/database-clock.js';
-import { rejectionCode } from '../test-fakes/rejection.js';
+import { rejectionCode } from '../test-fakes/rejection-code.js';
 import { verifierOverFakes } from '../test-fakes/verifier-over-fakes.js';
 
 const USER = 'user-1';
