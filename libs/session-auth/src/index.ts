@@ -30,20 +30,14 @@ export {
 } from './session-auth.constants.js';
 export { parseDurationSeconds } from './config/duration.js';
 
-export {
-  SessionService,
-  type AuthenticatedSession,
-  type IssuedSession,
-} from './sessions/session.service.js';
+export { SessionService, type IssuedSession } from './sessions/session.service.js';
+export type { AuthenticatedSession } from './sessions/session-verifier.js';
 export type { SessionContext } from './sessions/session-context.js';
 export type { DeviceProofRequest } from './binding/device-proof.service.js';
 export { DPOP_NONCE_HEADER } from './binding/proof-headers.js';
-export type { SessionListItem, SessionView } from './sessions/session-view.js';
-export {
-  SessionEntity,
-  type DeviceKeySource,
-  type RevokeReason,
-} from './persistence/session.entity.js';
+export type { SessionListItem, SessionView } from './sessions/session-view.type.js';
+export { SessionEntity, type DeviceKeySource } from './persistence/session.entity.js';
+export type { RevokeReason } from './persistence/revoke-reason.js';
 export { sessionAuthEntities, sessionAuthMigrations } from './persistence/session-auth.schema.js';
 export type { CleanupResult } from './cleanup/cleanup.service.js';
 export { SessionIoAdapter } from './gateway/session-io-adapter.factory.js';

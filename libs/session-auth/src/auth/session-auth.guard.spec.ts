@@ -8,7 +8,7 @@ import { SessionAuthError } from '../errors/session-auth.error.js';
 import { REQUEST_AUTH_KEY } from '../session-auth.constants.js';
 import { attachedAuth } from './attached-auth.js';
 import type { AuthenticatedSession, SessionVerifier } from '../sessions/session-verifier.js';
-import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
+import { sessionServiceOver } from '../test-fakes/service-internals.js';
 import { SessionAuthGuard } from './session-auth.guard.js';
 import { rejectionCode } from '../../../../test/support/rejection.js';
 
@@ -113,7 +113,10 @@ function verifierOver(sessions: ReturnType<typeof fakeSessions>): SessionVerifie
 }
 
 function guardWith(sessions: ReturnType<typeof fakeSessions>) {
-  return new SessionAuthGuard(verifierOver(sessions), new Reflector(), disabledMetrics());
+  return new SessionAuthGuard(
+    sessionServiceOver({ verifier: verifierOver(sessions) }),
+    new Reflector(),
+  );
 }
 
 /** The guard's answer as a promise, whether it decided at once or waited. */
@@ -291,7 +294,10 @@ describe('SessionAuthGuard', () => {
           return req;
         }
       }
-      const guard = new CustomGuard(verifierOver(sessions), new Reflector(), disabledMetrics());
+      const guard = new CustomGuard(
+        sessionServiceOver({ verifier: verifierOver(sessions) }),
+        new Reflector(),
+      );
 
       await expect(activate(guard, graphqlContext({}).ctx)).resolves.toBe(true);
       expect(sessions.verifyAccessToken).toHaveBeenCalledWith('good-token');

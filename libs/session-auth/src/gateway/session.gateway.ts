@@ -18,7 +18,8 @@ import {
 } from '../events/session-events.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
 import type { RevokeReason } from '../persistence/revoke-reason.js';
-import { type AuthenticatedSession, SessionService } from '../sessions/session.service.js';
+import type { AuthenticatedSession } from '../sessions/session-verifier.js';
+import { SessionService } from '../sessions/session.service.js';
 import { SessionStateService } from '../cache/session-state.service.js';
 import { RevocationPropagator } from '../revocation/revocation-propagator.js';
 import {

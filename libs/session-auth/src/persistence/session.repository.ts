@@ -4,7 +4,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { endedByExpiry } from './revoke-reason.js';
 import type { SessionContext } from '../sessions/session-context.js';
-import { type DeviceKeySource, type RevokeReason, SessionEntity } from './session.entity.js';
+import type { RevokeReason } from './revoke-reason.js';
+import { type DeviceKeySource, SessionEntity } from './session.entity.js';
 import { idleEndSql, LIVE_SQL } from './session-lifetime.js';
 import { type SessionRow, toSessionEntity } from './session-row.js';
 

@@ -13,18 +13,15 @@ import { RefreshRotationService, sessionKey } from './refresh-rotation.service.j
 import { DeviceProofService } from '../binding/device-proof.service.js';
 import { DatabaseClock, SYSTEM_CLOCK } from '../persistence/database-clock.js';
 import { boundedContext, type SessionContext } from './session-context.js';
-import type { RevokeReason, SessionEntity } from '../persistence/session.entity.js';
+import type { RevokeReason } from '../persistence/revoke-reason.js';
+import type { SessionEntity } from '../persistence/session.entity.js';
 import { SessionNotifier } from '../events/session-notifier.js';
 import { SessionRepository } from '../persistence/session.repository.js';
 import { SessionStateService } from '../cache/session-state.service.js';
-import {
-  defaultDeviceName,
-  toSessionListItem,
-  toSessionView,
-  type SessionListItem,
-  type SessionView,
-} from './session-view.js';
+import { defaultDeviceName, toSessionListItem, toSessionView } from './session-view.js';
+import type { SessionListItem, SessionView } from './session-view.type.js';
 import { isUuid } from '../persistence/uuid.js';
+import { registerServiceInternals } from './service-internals.js';
 
 /** What a sign-in or a refresh hands to the client. */
 export interface IssuedSession {
@@ -36,8 +33,6 @@ export interface IssuedSession {
   /** Seconds until the session's absolute end, rounded up: the refresh cookie's Max-Age. */
   refreshTokenMaxAge: number;
 }
-
-export type { AuthenticatedSession };
 
 /** Everything an app does with sessions: sign-in, refresh, verification, listing, sign-out. */
 @Injectable()
@@ -58,7 +53,9 @@ export class SessionService {
     @Optional()
     @Inject(DatabaseClock)
     private readonly clock: { now(): number; toLocal(ms: number): number } = SYSTEM_CLOCK,
-  ) {}
+  ) {
+    registerServiceInternals(this, { options, verifier, metrics, proofs });
+  }
 
   /**
    * Starts a session after the app has checked the user's credentials. With a `DPoP` proof in the
