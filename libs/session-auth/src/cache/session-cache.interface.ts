@@ -19,8 +19,6 @@ export interface SessionCache {
   compareAndDelete(key: string, value: string): Promise<boolean | undefined>;
   /** Sets a new TTL on `key` only while it still holds `value` (lock extension). */
   compareAndExpire(key: string, value: string, ttlMs: number): Promise<boolean | undefined>;
-  /** Increments a counter that expires `ttlMs` after its first hit; returns the count and the ms left. */
-  increment(key: string, ttlMs: number): Promise<{ count: number; ttlMs: number } | undefined>;
   /** Round trip to the store; `false` when it does not answer. */
   ping(): Promise<boolean>;
   /**

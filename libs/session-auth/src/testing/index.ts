@@ -12,8 +12,6 @@ import type { INestApplicationContext } from '@nestjs/common';
 import type { SessionContext } from '../sessions/session-context.js';
 import { type IssuedSession, SessionService } from '../sessions/session.service.js';
 
-export { MemorySessionCache } from '../cache/memory-session-cache.js';
-
 /** The context test sessions get unless given one: a fixed IP and user agent. */
 export const TEST_SESSION_CONTEXT: SessionContext = {
   ip: '127.0.0.1',
