@@ -20,7 +20,7 @@ export {
   type SessionAuthExtras,
   type SessionAuthOptions,
 } from './config/session-auth.options.js';
-export type { RedisClientLike } from './cache/redis-client.js';
+export type { RedisClientLike } from './redis/redis-client.js';
 export { IS_PUBLIC_KEY, FRESH_SESSION_KEY, DEVICE_PROOF_KEY } from './session-auth.constants.js';
 
 export { SessionService, type IssuedSession } from './sessions/session.service.js';

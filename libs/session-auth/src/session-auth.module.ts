@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { sessionCacheProvider } from './cache/cache.providers.js';
-import { redisConnectionProvider } from './cache/redis-connection.js';
+import { redisConnectionProvider } from './redis/redis-connection.js';
 import { CleanupLock } from './cleanup/cleanup-lock.js';
 import { CleanupScheduler } from './cleanup/cleanup.scheduler.js';
 import { CleanupService } from './cleanup/cleanup.service.js';
@@ -32,6 +32,7 @@ import { CleanupRepository } from './persistence/cleanup.repository.js';
 import { RotationRepository } from './persistence/rotation.repository.js';
 import { RefreshRotationService } from './sessions/refresh-rotation.service.js';
 import { DeviceProofService } from './binding/device-proof.service.js';
+import { GatewayServices } from './gateway/gateway-services.js';
 import { defaultCookiePath } from './config/cookie-prefix.js';
 import { DEFAULT_ROUTE_PATH } from './session-auth.constants.js';
 
@@ -79,6 +80,7 @@ import { DEFAULT_ROUTE_PATH } from './session-auth.constants.js';
     SessionService,
     RefreshTokenTransport,
     SessionAuthGuard,
+    GatewayServices,
     openApiProvider,
   ],
   // What an app injects; the guard and the transport reach everything else through SessionService.

@@ -189,12 +189,12 @@ describe('MemorySessionCache', () => {
     });
   });
 
-  it('drops session states (copies of rows) but keeps its own entries on dropLocalCopies', async () => {
+  it('drops session states (copies of rows) but keeps its own entries on dropAllLocalCopies', async () => {
     const cache = new MemorySessionCache();
     await cache.set('session:a', '{"revoked":false}', 60_000);
     await cache.set('rate:login', '1', 60_000);
 
-    cache.dropLocalCopies();
+    cache.dropAllLocalCopies();
 
     await expect(cache.get('session:a')).resolves.toBeNull();
     await expect(cache.get('rate:login')).resolves.toBe('1');

@@ -87,7 +87,7 @@ export class MemorySessionCache implements SessionCache {
   }
 
   /** Session states are copies of PostgreSQL rows: forget them after a gap in revocation news. */
-  dropLocalCopies(): void {
+  dropAllLocalCopies(): void {
     for (const key of this.entries.keys()) {
       if (key.startsWith(SHARED_PREFIX)) this.entries.delete(key);
     }

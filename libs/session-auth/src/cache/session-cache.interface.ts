@@ -27,7 +27,7 @@ export interface SessionCache {
    */
   peek?(key: string): string | undefined;
   /** Forgets any in-process copies of shared entries (after a gap in invalidation messages). */
-  dropLocalCopies?(): void;
+  dropAllLocalCopies?(): void;
   /**
    * Whether this process's copies of shared entries may answer: `false` while the feed that
    * invalidates them is not live (they may have missed a change), and reads of shared entries then

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import type { RedisClientLike } from '../cache/redis-client.js';
+import type { RedisClientLike } from '../redis/redis-client.js';
 import type { JwtKeyPair } from '../tokens/jwt-keys.js';
 import { DEFAULT_ROUTE_PATH } from '../session-auth.constants.js';
 import type { RefreshKey } from '../tokens/refresh-token.crypto.js';

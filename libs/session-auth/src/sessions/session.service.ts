@@ -80,7 +80,7 @@ export class SessionService {
       this.options.maxSessionsPerUser,
     );
     this.metrics.sessionsCreated.inc();
-    await this.notifier.revoked(evicted, 'SESSION_LIMIT');
+    await this.notifier.propagateAndEmit(evicted, 'SESSION_LIMIT');
     const issued = this.issue(session, this.rotation.tokenOf(session));
     this.notifier.emit(SessionEvents.CREATED, {
       userId,
@@ -141,7 +141,7 @@ export class SessionService {
       await this.notifier.reaffirm([sessionId], userId);
       throw new SessionAuthError('SESSION_NOT_FOUND');
     }
-    await this.notifier.revoked(revoked, reason);
+    await this.notifier.propagateAndEmit(revoked, reason);
   }
 
   /**
@@ -157,7 +157,7 @@ export class SessionService {
   async terminateOtherSessions(userId: string, currentSessionId: string): Promise<number> {
     const scope = { kind: 'all-but', sessionId: currentSessionId } as const;
     const revoked = await this.repository.revoke(undefined, userId, scope, 'TERMINATED_OTHERS');
-    await this.notifier.revoked(revoked, 'TERMINATED_OTHERS');
+    await this.notifier.propagateAndEmit(revoked, 'TERMINATED_OTHERS');
     return revoked.length;
   }
 
@@ -167,7 +167,7 @@ export class SessionService {
     reason: RevokeReason = 'TERMINATED_ALL',
   ): Promise<number> {
     const revoked = await this.repository.revoke(undefined, userId, { kind: 'all' }, reason);
-    await this.notifier.revoked(revoked, reason);
+    await this.notifier.propagateAndEmit(revoked, reason);
     return revoked.length;
   }
 
@@ -186,7 +186,7 @@ export class SessionService {
     if (keepOtherSessions) return 0;
     const scope = { kind: 'all-but', sessionId: currentSessionId } as const;
     const revoked = await this.repository.revoke(undefined, userId, scope, 'PASSWORD_CHANGED');
-    await this.notifier.revoked(revoked, 'PASSWORD_CHANGED');
+    await this.notifier.propagateAndEmit(revoked, 'PASSWORD_CHANGED');
     return revoked.length;
   }
 

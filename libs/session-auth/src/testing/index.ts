@@ -28,9 +28,7 @@ export function issueTestSession(
   userId: string,
   context: Partial<SessionContext> = {},
 ): Promise<IssuedSession> {
-  return app
-    .get(SessionService, { strict: false })
-    .createSession(userId, { ...TEST_SESSION_CONTEXT, ...context });
+  return app.get(SessionService).createSession(userId, { ...TEST_SESSION_CONTEXT, ...context });
 }
 
 /** The `Authorization` header for an access token. */
