@@ -5,7 +5,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { SessionAuthModule, SessionCache } from 'nestjs-session-auth';
+import { SessionAuthModule } from 'nestjs-session-auth';
 import type { DataSourceOptions } from 'typeorm';
 import { AccountController } from './account/account.controller.js';
 import { AuthController } from './auth/auth.controller.js';
@@ -16,7 +16,8 @@ import { ShutdownState } from './lifecycle/shutdown-state.js';
 import { DemoLoggingModule } from './logging/logging.module.js';
 import { MeController } from './me/me.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
-import { CacheThrottlerStorage } from './throttle/cache-throttler.storage.js';
+import { demoRedisModule, DemoRedis } from './redis/demo-redis.js';
+import { RedisThrottlerStorage } from './throttle/redis-throttler.storage.js';
 import { DemoThrottlerGuard } from './throttle/demo-throttler.guard.js';
 import { UsersService } from './users/users.service.js';
 import { WebModule } from './web/web.module.js';
@@ -26,6 +27,7 @@ const MINUTE_MS = 60_000;
 @Module({})
 export class AppModule {
   static forRoot(config: DemoConfig, database: DataSourceOptions): DynamicModule {
+    const redis = demoRedisModule(config.redisUrl, config.redisKeyPrefix);
     return {
       module: AppModule,
       imports: [
@@ -61,9 +63,11 @@ export class AppModule {
           metrics: config.metrics,
           openApi: true,
         }),
+        redis,
         ThrottlerModule.forRootAsync({
-          inject: [SessionCache],
-          useFactory: (cache: SessionCache) => ({
+          imports: [redis],
+          inject: [DemoRedis],
+          useFactory: (demoRedis: DemoRedis) => ({
             throttlers: [
               { name: 'login', ttl: MINUTE_MS, limit: config.rateLimitLogin },
               {
@@ -79,7 +83,7 @@ export class AppModule {
                 getTracker: (req) => req.ip,
               },
             ],
-            storage: new CacheThrottlerStorage(cache),
+            storage: new RedisThrottlerStorage(demoRedis),
           }),
         }),
         TerminusModule,

@@ -20,39 +20,25 @@ export {
   type SessionAuthExtras,
   type SessionAuthOptions,
 } from './config/session-auth.options.js';
-export type { RedisClientLike } from './cache/redis-client.js';
-export {
-  IS_PUBLIC_KEY,
-  FRESH_SESSION_KEY,
-  DEVICE_PROOF_KEY,
-  SESSION_AUTH_ROUTE_KEY,
-  type SessionAuthRoute,
-} from './session-auth.constants.js';
-export { parseDurationSeconds } from './config/duration.js';
+export type { RedisClientLike } from './redis/redis-client.js';
+export { IS_PUBLIC_KEY, FRESH_SESSION_KEY, DEVICE_PROOF_KEY } from './session-auth.constants.js';
 
-export {
-  SessionService,
-  type AuthenticatedSession,
-  type IssuedSession,
-} from './sessions/session.service.js';
+export { SessionService, type IssuedSession } from './sessions/session.service.js';
+export type { AuthenticatedSession } from './sessions/session-verifier.js';
 export type { SessionContext } from './sessions/session-context.js';
 export type { DeviceProofRequest } from './binding/device-proof.service.js';
 export { DPOP_NONCE_HEADER } from './binding/proof-headers.js';
-export type { SessionListItem, SessionView } from './sessions/session-view.js';
-export {
-  SessionEntity,
-  type DeviceKeySource,
-  type RevokeReason,
-} from './persistence/session.entity.js';
+export type { SessionListItem, SessionView } from './sessions/session-view.type.js';
+export { SessionEntity, type DeviceKeySource } from './persistence/session.entity.js';
+export type { RevokeReason } from './persistence/revoke-reason.js';
 export { sessionAuthEntities, sessionAuthMigrations } from './persistence/session-auth.schema.js';
 export type { CleanupResult } from './cleanup/cleanup.service.js';
 export { SessionIoAdapter } from './gateway/session-io-adapter.factory.js';
 export * from './gateway/session-socket-events.js';
 export type { AccessTokenClaims } from './tokens/access-token.service.js';
-export { MAX_PASSWORD_BYTES, type PasswordJobOptions } from './passwords/password.service.js';
+export type { PasswordJobOptions } from './passwords/password.service.js';
 
 export { SessionAuthGuard } from './auth/session-auth.guard.js';
-export { SessionVerifier } from './sessions/session-verifier.js';
 export type { AuthTarget } from './auth/auth-target.js';
 export { Public } from './auth/public.decorator.js';
 export { CurrentSession, CurrentUser } from './auth/current-session.decorator.js';
@@ -62,10 +48,6 @@ export { RequireDeviceProof } from './auth/require-device-proof.decorator.js';
 export { RefreshTokenTransport, type IssuedSessionBody } from './http/refresh-token-transport.js';
 export type { HttpRequestLike, HttpResponseLike } from './http/http-types.js';
 export { sessionContextOf } from './http/request-context.js';
-export { clientGoneSignal, type NodeResponseLike } from './http/client-gone.js';
-export { ApiErrors, ErrorResponseDoc, IssuedSessionDoc, SessionViewDoc } from './http/api-docs.js';
-
-export { SessionCache } from './cache/session-cache.interface.js';
 
 export {
   SessionAuthError,

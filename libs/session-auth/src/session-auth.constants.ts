@@ -1,14 +1,8 @@
 /** Metadata key set by `@Public()`. */
 export const IS_PUBLIC_KEY = 'session-auth:is-public';
 
-/**
- * Metadata key on each handler of the library's controller, naming its route (`SessionAuthRoute`),
- * so an app's own guard can target one (e.g. rate-limit `'refresh'`) by the route, not its URL.
- */
-export const SESSION_AUTH_ROUTE_KEY = 'session-auth:route';
-
-/** The routes of the library's controller, as named by `SESSION_AUTH_ROUTE_KEY`. */
-export type SessionAuthRoute = 'refresh' | 'logout' | 'list' | 'terminate' | 'terminate-many';
+/** Where the session routes are mounted unless `routePath` says otherwise (internal). */
+export const DEFAULT_ROUTE_PATH = 'auth';
 
 /** Metadata key set by `@RequireFreshSession()`. */
 export const FRESH_SESSION_KEY = 'session-auth:fresh-session-seconds';

@@ -2,20 +2,21 @@ import { ConfigurableModuleBuilder, type Type } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { SessionAuthController } from './http/session-auth.controller.js';
 import { SESSION_AUTH_ROUTE_PATH } from './session-auth.internal-tokens.js';
+import { DEFAULT_ROUTE_PATH } from './session-auth.constants.js';
 import type { SessionAuthExtras, SessionAuthOptions } from './config/session-auth.options.js';
 import { importOptionalPeer, lazyModule } from './utils/optional-peer.js';
 
 /** Defaults of the forRoot extras. */
 const EXTRAS: Required<SessionAuthExtras> = {
   controller: true,
-  routePath: 'auth',
+  routePath: DEFAULT_ROUTE_PATH,
   isGlobal: false,
   gateway: false,
 };
 
 /** The session routes mounted at `path`: a subclass, so the library's own class keeps its metadata. */
 function mountController(path: string): Type {
-  if (path === 'auth') return SessionAuthController;
+  if (path === DEFAULT_ROUTE_PATH) return SessionAuthController;
   class MountedSessionAuthController extends SessionAuthController {}
   Reflect.defineMetadata(PATH_METADATA, path, MountedSessionAuthController);
   return MountedSessionAuthController;

@@ -1,14 +1,13 @@
 import { Module } from '@nestjs/common';
 import { sessionCacheProvider } from './cache/cache.providers.js';
-import { RedisConnection, redisConnectionProvider } from './cache/redis-connection.js';
-import { SessionCache } from './cache/session-cache.interface.js';
+import { redisConnectionProvider } from './redis/redis-connection.js';
 import { CleanupLock } from './cleanup/cleanup-lock.js';
 import { CleanupScheduler } from './cleanup/cleanup.scheduler.js';
 import { CleanupService } from './cleanup/cleanup.service.js';
 import { SessionAuthGuard } from './auth/session-auth.guard.js';
 import { openApiProvider } from './http/openapi.js';
 import { RefreshTokenTransport } from './http/refresh-token-transport.js';
-import { SessionMetrics, sessionMetricsProvider } from './metrics/session-metrics.js';
+import { sessionMetricsProvider } from './metrics/session-metrics.js';
 import { PasswordService } from './passwords/password.service.js';
 import {
   ConfigurableSessionAuthModule,
@@ -33,7 +32,9 @@ import { CleanupRepository } from './persistence/cleanup.repository.js';
 import { RotationRepository } from './persistence/rotation.repository.js';
 import { RefreshRotationService } from './sessions/refresh-rotation.service.js';
 import { DeviceProofService } from './binding/device-proof.service.js';
+import { GatewayServices } from './gateway/gateway-services.js';
 import { defaultCookiePath } from './config/cookie-prefix.js';
+import { DEFAULT_ROUTE_PATH } from './session-auth.constants.js';
 
 /**
  * Device-aware session authentication: `SessionAuthModule.forRoot({ jwtSecret })` or
@@ -49,7 +50,7 @@ import { defaultCookiePath } from './config/cookie-prefix.js';
       inject: [SESSION_AUTH_OPTIONS, { token: SESSION_AUTH_ROUTE_PATH, optional: true }],
       // The refresh cookie must reach the refresh route: by default its Path follows routePath
       // (a `__Host-` cookie must have Path=/).
-      useFactory: (options: SessionAuthOptions, routePath = 'auth') =>
+      useFactory: (options: SessionAuthOptions, routePath = DEFAULT_ROUTE_PATH) =>
         resolveSessionAuthOptions({
           ...options,
           cookiePath:
@@ -79,16 +80,10 @@ import { defaultCookiePath } from './config/cookie-prefix.js';
     SessionService,
     RefreshTokenTransport,
     SessionAuthGuard,
+    GatewayServices,
     openApiProvider,
   ],
-  exports: [
-    SessionService,
-    SessionVerifier,
-    SessionAuthGuard,
-    RefreshTokenTransport,
-    SessionCache,
-    RedisConnection,
-    SessionMetrics,
-  ],
+  // What an app injects; the guard and the transport reach everything else through SessionService.
+  exports: [SessionService, SessionAuthGuard, RefreshTokenTransport],
 })
 export class SessionAuthModule extends ConfigurableSessionAuthModule {}

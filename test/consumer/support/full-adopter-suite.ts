@@ -12,8 +12,9 @@ import { type Platform, PLATFORM_NAMES, PLATFORMS } from './platforms.js';
 
 // The adopter that switches everything on, from the packed tarball: forRootAsync with ConfigService,
 // Redis under its own key prefix, application events, the cleanup cron (ScheduleModule), the
-// socket gateway through SessionIoAdapter (with @socket.io/redis-adapter), SessionAuthGuard as a
-// global guard with @Public() routes, and SessionAuthExceptionFilter. On Express and on Fastify.
+// socket gateway through SessionIoAdapter (with @socket.io/redis-adapter), its own subclass of
+// SessionAuthGuard as a global guard with @Public() routes, and SessionAuthExceptionFilter. On
+// Express and on Fastify.
 
 const DEPENDENCIES = [
   ...['@nestjs/common', '@nestjs/core', 'reflect-metadata', 'rxjs'],
@@ -115,6 +116,28 @@ export function fullAdopterSuite(lane: FullAdopterLane): void {
       expect(mine.body.every((e: { userId: string }) => e.userId === ADOPTER_USER_IDS.grace)).toBe(
         true,
       );
+    });
+
+    it('subclasses SessionAuthGuard: its getRequest and getToken overrides run, from the packed .d.ts', async () => {
+      const { baseUrl } = await server();
+      const device = await adopterLogin(baseUrl, 'ada', DEFAULT_PASSWORD);
+      const client = new ApiClient(baseUrl);
+      // getToken: the token from the app's own header; getRequest: the answer is marked.
+      const viaHeader = await client.get('/observed-events/mine', {
+        headers: { 'x-access-token': device.accessToken },
+      });
+      expectStatus(viaHeader, 200);
+      expect(viaHeader.headers.get('x-guarded-by')).toBe('AdopterGuard');
+      expect(viaHeader.body).toContainEqual({
+        userId: ADOPTER_USER_IDS.ada,
+        sessionId: device.sessionId,
+      });
+      // The library's own checks still run behind the overrides: a bad token is refused.
+      const forged = await client.get('/observed-events/mine', {
+        headers: { 'x-access-token': `${device.accessToken}x` },
+      });
+      expectError(forged, 401, 'ACCESS_TOKEN_INVALID');
+      expect(forged.headers.get('x-guarded-by')).toBe('AdopterGuard');
     });
 
     it("gives framework errors the library's shape through SessionAuthExceptionFilter", async () => {

@@ -1,14 +1,13 @@
 import { Body, Controller, Delete, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
 import {
   type AuthenticatedSession,
-  ApiErrors,
-  clientGoneSignal,
   CurrentSession,
   RequireFreshSession,
   SessionAuthGuard,
   SessionService,
 } from 'nestjs-session-auth';
-import { demoErrorDoc } from '../errors/demo-errors.js';
+import { ApiErrors } from '../http/api-docs.js';
+import { clientGoneSignal } from '../http/client-gone.js';
 import { ApiBearerAuth, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
 import { RateLimit, SIGN_IN_LIMITS } from '../throttle/rate-limit.decorator.js';
 import { UsersService } from '../users/users.service.js';
@@ -38,7 +37,7 @@ export class AccountController {
   })
   @ApiErrors(
     'VALIDATION_FAILED',
-    demoErrorDoc('INVALID_CREDENTIALS'),
+    'INVALID_CREDENTIALS',
     'SESSION_REVOKED',
     'RATE_LIMITED',
     'SERVER_BUSY',

@@ -1,7 +1,6 @@
-import { MAX_PASSWORD_BYTES } from 'nestjs-session-auth';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsOptional, IsString, Length } from 'class-validator';
-import { MaxBytes } from '../auth/dto/max-bytes.validator.js';
+import { MAX_PASSWORD_BYTES, MaxBytes } from '../auth/dto/max-bytes.validator.js';
 
 /** POST /auth/password */
 export class ChangePasswordDto {

@@ -1,15 +1,13 @@
 import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import {
-  ApiErrors,
-  clientGoneSignal,
-  IssuedSessionDoc,
   type IssuedSessionBody,
   RefreshTokenTransport,
   SessionService,
   sessionContextOf,
 } from 'nestjs-session-auth';
-import { demoErrorDoc } from '../errors/demo-errors.js';
+import { ApiErrors, SignedInDoc } from '../http/api-docs.js';
+import { clientGoneSignal } from '../http/client-gone.js';
 import type { Request, Response } from 'express';
 import { type UserView, UsersService } from '../users/users.service.js';
 import { RateLimit, SIGN_IN_LIMITS } from '../throttle/rate-limit.decorator.js';
@@ -30,10 +28,10 @@ export class AuthController {
   @Post('register')
   @RateLimit(...SIGN_IN_LIMITS)
   @ApiCreatedResponse({
-    type: IssuedSessionDoc,
+    type: SignedInDoc,
     description: 'Signed in; sets the refresh cookie; also carries `user`',
   })
-  @ApiErrors('VALIDATION_FAILED', demoErrorDoc('EMAIL_TAKEN'), 'RATE_LIMITED', 'SERVER_BUSY')
+  @ApiErrors('VALIDATION_FAILED', 'EMAIL_TAKEN', 'RATE_LIMITED', 'SERVER_BUSY')
   async register(
     @Body() body: RegisterDto,
     @Req() req: Request,
@@ -49,15 +47,10 @@ export class AuthController {
   @RateLimit(...SIGN_IN_LIMITS)
   @HttpCode(200)
   @ApiOkResponse({
-    type: IssuedSessionDoc,
+    type: SignedInDoc,
     description: 'Signed in; sets the refresh cookie; also carries `user`',
   })
-  @ApiErrors(
-    'VALIDATION_FAILED',
-    demoErrorDoc('INVALID_CREDENTIALS'),
-    'RATE_LIMITED',
-    'SERVER_BUSY',
-  )
+  @ApiErrors('VALIDATION_FAILED', 'INVALID_CREDENTIALS', 'RATE_LIMITED', 'SERVER_BUSY')
   async login(
     @Body() body: LoginDto,
     @Req() req: Request,

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { parseDurationSeconds } from 'nestjs-session-auth';
 
 /** The demo's configuration, read once from the environment (see README, "Configuration"). */
 export interface DemoConfig {
@@ -114,10 +113,14 @@ function optionalInteger(env: NodeJS.ProcessEnv, name: string, min: number): num
   return env[name] ? integer(env, name, 0, min) : undefined;
 }
 
+const SECONDS_PER: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** Whole seconds from `900` or a duration like `15m`, `12h`, `7d`. */
 function duration(env: NodeJS.ProcessEnv, name: string, fallback: string): number {
   const raw = env[name] || fallback;
-  const seconds = parseDurationSeconds(raw);
-  if (seconds === undefined)
+  const match = /^(\d+)([smhd]?)$/.exec(raw.trim());
+  const seconds = match ? Number(match[1]) * SECONDS_PER[match[2] || 's'] : 0;
+  if (seconds < 1)
     throw new DemoConfigError(
       `${name} must be seconds or a duration like 15m or 7d (got "${raw}")`,
     );

@@ -22,11 +22,6 @@ export class DemoError extends HttpException {
   }
 }
 
-/** `[code, status]` pairs for `ApiErrors` (OpenAPI). */
-export function demoErrorDoc(code: DemoErrorCode): [string, number] {
-  return [code, DEMO_ERRORS[code].status];
-}
-
 /** The error body of any error, including the body parser's (malformed JSON, too large, not JSON). */
 export function demoErrorBody(error: unknown, logger: Logger): ErrorBody {
   const { status, type } = (error ?? {}) as { status?: unknown; type?: unknown };

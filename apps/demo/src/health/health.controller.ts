@@ -1,9 +1,9 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { TypeOrmHealthIndicator } from '@nestjs/terminus';
-import { SessionCache } from 'nestjs-session-auth';
 import type { Response } from 'express';
 import { ShutdownState } from '../lifecycle/shutdown-state.js';
+import { DemoRedis } from '../redis/demo-redis.js';
 
 type Status = 'up' | 'down';
 
@@ -19,7 +19,7 @@ export interface HealthBody {
 export class HealthController {
   constructor(
     private readonly database: TypeOrmHealthIndicator,
-    @Inject(SessionCache) private readonly cache: SessionCache,
+    private readonly redis: DemoRedis,
     private readonly shutdown: ShutdownState,
   ) {}
 
@@ -51,7 +51,7 @@ export class HealthController {
   private async dependencies(): Promise<HealthBody> {
     const [db, redisUp] = await Promise.all([
       this.database.pingCheck('database').withTimeout(1000),
-      this.cache.ping(),
+      this.redis.ping(),
     ]);
     const database: Status = db.database.status === 'up' ? 'up' : 'down';
     const redis: Status = redisUp ? 'up' : 'down';
@@ -59,7 +59,7 @@ export class HealthController {
     return {
       status,
       database: { status: database },
-      redis: { status: redis, backend: this.cache.kind },
+      redis: { status: redis, backend: this.redis.configured ? 'redis' : 'memory' },
     };
   }
 }

@@ -1,12 +1,12 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import {
-  ApiErrors,
   type AuthenticatedSession,
   CurrentSession,
   SessionAuthError,
   SessionAuthGuard,
 } from 'nestjs-session-auth';
+import { ApiErrors } from '../http/api-docs.js';
 import { UsersService } from '../users/users.service.js';
 
 @ApiTags('account')

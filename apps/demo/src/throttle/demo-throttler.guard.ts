@@ -4,20 +4,16 @@ import {
   type ThrottlerLimitDetail,
   type ThrottlerRequest,
 } from '@nestjs/throttler';
-import {
-  SESSION_AUTH_ROUTE_KEY,
-  SessionAuthError,
-  type SessionAuthRoute,
-} from 'nestjs-session-auth';
+import { SessionAuthError } from 'nestjs-session-auth';
 import { type DemoThrottler, RATE_LIMITS_KEY } from './rate-limit.decorator.js';
 
 /**
- * Limits of the library's routes, which the demo cannot decorate: found by the route name the
- * library sets on each of its handlers, so they follow the route like `@RateLimit()` does.
+ * Limits of the library's routes, which the demo cannot decorate: found by the route Express
+ * matched (its pattern, not the URL as spelled), so every spelling of a route shares its limit.
  */
-const LIBRARY_ROUTE_LIMITS: Partial<Record<SessionAuthRoute, DemoThrottler[]>> = {
+const LIBRARY_ROUTE_LIMITS: Record<string, DemoThrottler[]> = {
   // Refresh tokens must not be guessable at speed.
-  refresh: ['refresh'],
+  '/auth/refresh': ['refresh'],
 };
 
 /** Shared: an unlimited route's answer costs no new promise. */
@@ -79,7 +75,7 @@ export class DemoThrottlerGuard extends ThrottlerGuard {
       [handler, context.getClass()],
     );
     if (declared) return declared;
-    const route = this.reflector.get<SessionAuthRoute | undefined>(SESSION_AUTH_ROUTE_KEY, handler);
-    return (route && LIBRARY_ROUTE_LIMITS[route]) ?? [];
+    const route = context.switchToHttp().getRequest<{ route?: { path?: unknown } }>().route?.path;
+    return (typeof route === 'string' && LIBRARY_ROUTE_LIMITS[route]) || [];
   }
 }

@@ -1,7 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { attachedAuth } from './attached-auth.js';
 import { authTargetOf } from './auth-target.js';
-import type { AuthenticatedSession } from '../sessions/session.service.js';
+import type { AuthenticatedSession } from '../sessions/session-verifier.js';
 
 function principal(context: ExecutionContext): AuthenticatedSession {
   const auth = attachedAuth(context, authTargetOf(context));

@@ -7,7 +7,7 @@ import { RequireFreshSession } from './require-fresh-session.decorator.js';
 import { REQUEST_AUTH_KEY } from '../session-auth.constants.js';
 import { attachedAuth } from './attached-auth.js';
 import type { SessionEntity } from '../persistence/session.entity.js';
-import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
+import { sessionServiceOver } from '../test-fakes/service-internals.js';
 import { SessionAuthGuard } from './session-auth.guard.js';
 import { rejectionCode } from '../test-fakes/rejection-code.js';
 import { sessionEntity } from '../test-fakes/session-entity.js';
@@ -92,7 +92,7 @@ function graphqlContext(headers: Record<string, string>) {
 }
 
 function guardWith(fixture: Fixture) {
-  return new SessionAuthGuard(fixture.verifier, new Reflector(), disabledMetrics());
+  return new SessionAuthGuard(sessionServiceOver({ verifier: fixture.verifier }), new Reflector());
 }
 
 /** Lets the not-awaited activity write run. */
@@ -299,7 +299,7 @@ describe('SessionAuthGuard over the real SessionVerifier', () => {
           return req;
         }
       }
-      const guard = new CustomGuard(s.verifier, new Reflector(), disabledMetrics());
+      const guard = new CustomGuard(sessionServiceOver({ verifier: s.verifier }), new Reflector());
 
       await expect(activate(guard, graphqlContext({}).ctx)).resolves.toBe(true);
       expect(req[REQUEST_AUTH_KEY]).toMatchObject({ sessionId: SESSION_ID });

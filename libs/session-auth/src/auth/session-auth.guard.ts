@@ -1,9 +1,9 @@
-import { type CanActivate, type ExecutionContext, Injectable, Optional } from '@nestjs/common';
-import { DeviceProofService } from '../binding/device-proof.service.js';
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { SessionAuthError } from '../errors/session-auth.error.js';
-import { SessionMetrics } from '../metrics/session-metrics.js';
-import { type AuthenticatedSession, SessionVerifier } from '../sessions/session-verifier.js';
+import type { AuthenticatedSession } from '../sessions/session-verifier.js';
+import { type ServiceInternals, serviceInternalsOf } from '../sessions/service-internals.js';
+import { SessionService } from '../sessions/session.service.js';
 import { attachAuth, detachAuth } from './attached-auth.js';
 import { type AuthTarget, authTargetOf } from './auth-target.js';
 import { bearerTokenOf } from './bearer-token.js';
@@ -18,17 +18,29 @@ import { lazyModule } from '../utils/optional-peer.js';
  * the socket.io handshake's `auth.token`, checked again on every message, so a revoked session's
  * messages are refused) and GraphQL (the context's `req`; override {@link getRequest} for another
  * context shape, as with nestjs/throttler's guard).
+ *
+ * Its dependencies are public (`SessionService`, `Reflector`), so a subclass works from outside:
+ *
+ * @example
+ * ```ts
+ * @Injectable()
+ * class HeaderTokenGuard extends SessionAuthGuard {
+ *   protected override getToken(request: AuthTarget): string | undefined {
+ *     const header = request.headers?.['x-access-token'];
+ *     return typeof header === 'string' ? header : super.getToken(request);
+ *   }
+ * }
+ * ```
  */
 @Injectable()
 export class SessionAuthGuard implements CanActivate {
   private readonly routes: GuardRouteOptionsCache;
+  /** The access check, metrics and proofs behind `sessions` (found on the first request). */
+  private internals?: ServiceInternals;
 
   constructor(
-    protected readonly verifier: SessionVerifier,
+    protected readonly sessions: SessionService,
     protected readonly reflector: Reflector,
-    protected readonly metrics: SessionMetrics,
-    /** Checks `@RequireDeviceProof()` routes' proofs. */
-    @Optional() private readonly proofs?: DeviceProofService,
   ) {
     this.routes = new GuardRouteOptionsCache(reflector);
   }
@@ -48,10 +60,10 @@ export class SessionAuthGuard implements CanActivate {
       if (!request) throw new SessionAuthError('ACCESS_TOKEN_MISSING');
       const target = request;
       const token = this.getToken(target);
-      let admitted = this.verifier.admit(token, route.freshSeconds);
+      const { verifier, proofs } = (this.internals ??= serviceInternalsOf(this.sessions));
+      let admitted = verifier.admit(token, route.freshSeconds);
       // Only routes that ask pay for a proof; every other one takes the path below unchanged.
-      if (route.deviceProof)
-        admitted = checkDeviceProof(this.proofs, context, target, token!, admitted);
+      if (route.deviceProof) admitted = checkDeviceProof(proofs, context, target, token!, admitted);
       if (!(admitted instanceof Promise)) return this.attach(context, target, admitted, started);
       return admitted
         .then((auth) => this.attach(context, target, auth, started))
@@ -89,7 +101,9 @@ export class SessionAuthGuard implements CanActivate {
   }
 
   private record(result: string, started: number): void {
-    const metrics = this.metrics.guardResult(result);
+    const metrics = (this.internals ??= serviceInternalsOf(this.sessions)).metrics.guardResult(
+      result,
+    );
     metrics.decisions.inc();
     metrics.duration.observe((performance.now() - started) / 1000);
   }

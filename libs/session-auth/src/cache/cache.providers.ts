@@ -2,7 +2,7 @@ import type { Provider } from '@nestjs/common';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
 import { MemorySessionCache } from './memory-session-cache.js';
-import { RedisConnection } from './redis-connection.js';
+import { RedisConnection } from '../redis/redis-connection.js';
 import { RedisSessionCache } from './redis-session-cache.js';
 import { SessionCache } from './session-cache.interface.js';
 

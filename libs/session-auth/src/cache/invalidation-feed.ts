@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { closeRedis, duplicateRedis } from './redis-connection.js';
+import { closeRedis, duplicateRedis } from '../redis/redis-connection.js';
 
 /**
  * The subscription that keeps in-process copies honest: a dedicated connection on

@@ -152,40 +152,6 @@ describe('MemorySessionCache', () => {
     });
   });
 
-  describe('increment', () => {
-    it('counts from 1 with the TTL fixed by the first hit', async () => {
-      await expect(cache.increment('hits', 60_000)).resolves.toEqual({ count: 1, ttlMs: 60_000 });
-
-      jest.advanceTimersByTime(10_000);
-      await expect(cache.increment('hits', 60_000)).resolves.toEqual({ count: 2, ttlMs: 50_000 });
-
-      jest.advanceTimersByTime(10_000);
-      await expect(cache.increment('hits', 60_000)).resolves.toEqual({ count: 3, ttlMs: 40_000 });
-    });
-
-    it('starts over once the window has passed', async () => {
-      await cache.increment('hits', 1000);
-      await cache.increment('hits', 1000);
-      jest.advanceTimersByTime(1000);
-
-      await expect(cache.increment('hits', 1000)).resolves.toEqual({ count: 1, ttlMs: 1000 });
-    });
-
-    it('keeps separate counters per key', async () => {
-      await cache.increment('a', 1000);
-      await cache.increment('a', 1000);
-
-      await expect(cache.increment('b', 1000)).resolves.toMatchObject({ count: 1 });
-    });
-
-    it('stores the count as a string readable with get', async () => {
-      await cache.increment('hits', 1000);
-      await cache.increment('hits', 1000);
-
-      await expect(cache.get('hits')).resolves.toBe('2');
-    });
-  });
-
   describe('bounded size', () => {
     it('drops the oldest entry beyond maxEntries', async () => {
       const small = new MemorySessionCache(3);
@@ -223,12 +189,12 @@ describe('MemorySessionCache', () => {
     });
   });
 
-  it('drops session states (copies of rows) but keeps its own counters on dropLocalCopies', async () => {
+  it('drops session states (copies of rows) but keeps its own entries on dropAllLocalCopies', async () => {
     const cache = new MemorySessionCache();
     await cache.set('session:a', '{"revoked":false}', 60_000);
-    await cache.increment('rate:login', 60_000);
+    await cache.set('rate:login', '1', 60_000);
 
-    cache.dropLocalCopies();
+    cache.dropAllLocalCopies();
 
     await expect(cache.get('session:a')).resolves.toBeNull();
     await expect(cache.get('rate:login')).resolves.toBe('1');
@@ -237,7 +203,7 @@ describe('MemorySessionCache', () => {
   it('answers no session state while its copies are not trusted (the revocation feed is not live): reads go to PostgreSQL', async () => {
     const cache = new MemorySessionCache();
     await cache.set('session:a', '{"revoked":false}', 60_000);
-    await cache.increment('rate:login', 60_000);
+    await cache.set('rate:login', '1', 60_000);
 
     cache.trustLocalCopies(false);
 

@@ -65,18 +65,6 @@ export class MemorySessionCache implements SessionCache {
     return true;
   }
 
-  async increment(key: string, ttlMs: number): Promise<{ count: number; ttlMs: number }> {
-    const current = this.entries.get(key);
-    if (current === undefined) {
-      this.entries.set(key, '1', ttlMs);
-      return { count: 1, ttlMs };
-    }
-    // A live counter keeps its window.
-    const count = Number(current) + 1;
-    this.entries.replace(key, String(count));
-    return { count, ttlMs: this.entries.remainingTtlMs(key) };
-  }
-
   async ping(): Promise<boolean> {
     return true;
   }
@@ -99,7 +87,7 @@ export class MemorySessionCache implements SessionCache {
   }
 
   /** Session states are copies of PostgreSQL rows: forget them after a gap in revocation news. */
-  dropLocalCopies(): void {
+  dropAllLocalCopies(): void {
     for (const key of this.entries.keys()) {
       if (key.startsWith(SHARED_PREFIX)) this.entries.delete(key);
     }

@@ -209,22 +209,10 @@ describe('RedisSessionCache', () => {
     });
 
     it('a reply error answers undefined without declaring an outage', async () => {
-      await admin.set(`${PREFIX}not-a-counter`, 'text');
+      await admin.hset(`${PREFIX}not-a-string`, 'field', 'v');
 
-      await expect(cache.increment('not-a-counter', 60_000)).resolves.toBeUndefined();
+      await expect(cache.compareAndDelete('not-a-string', 'v')).resolves.toBeUndefined();
       expect(cache.isAvailable()).toBe(true);
-    });
-
-    it('increment counts with the TTL set by the first hit only', async () => {
-      const first = await cache.increment('counter', 60_000);
-      await admin.pexpire(`${PREFIX}counter`, 30_000);
-      const second = await cache.increment('counter', 60_000);
-
-      expect(first?.count).toBe(1);
-      expect(first?.ttlMs).toBeGreaterThan(59_000);
-      expect(second?.count).toBe(2);
-      expect(second?.ttlMs).toBeGreaterThan(29_000);
-      expect(second?.ttlMs).toBeLessThanOrEqual(30_000);
     });
 
     it('reads keys outside session:* from Redis every time (no in-process copy)', async () => {
@@ -328,7 +316,6 @@ describe('RedisSessionCache', () => {
       await expect(cache.delete('k', 'session:l')).resolves.toBeUndefined();
       await expect(cache.compareAndDelete('k', 'v')).resolves.toBeUndefined();
       await expect(cache.compareAndExpire('k', 'v', 1000)).resolves.toBeUndefined();
-      await expect(cache.increment('k', 1000)).resolves.toBeUndefined();
       await expect(cache.ping()).resolves.toBe(false);
       expect(cache.isAvailable()).toBe(false);
       expect(Date.now() - started).toBeLessThan(500);
@@ -338,7 +325,7 @@ describe('RedisSessionCache', () => {
       await until(async () => redis.status === 'end' || redis.status === 'close');
 
       await expect(cache.get('session:k')).resolves.toBeUndefined();
-      await expect(cache.increment('k', 1000)).resolves.toBeUndefined();
+      await expect(cache.setIfAbsent('k', 'v', 1000)).resolves.toBeUndefined();
       expect(cache.isAvailable()).toBe(false);
     });
   });

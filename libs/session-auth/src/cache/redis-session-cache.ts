@@ -3,7 +3,8 @@ import type { Cluster, Redis } from 'ioredis';
 import { NearCache } from './near-cache.js';
 import { InvalidationFeed } from './invalidation-feed.js';
 import { PendingDeletes } from './pending-deletes.js';
-import { COMPARE_AND_DELETE, COMPARE_AND_EXPIRE, INCREMENT, withinMs } from './redis-scripts.js';
+import { COMPARE_AND_DELETE, COMPARE_AND_EXPIRE } from './redis-scripts.js';
+import { withinMs } from '../redis/within-ms.js';
 import type { SessionCache } from './session-cache.interface.js';
 
 /** While Redis is not in use, at most one probe per this many ms decides whether it is back. */
@@ -145,17 +146,7 @@ export class RedisSessionCache implements SessionCache, OnApplicationShutdown {
     return result === undefined ? undefined : Number(result) === 1;
   }
 
-  async increment(
-    key: string,
-    ttlMs: number,
-  ): Promise<{ count: number; ttlMs: number } | undefined> {
-    const result = (await this.run(() =>
-      this.client.eval(INCREMENT, 1, this.prefix + key, String(Math.ceil(ttlMs))),
-    )) as [number, number] | undefined;
-    return result && { count: Number(result[0]), ttlMs: Number(result[1]) };
-  }
-
-  dropLocalCopies(): void {
+  dropAllLocalCopies(): void {
     this.near.clear();
   }
 

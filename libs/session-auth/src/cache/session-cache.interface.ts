@@ -19,8 +19,6 @@ export interface SessionCache {
   compareAndDelete(key: string, value: string): Promise<boolean | undefined>;
   /** Sets a new TTL on `key` only while it still holds `value` (lock extension). */
   compareAndExpire(key: string, value: string, ttlMs: number): Promise<boolean | undefined>;
-  /** Increments a counter that expires `ttlMs` after its first hit; returns the count and the ms left. */
-  increment(key: string, ttlMs: number): Promise<{ count: number; ttlMs: number } | undefined>;
   /** Round trip to the store; `false` when it does not answer. */
   ping(): Promise<boolean>;
   /**
@@ -29,7 +27,7 @@ export interface SessionCache {
    */
   peek?(key: string): string | undefined;
   /** Forgets any in-process copies of shared entries (after a gap in invalidation messages). */
-  dropLocalCopies?(): void;
+  dropAllLocalCopies?(): void;
   /**
    * Whether this process's copies of shared entries may answer: `false` while the feed that
    * invalidates them is not live (they may have missed a change), and reads of shared entries then

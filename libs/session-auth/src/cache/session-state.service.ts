@@ -96,7 +96,7 @@ export class SessionStateService {
    * Another instance revoked these sessions and marked them in the shared cache: forget this
    * process's own copies of their states, so the next read here sees the mark.
    */
-  dropLocalCopies(sessionIds: string[]): void {
+  dropLocalStates(sessionIds: string[]): void {
     for (const id of sessionIds) this.cache.dropLocalCopy?.(key(id));
   }
 
@@ -105,7 +105,7 @@ export class SessionStateService {
    * their states are dropped and none is kept (reads go to the store or the row) until the
    * returned function is called; a cache without that ability only drops them.
    */
-  holdLocalCopies(sessionIds: string[]): () => void {
+  holdLocalStates(sessionIds: string[]): () => void {
     const releases = sessionIds.map((id) => {
       if (this.cache.holdLocalCopy) return this.cache.holdLocalCopy(key(id));
       this.cache.dropLocalCopy?.(key(id));

@@ -64,6 +64,8 @@ export class CleanupScheduler implements OnApplicationBootstrap, OnApplicationSh
 
   private schedulerRegistry(token: typeof SchedulerRegistry): SchedulerRegistry | undefined {
     try {
+      // The registry belongs to the app's ScheduleModule, and its class is known only once the
+      // optional package is loaded (no constructor injection): a look-up across modules.
       return this.moduleRef.get(token, { strict: false });
     } catch {
       return undefined; // ScheduleModule.forRoot() is not imported

@@ -118,7 +118,7 @@ export class CleanupService implements BeforeApplicationShutdown {
     for (;;) {
       await fence.check();
       const revoked = await this.repository.endExpired(BATCH);
-      await this.notifier.revoked(revoked, 'EXPIRED');
+      await this.notifier.propagateAndEmit(revoked, 'EXPIRED');
       total += revoked.length;
       if (revoked.length < BATCH) return total;
     }

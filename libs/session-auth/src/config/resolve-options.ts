@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { parseClusterUrl, REDIS_CLUSTER_SCHEME } from '../cache/redis-cluster-url.js';
+import { parseClusterUrl, REDIS_CLUSTER_SCHEME } from '../redis/redis-cluster-url.js';
 import { checkKeyPair, type JwtKeyPair } from '../tokens/jwt-keys.js';
 import { resolveRefreshKeys } from '../tokens/refresh-keys.js';
 import { checkCookiePrefix, defaultCookiePath } from './cookie-prefix.js';

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
-import type { RedisClientLike } from '../cache/redis-client.js';
+import type { RedisClientLike } from '../redis/redis-client.js';
 import type { JwtKeyPair } from '../tokens/jwt-keys.js';
+import { DEFAULT_ROUTE_PATH } from '../session-auth.constants.js';
 import type { RefreshKey } from '../tokens/refresh-token.crypto.js';
 
 /** How the refresh token travels between client and server. */
@@ -205,7 +206,7 @@ export const SESSION_AUTH_DEFAULTS = {
   revocationAckTimeoutMs: 250,
   refreshTransport: 'cookie',
   cookieName: 'refresh_token',
-  cookiePath: '/auth',
+  cookiePath: `/${DEFAULT_ROUTE_PATH}`,
   cookieSecure: true,
   touchDebounceSeconds: 60,
   cleanupCron: '0 */15 * * * *',

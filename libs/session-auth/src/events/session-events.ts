@@ -1,5 +1,5 @@
-import type { RevokeReason } from '../persistence/session.entity.js';
-import type { SessionView } from '../sessions/session-view.js';
+import type { RevokeReason } from '../persistence/revoke-reason.js';
+import type { SessionView } from '../sessions/session-view.type.js';
 import type { TheftCause } from '../binding/theft-cause.js';
 
 /** Names of the application events emitted through `@nestjs/event-emitter`. */

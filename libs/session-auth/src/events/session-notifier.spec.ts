@@ -37,7 +37,7 @@ describe('SessionNotifier', () => {
       { id: 's3', userId: 'alice' },
     ];
 
-    await notifier.revoked(sessions, 'TERMINATED_ALL');
+    await notifier.propagateAndEmit(sessions, 'TERMINATED_ALL');
 
     expect(propagate).toHaveBeenCalledWith(sessions);
     expect(order).toEqual(['propagate', SessionEvents.TERMINATED, SessionEvents.TERMINATED]);
@@ -56,7 +56,7 @@ describe('SessionNotifier', () => {
   it('does nothing for an empty list', async () => {
     const { notifier, propagate, emit } = await setup();
 
-    await notifier.revoked([], 'EXPIRED');
+    await notifier.propagateAndEmit([], 'EXPIRED');
 
     expect(propagate).not.toHaveBeenCalled();
     expect(emit).not.toHaveBeenCalled();
@@ -65,7 +65,7 @@ describe('SessionNotifier', () => {
   it('neither marks nor waits for sessions that ended by expiry (every instance refuses them)', async () => {
     const { notifier, propagate, emit } = await setup();
 
-    await notifier.revoked([{ id: 's1', userId: 'alice' }], 'EXPIRED');
+    await notifier.propagateAndEmit([{ id: 's1', userId: 'alice' }], 'EXPIRED');
 
     expect(propagate).not.toHaveBeenCalled();
     expect(emit).toHaveBeenCalledTimes(1);
@@ -74,7 +74,7 @@ describe('SessionNotifier', () => {
   it('still updates the cache without an event emitter in the app', async () => {
     const { notifier, propagate } = await setup(false);
 
-    await notifier.revoked([{ id: 's1', userId: 'alice' }], 'LOGOUT');
+    await notifier.propagateAndEmit([{ id: 's1', userId: 'alice' }], 'LOGOUT');
     notifier.emit(SessionEvents.CREATED, {});
 
     expect(propagate).toHaveBeenCalledTimes(1);

@@ -31,13 +31,19 @@ export class SessionNotifier implements OnModuleInit {
     )().catch(() => undefined);
     if (!loaded || !this.moduleRef) return;
     try {
+      // The emitter belongs to the app's EventEmitterModule, and its class is known only once the
+      // optional package is loaded (no constructor injection): a look-up across modules.
       this.events = this.moduleRef.get(loaded.EventEmitter2, { strict: false });
     } catch {
       // EventEmitterModule.forRoot() is not imported: no events.
     }
   }
 
-  async revoked(sessions: RevokedSession[], reason: RevokeReason): Promise<void> {
+  /**
+   * After a committed revocation: propagates it (the cache is marked and every live instance
+   * confirms it refuses the sessions, bounded), counts it, then emits `session.terminated` per user.
+   */
+  async propagateAndEmit(sessions: RevokedSession[], reason: RevokeReason): Promise<void> {
     if (sessions.length === 0) return;
     // An expired session needs no news: every instance refuses it by its own lifetimes.
     if (!endedByExpiry(reason)) await this.propagator.propagate(sessions);

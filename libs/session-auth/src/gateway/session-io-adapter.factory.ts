@@ -1,5 +1,5 @@
 import type { INestApplicationContext, WebSocketAdapter } from '@nestjs/common';
-import { RedisConnection } from '../cache/redis-connection.js';
+import { RedisConnection } from '../redis/redis-connection.js';
 import { importOptionalPeer, lazyModule } from '../utils/optional-peer.js';
 
 /**
@@ -25,8 +25,10 @@ export abstract class SessionIoAdapter {
         () => import('./session-io.adapter.js'),
       ),
     );
-    const redis = app.get(RedisConnection, { strict: false }).client;
-    const redisAdapter = redis
+    // The one look-up: the adapter is built from the application (main.ts), outside every module,
+    // so only `strict: false` reaches the session module's Redis connection.
+    const redis = app.get(RedisConnection, { strict: false });
+    const redisAdapter = redis.client
       ? (
           await importOptionalPeer(
             '@socket.io/redis-adapter',
@@ -38,6 +40,6 @@ export abstract class SessionIoAdapter {
           )
         ).createAdapter
       : undefined;
-    return new SessionIoServerAdapter(app, redisAdapter);
+    return new SessionIoServerAdapter(app, redis, redisAdapter);
   }
 }

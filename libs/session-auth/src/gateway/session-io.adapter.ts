@@ -3,9 +3,7 @@ import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { createAdapter } from '@socket.io/redis-adapter';
 import type { Cluster, Redis } from 'ioredis';
 import type { Server, ServerOptions } from 'socket.io';
-import { closeRedis, duplicateRedis, RedisConnection } from '../cache/redis-connection.js';
-import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
-import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
+import { closeRedis, duplicateRedis, type RedisConnection } from '../redis/redis-connection.js';
 
 /** Largest message a client may send: the gateway expects none, so keep it small. */
 const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
@@ -20,7 +18,8 @@ export class SessionIoServerAdapter extends IoAdapter {
   private readonly clients: (Redis | Cluster)[] = [];
 
   constructor(
-    private readonly app: INestApplicationContext,
+    app: INestApplicationContext,
+    private readonly redis: RedisConnection,
     private readonly redisAdapter?: typeof createAdapter,
   ) {
     super(app);
@@ -31,12 +30,8 @@ export class SessionIoServerAdapter extends IoAdapter {
       maxHttpBufferSize: MAX_CLIENT_MESSAGE_BYTES,
       ...options,
     } as ServerOptions) as Server;
-    const redis = this.app.get(RedisConnection, { strict: false }).client;
+    const { client: redis, keyPrefix } = this.redis;
     if (!redis || !this.redisAdapter) return server;
-    const { redisKeyPrefix } = this.app.get<ResolvedSessionAuthOptions>(
-      SESSION_AUTH_RESOLVED_OPTIONS,
-      { strict: false },
-    );
     const pub = duplicateRedis(redis, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     // Subscriptions wait for a connection instead of failing, and ioredis renews them on reconnect.
     const sub = duplicateRedis(redis, { enableOfflineQueue: true, maxRetriesPerRequest: null });
@@ -45,7 +40,7 @@ export class SessionIoServerAdapter extends IoAdapter {
       this.clients.push(client);
     }
     server.adapter(
-      this.redisAdapter(droppingPublishes(pub), sub, { key: `${redisKeyPrefix}socket.io` }),
+      this.redisAdapter(droppingPublishes(pub), sub, { key: `${keyPrefix}socket.io` }),
     );
     return server;
   }

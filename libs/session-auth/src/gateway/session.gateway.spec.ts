@@ -3,16 +3,15 @@ import type { AddressInfo } from 'node:net';
 import type { ModuleRef } from '@nestjs/core';
 import { Server } from 'socket.io';
 import { io, type Socket as ClientSocket } from 'socket.io-client';
-import { SessionStateService } from '../cache/session-state.service.js';
-import { SessionMetrics } from '../metrics/session-metrics.js';
 import type { RevokeReason } from '../persistence/revoke-reason.js';
-import { RevocationPropagator } from '../revocation/revocation-propagator.js';
-import { SessionService } from '../sessions/session.service.js';
+import type { RevocationPropagator } from '../revocation/revocation-propagator.js';
+import type { SessionService } from '../sessions/session.service.js';
 import type { SessionListItem, SessionView } from '../sessions/session-view.type.js';
 import { disabledMetrics } from '../test-fakes/disabled-metrics.js';
 import { sessionEntity } from '../test-fakes/session-entity.js';
 import { eventually } from '../test-fakes/timing.js';
 import { verifierOverFakes } from '../test-fakes/verifier-over-fakes.js';
+import { GatewayServices } from './gateway-services.js';
 import { SessionGateway } from './session.gateway.js';
 import { SESSIONS_NAMESPACE } from './session-socket-events.js';
 
@@ -63,13 +62,15 @@ beforeEach(async () => {
       revokedElsewhere = listener;
     },
   };
-  const services = new Map<unknown, unknown>([
-    [SessionService, sessions],
-    [SessionStateService, fixture.state],
-    [SessionMetrics, disabledMetrics()],
-    [RevocationPropagator, propagator],
-  ]);
-  const moduleRef = { get: (token: unknown) => services.get(token) } as unknown as ModuleRef;
+  const services = new GatewayServices(
+    sessions as unknown as SessionService,
+    fixture.state,
+    disabledMetrics(),
+    propagator as unknown as RevocationPropagator,
+  );
+  const moduleRef = {
+    get: (token: unknown) => (token === GatewayServices ? services : undefined),
+  } as unknown as ModuleRef;
 
   http = createServer();
   server = new Server(http);

@@ -16,17 +16,18 @@ import {
   type SessionReuseDetectedEvent,
   type SessionTerminatedEvent,
 } from '../events/session-events.js';
-import { SessionMetrics } from '../metrics/session-metrics.js';
+import type { SessionMetrics } from '../metrics/session-metrics.js';
 import type { RevokeReason } from '../persistence/revoke-reason.js';
-import { type AuthenticatedSession, SessionService } from '../sessions/session.service.js';
-import { SessionStateService } from '../cache/session-state.service.js';
-import { RevocationPropagator } from '../revocation/revocation-propagator.js';
+import type { AuthenticatedSession } from '../sessions/session-verifier.js';
+import type { SessionService } from '../sessions/session.service.js';
+import type { SessionStateService } from '../cache/session-state.service.js';
+import { GatewayServices } from './gateway-services.js';
 import {
   SESSIONS_NAMESPACE,
   type SessionClientToServerEvents,
   type SessionServerToClientEvents,
 } from './session-socket-events.js';
-import { spansInstances } from './adapter-reach.js';
+import { spansInstances } from './spans-instances.js';
 
 type SessionSocket = Socket<
   SessionClientToServerEvents,
@@ -74,14 +75,13 @@ export class SessionGateway
   private state!: SessionStateService;
   private metrics!: SessionMetrics;
 
-  // The gateway's module is loaded only when `gateway: true` (its packages are optional), so it
-  // reaches the session module's services through the container.
   constructor(private readonly moduleRef: ModuleRef) {}
 
   afterInit(namespace: SessionNamespace): void {
-    this.sessions = this.moduleRef.get(SessionService, { strict: false });
-    this.state = this.moduleRef.get(SessionStateService, { strict: false });
-    this.metrics = this.moduleRef.get(SessionMetrics, { strict: false });
+    // The one look-up across modules: this gateway's module is imported BY the session module (it
+    // is loaded only with `gateway: true`), and Nest lets no module inject its importer's providers.
+    const services = this.moduleRef.get(GatewayServices, { strict: false });
+    ({ sessions: this.sessions, state: this.state, metrics: this.metrics } = services);
     namespace.use((socket, next) => {
       const token: unknown = socket.handshake.auth?.token;
       this.sessions
@@ -99,11 +99,9 @@ export class SessionGateway
     namespace.on(SESSIONS_ENDED, (sessionIds, reason) => this.endLocally(sessionIds, reason));
     // Every revocation reaches every instance through PostgreSQL too, with or without Redis and
     // whatever the adapter: their sockets here end at once, not at the next sweep.
-    this.moduleRef
-      .get<symbol, RevocationPropagator>(RevocationPropagator, { strict: false })
-      .onRevokedElsewhere((sessions) => {
-        for (const { id, reason } of sessions) this.endLocally([id], reason);
-      });
+    services.propagator.onRevokedElsewhere((sessions) => {
+      for (const { id, reason } of sessions) this.endLocally([id], reason);
+    });
     this.sweep = setInterval(() => void this.disconnectDeadSessions(), SWEEP_INTERVAL_MS);
     this.sweep.unref();
   }

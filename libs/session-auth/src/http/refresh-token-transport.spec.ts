@@ -7,6 +7,7 @@ import { MAX_REFRESH_COOKIES, RefreshTokenTransport } from './refresh-token-tran
 import { DeviceProofService } from '../binding/device-proof.service.js';
 import { FakeSessionCache } from '../test-fakes/fake-session-cache.js';
 import { sessionContextOf } from './request-context.js';
+import { sessionServiceOver } from '../test-fakes/service-internals.js';
 
 const TOKEN = 'a'.repeat(43);
 const OTHER = 'b'.repeat(43);
@@ -14,8 +15,10 @@ const OTHER = 'b'.repeat(43);
 function transport(extra: SessionAuthOptions = {}): RefreshTokenTransport {
   const options = resolveSessionAuthOptions({ jwtSecret: 'x'.repeat(32), ...extra });
   return new RefreshTokenTransport(
-    options,
-    new DeviceProofService(options, new FakeSessionCache()),
+    sessionServiceOver({
+      options,
+      proofs: new DeviceProofService(options, new FakeSessionCache()),
+    }),
   );
 }
 

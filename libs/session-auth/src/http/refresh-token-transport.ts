@@ -1,10 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { serialize } from 'cookie';
-import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
-import type { IssuedSession } from '../sessions/session.service.js';
-import type { SessionView } from '../sessions/session-view.js';
-import { DeviceProofService } from '../binding/device-proof.service.js';
+import { type IssuedSession, SessionService } from '../sessions/session.service.js';
+import type { SessionView } from '../sessions/session-view.type.js';
+import { serviceInternalsOf } from '../sessions/service-internals.js';
+import type { DeviceProofService } from '../binding/device-proof.service.js';
 import {
   appendSetCookie,
   type HttpRequestLike,
@@ -44,10 +44,13 @@ export interface IssuedSessionBody {
  */
 @Injectable()
 export class RefreshTokenTransport {
-  constructor(
-    @Inject(SESSION_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedSessionAuthOptions,
-    private readonly proofs: DeviceProofService,
-  ) {}
+  private readonly options: ResolvedSessionAuthOptions;
+  private readonly proofs: DeviceProofService;
+
+  /** Takes the options and device proofs of the module that made `sessions`. */
+  constructor(sessions: SessionService) {
+    ({ options: this.options, proofs: this.proofs } = serviceInternalsOf(sessions));
+  }
 
   /** The presented refresh token (the first of {@link readAll}); the cookie wins over the body. */
   read(request: HttpRequestLike): unknown {

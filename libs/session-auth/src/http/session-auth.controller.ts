@@ -8,7 +8,6 @@ import {
   Query,
   Req,
   Res,
-  SetMetadata,
   UseGuards,
 } from '@nestjs/common';
 import {
@@ -22,13 +21,14 @@ import {
   ApiTags,
 } from './openapi.js';
 import { CurrentSession } from '../auth/current-session.decorator.js';
-import { SESSION_AUTH_ROUTE_KEY, type SessionAuthRoute } from '../session-auth.constants.js';
+import { DEFAULT_ROUTE_PATH } from '../session-auth.constants.js';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { bearerTokenOf } from '../auth/bearer-token.js';
 import { Public } from '../auth/public.decorator.js';
 import { SessionAuthGuard } from '../auth/session-auth.guard.js';
-import { type AuthenticatedSession, SessionService } from '../sessions/session.service.js';
-import type { SessionView } from '../sessions/session-view.js';
+import type { AuthenticatedSession } from '../sessions/session-verifier.js';
+import { SessionService } from '../sessions/session.service.js';
+import type { SessionView } from '../sessions/session-view.type.js';
 import { ApiErrors, IssuedSessionDoc, SessionViewDoc } from './api-docs.js';
 import type { HttpRequestLike, HttpResponseLike } from './http-types.js';
 import { type IssuedSessionBody, RefreshTokenTransport } from './refresh-token-transport.js';
@@ -36,7 +36,7 @@ import { sessionContextOf } from './request-context.js';
 
 /** The session routes: refresh, logout, list and terminate. Mounted at `routePath` (default `auth`). */
 @ApiTags('sessions')
-@Controller('auth')
+@Controller(DEFAULT_ROUTE_PATH)
 export class SessionAuthController {
   constructor(
     private readonly sessions: SessionService,
@@ -48,7 +48,6 @@ export class SessionAuthController {
    * a device key needs a `DPoP` proof of it (with the nonce of the last `DPoP-Nonce` header).
    */
   @Post('refresh')
-  @SetMetadata(SESSION_AUTH_ROUTE_KEY, 'refresh' satisfies SessionAuthRoute)
   @HttpCode(200)
   @ApiCookieAuth('refresh_token')
   @ApiBody({ required: false, schema: { properties: { refreshToken: { type: 'string' } } } })
@@ -88,7 +87,6 @@ export class SessionAuthController {
    */
   @Post('logout')
   @Public()
-  @SetMetadata(SESSION_AUTH_ROUTE_KEY, 'logout' satisfies SessionAuthRoute)
   @HttpCode(204)
   @ApiBearerAuth()
   @ApiCookieAuth('refresh_token')
@@ -118,7 +116,6 @@ export class SessionAuthController {
 
   /** The caller's live sessions; `current` marks this one. */
   @Get('sessions')
-  @SetMetadata(SESSION_AUTH_ROUTE_KEY, 'list' satisfies SessionAuthRoute)
   @UseGuards(SessionAuthGuard)
   @ApiBearerAuth()
   @ApiOkResponse({ type: [SessionViewDoc] })
@@ -134,7 +131,6 @@ export class SessionAuthController {
 
   /** Ends one of the caller's sessions; 404 for any id that is not theirs. */
   @Delete('sessions/:id')
-  @SetMetadata(SESSION_AUTH_ROUTE_KEY, 'terminate' satisfies SessionAuthRoute)
   @HttpCode(204)
   @UseGuards(SessionAuthGuard)
   @ApiBearerAuth()
@@ -151,7 +147,6 @@ export class SessionAuthController {
 
   /** Ends the caller's other sessions (`scope=others`) or all of them (`scope=all`). */
   @Delete('sessions')
-  @SetMetadata(SESSION_AUTH_ROUTE_KEY, 'terminate-many' satisfies SessionAuthRoute)
   @HttpCode(204)
   @UseGuards(SessionAuthGuard)
   @ApiBearerAuth()

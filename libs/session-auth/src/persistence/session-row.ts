@@ -1,4 +1,5 @@
-import { type DeviceKeySource, type RevokeReason, SessionEntity } from './session.entity.js';
+import type { RevokeReason } from './revoke-reason.js';
+import { type DeviceKeySource, SessionEntity } from './session.entity.js';
 
 /** A `sessions` row as the driver returns it from raw SQL. */
 export interface SessionRow {

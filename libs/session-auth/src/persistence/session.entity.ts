@@ -1,8 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { RevokeReason } from './revoke-reason.js';
 
-export type { RevokeReason };
-
 /** One signed-in device. The row is the truth; Redis only caches whether it is still active. */
 @Entity({ name: 'sessions' })
 @Index('idx_sessions_user_active', ['userId', 'lastActiveAt'], { where: 'revoked_at IS NULL' })

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { testPeer } from '../test-fakes/revocation-peer.js';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { RedisConnection } from '../cache/redis-connection.js';
+import { RedisConnection } from '../redis/redis-connection.js';
 import type { SessionCache } from '../cache/session-cache.interface.js';
 import { resolveSessionAuthOptions } from '../config/resolve-options.js';
 import type { SessionStateService } from '../cache/session-state.service.js';
@@ -34,7 +34,7 @@ async function startInstance(): Promise<Instance> {
   const dropped: string[][] = [];
   const cache = { kind: 'redis', isAvailable: () => true } as unknown as SessionCache;
   const state = {
-    dropLocalCopies: (ids: string[]) => dropped.push(ids),
+    dropLocalStates: (ids: string[]) => dropped.push(ids),
   } as unknown as SessionStateService;
   const peer = testPeer();
   const transport = new RedisRevocationTransport(

@@ -6,8 +6,8 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
-import type { RedisClientLike } from '../cache/redis-client.js';
-import { closeRedis, duplicateRedis, RedisConnection } from '../cache/redis-connection.js';
+import type { RedisClientLike } from '../redis/redis-client.js';
+import { closeRedis, duplicateRedis, RedisConnection } from '../redis/redis-connection.js';
 import { SessionCache } from '../cache/session-cache.interface.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
@@ -142,7 +142,7 @@ export class RedisRevocationTransport
     if (!requestId || !from) return;
     if (!isAnnouncement) return this.peer.acks.ack(requestId, from);
     if (from === this.peer.instanceId) return;
-    this.state.dropLocalCopies((ids ?? '').split(',').filter(isUuid));
+    this.state.dropLocalStates((ids ?? '').split(',').filter(isUuid));
     const reply = this.peer.signer.sign('ack', `${requestId} ${this.peer.instanceId}`);
     this.client!.publish(this.ackPrefix + from, reply).catch(() => undefined);
   }

@@ -108,7 +108,7 @@ export class RevocationFeed implements OnApplicationBootstrap, BeforeApplication
       this.confirmations.attach(client);
       // Notifications sent while nobody listened are lost: drop every in-process copy, then trust
       // the copies made from here on.
-      this.cache.dropLocalCopies?.();
+      this.cache.dropAllLocalCopies?.();
       this.cache.trustLocalCopies?.(true);
       this.logger.log(`listening for revocations as "${this.confirmations.applicationName}"`);
       void this.observePresence();
@@ -151,7 +151,7 @@ export class RevocationFeed implements OnApplicationBootstrap, BeforeApplication
   private relay(payload: string): void {
     const ids = payload.split(',').filter(isUuid);
     if (ids.length === 0) return;
-    const release = this.state.holdLocalCopies(ids);
+    const release = this.state.holdLocalStates(ids);
     void this.confirm(ids).finally(release);
   }
 

@@ -85,9 +85,12 @@ function recordingNotifier() {
   const log: (
     { emit: string; payload: Record<string, unknown> } | { revoked: string[]; reason: RevokeReason }
   )[] = [];
-  const notifier = {
-    emit: (event: string, payload: Record<string, unknown>) => log.push({ emit: event, payload }),
-    revoked: async (sessions: RevokedSession[], reason: RevokeReason) => {
+  // Typed after the notifier, so a renamed method fails to compile rather than to run.
+  const notifier: Pick<SessionNotifier, 'emit' | 'propagateAndEmit'> = {
+    emit: (event, payload) => {
+      log.push({ emit: event, payload: payload as unknown as Record<string, unknown> });
+    },
+    propagateAndEmit: async (sessions: RevokedSession[], reason: RevokeReason) => {
       log.push({ revoked: sessions.map((s) => s.id).sort(), reason });
     },
   };

@@ -147,7 +147,7 @@ export class RefreshRotationService {
         const revoked = await this.sessions.revokeByIds([session!.id], 'EXPIRED');
         // Another request ended it first: answer as that one decided.
         if (!revoked.some((s) => s.id === session!.id)) return this.decide(presented, context);
-        await this.notifier.revoked(revoked, 'EXPIRED');
+        await this.notifier.propagateAndEmit(revoked, 'EXPIRED');
         throw new SessionAuthError('REFRESH_TOKEN_EXPIRED');
       }
       case 'reuse':
@@ -155,7 +155,7 @@ export class RefreshRotationService {
         const revoked = await this.revokeForReuse(session!);
         if (!revoked.some((s) => s.id === session!.id)) return this.decide(presented, context);
         const cause = decision.kind === 'reuse' ? 'token-reused' : 'device-key-mismatch';
-        return this.reused(session!, revoked, context, cause);
+        return this.reportTheftAndRefuse(session!, revoked, context, cause);
       }
     }
   }
@@ -166,7 +166,8 @@ export class RefreshRotationService {
       : this.sessions.revokeByIds([session.id], 'REUSE_DETECTED');
   }
 
-  private async reused(
+  /** Reuse or a wrong device key: emits the theft alert, propagates the revocation, then refuses. */
+  private async reportTheftAndRefuse(
     session: SessionEntity,
     revoked: RevokedSession[],
     context: SessionContext,
@@ -182,7 +183,7 @@ export class RefreshRotationService {
       ip: context.ip,
       userAgent: context.userAgent,
     } satisfies SessionReuseDetectedEvent);
-    await this.notifier.revoked(revoked, 'REUSE_DETECTED');
+    await this.notifier.propagateAndEmit(revoked, 'REUSE_DETECTED');
     throw new SessionAuthError(
       'REFRESH_TOKEN_REUSED',
       cause === 'device-key-mismatch'

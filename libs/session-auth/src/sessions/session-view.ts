@@ -3,8 +3,6 @@ import { BoundedMap } from '../utils/bounded-map.js';
 import type { SessionEntity } from '../persistence/session.entity.js';
 import type { SessionListItem, SessionView } from './session-view.type.js';
 
-export type { SessionListItem, SessionView };
-
 /** Maps a row to its client view, parsing browser and OS from the stored user agent. */
 export function toSessionView(session: SessionEntity, currentSessionId?: string): SessionView {
   return { ...toSessionListItem(session), current: session.id === currentSessionId };

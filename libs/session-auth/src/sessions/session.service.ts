@@ -13,18 +13,15 @@ import { RefreshRotationService, sessionKey } from './refresh-rotation.service.j
 import { DeviceProofService } from '../binding/device-proof.service.js';
 import { type Clock, DatabaseClock } from '../clock/database-clock.js';
 import { boundedContext, type SessionContext } from './session-context.js';
-import type { RevokeReason, SessionEntity } from '../persistence/session.entity.js';
+import type { RevokeReason } from '../persistence/revoke-reason.js';
+import type { SessionEntity } from '../persistence/session.entity.js';
 import { SessionNotifier } from '../events/session-notifier.js';
 import { SessionRepository } from '../persistence/session.repository.js';
 import { SessionStateService } from '../cache/session-state.service.js';
-import {
-  defaultDeviceName,
-  toSessionListItem,
-  toSessionView,
-  type SessionListItem,
-  type SessionView,
-} from './session-view.js';
+import { defaultDeviceName, toSessionListItem, toSessionView } from './session-view.js';
+import type { SessionListItem, SessionView } from './session-view.type.js';
 import { isUuid } from '../persistence/uuid.js';
+import { registerServiceInternals } from './service-internals.js';
 
 /** What a sign-in or a refresh hands to the client. */
 export interface IssuedSession {
@@ -36,8 +33,6 @@ export interface IssuedSession {
   /** Seconds until the session's absolute end, rounded up: the refresh cookie's Max-Age. */
   refreshTokenMaxAge: number;
 }
-
-export type { AuthenticatedSession };
 
 /** Everything an app does with sessions: sign-in, refresh, verification, listing, sign-out. */
 @Injectable()
@@ -56,7 +51,9 @@ export class SessionService {
     private readonly proofs: DeviceProofService,
     /** The database's clock: every lifetime is stamped on it. */
     @Inject(DatabaseClock) private readonly clock: Clock,
-  ) {}
+  ) {
+    registerServiceInternals(this, { options, verifier, metrics, proofs });
+  }
 
   /**
    * Starts a session after the app has checked the user's credentials. With a `DPoP` proof in the
@@ -81,7 +78,7 @@ export class SessionService {
       this.options.maxSessionsPerUser,
     );
     this.metrics.sessionsCreated.inc();
-    await this.notifier.revoked(evicted, 'SESSION_LIMIT');
+    await this.notifier.propagateAndEmit(evicted, 'SESSION_LIMIT');
     const issued = this.issue(session, this.rotation.tokenOf(session));
     this.notifier.emit(SessionEvents.CREATED, {
       userId,
@@ -137,7 +134,7 @@ export class SessionService {
       await this.notifier.reaffirm([sessionId], userId);
       throw new SessionAuthError('SESSION_NOT_FOUND');
     }
-    await this.notifier.revoked(revoked, reason);
+    await this.notifier.propagateAndEmit(revoked, reason);
   }
 
   /**
@@ -153,7 +150,7 @@ export class SessionService {
   async terminateOtherSessions(userId: string, currentSessionId: string): Promise<number> {
     const scope = { kind: 'all-but', sessionId: currentSessionId } as const;
     const revoked = await this.repository.revoke(userId, scope, 'TERMINATED_OTHERS');
-    await this.notifier.revoked(revoked, 'TERMINATED_OTHERS');
+    await this.notifier.propagateAndEmit(revoked, 'TERMINATED_OTHERS');
     return revoked.length;
   }
 
@@ -163,7 +160,7 @@ export class SessionService {
     reason: RevokeReason = 'TERMINATED_ALL',
   ): Promise<number> {
     const revoked = await this.repository.revoke(userId, { kind: 'all' }, reason);
-    await this.notifier.revoked(revoked, reason);
+    await this.notifier.propagateAndEmit(revoked, reason);
     return revoked.length;
   }
 
@@ -182,7 +179,7 @@ export class SessionService {
     if (keepOtherSessions) return 0;
     const scope = { kind: 'all-but', sessionId: currentSessionId } as const;
     const revoked = await this.repository.revoke(userId, scope, 'PASSWORD_CHANGED');
-    await this.notifier.revoked(revoked, 'PASSWORD_CHANGED');
+    await this.notifier.propagateAndEmit(revoked, 'PASSWORD_CHANGED');
     return revoked.length;
   }
 

@@ -53,14 +53,6 @@ export class FakeSessionCache implements SessionCache {
     return this.available ? this.store.compareAndExpire(key, value, ttlMs) : undefined;
   }
 
-  async increment(
-    key: string,
-    ttlMs: number,
-  ): Promise<{ count: number; ttlMs: number } | undefined> {
-    this.calls.push(['increment', key, ttlMs]);
-    return this.available ? this.store.increment(key, ttlMs) : undefined;
-  }
-
   async ping(): Promise<boolean> {
     this.calls.push(['ping']);
     return this.available;

@@ -12,8 +12,6 @@ import type { INestApplicationContext } from '@nestjs/common';
 import type { SessionContext } from '../sessions/session-context.js';
 import { type IssuedSession, SessionService } from '../sessions/session.service.js';
 
-export { MemorySessionCache } from '../cache/memory-session-cache.js';
-
 /** The context test sessions get unless given one: a fixed IP and user agent. */
 export const TEST_SESSION_CONTEXT: SessionContext = {
   ip: '127.0.0.1',
@@ -30,9 +28,7 @@ export function issueTestSession(
   userId: string,
   context: Partial<SessionContext> = {},
 ): Promise<IssuedSession> {
-  return app
-    .get(SessionService, { strict: false })
-    .createSession(userId, { ...TEST_SESSION_CONTEXT, ...context });
+  return app.get(SessionService).createSession(userId, { ...TEST_SESSION_CONTEXT, ...context });
 }
 
 /** The `Authorization` header for an access token. */

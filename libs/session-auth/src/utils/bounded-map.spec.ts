@@ -25,7 +25,6 @@ describe('BoundedMap', () => {
 
     jest.advanceTimersByTime(999);
     expect(map.get('k')).toBe('v');
-    expect(map.remainingTtlMs('k')).toBe(1);
 
     jest.advanceTimersByTime(1);
     expect(map.has('k')).toBe(false);
@@ -50,7 +49,6 @@ describe('BoundedMap', () => {
     jest.advanceTimersByTime(365 * 24 * 3600_000);
 
     expect(map.get('k')).toBe('v');
-    expect(map.remainingTtlMs('k')).toBe(Infinity);
   });
 
   it('treats a TTL of zero or less as already expired, and removes an earlier value', () => {
@@ -69,20 +67,6 @@ describe('BoundedMap', () => {
     jest.advanceTimersByTime(1);
     expect(map.get('k')).toBe('v');
     jest.advanceTimersByTime(1);
-    expect(map.get('k')).toBeUndefined();
-  });
-
-  it('replaces a live value and keeps its expiry; refuses an absent key', () => {
-    const map = new BoundedMap<string>(10);
-    map.set('k', '1', 1000);
-    jest.advanceTimersByTime(600);
-
-    expect(map.replace('k', '2')).toBe(true);
-    expect(map.replace('missing', 'x')).toBe(false);
-    expect(map.get('missing')).toBeUndefined();
-    expect(map.remainingTtlMs('k')).toBe(400);
-
-    jest.advanceTimersByTime(400);
     expect(map.get('k')).toBeUndefined();
   });
 
@@ -108,7 +92,7 @@ describe('BoundedMap', () => {
 
     map.delete('b');
     expect(map.keys()).toEqual(['a', 'c']);
-    expect(map.remainingTtlMs('b')).toBe(0);
+    expect(map.has('b')).toBe(false);
 
     map.clear();
     expect(map.size).toBe(0);

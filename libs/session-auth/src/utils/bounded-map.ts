@@ -47,20 +47,6 @@ export class BoundedMap<V extends NonNullable<unknown>> {
     }
   }
 
-  /** Replaces the value of a live entry and keeps its expiry; `false` when there is none. */
-  replace(key: string, value: V): boolean {
-    if (!this.lru.has(key)) return false;
-    this.lru.set(key, value, { noUpdateTTL: true });
-    return true;
-  }
-
-  /** Milliseconds the entry has left: `Infinity` without expiry, 0 when absent. */
-  remainingTtlMs(key: string): number {
-    if (!this.lru.has(key)) return 0;
-    const remaining = this.lru.getRemainingTTL(key);
-    return Number.isFinite(remaining) ? remaining + 1 : remaining;
-  }
-
   delete(key: string): void {
     this.lru.delete(key);
   }

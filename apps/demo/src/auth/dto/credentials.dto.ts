@@ -1,7 +1,6 @@
-import { MAX_PASSWORD_BYTES } from 'nestjs-session-auth';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsOptional, IsString, Length, MaxLength } from 'class-validator';
-import { MaxBytes } from './max-bytes.validator.js';
+import { MAX_PASSWORD_BYTES, MaxBytes } from './max-bytes.validator.js';
 
 /** POST /auth/login */
 export class LoginDto {

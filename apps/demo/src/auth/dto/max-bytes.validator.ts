@@ -14,3 +14,6 @@ export function MaxBytes(max: number, options?: ValidationOptions): PropertyDeco
       },
     });
 }
+
+/** bcrypt reads at most 72 bytes of a password: a longer one is refused, never truncated. */
+export const MAX_PASSWORD_BYTES = 72;

@@ -4,18 +4,15 @@ import { APP_GUARD } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import {
-  SessionAuthGuard,
-  SessionAuthModule,
-  sessionAuthEntities,
-  sessionAuthMigrations,
-} from 'nestjs-session-auth';
+import { SessionAuthModule, sessionAuthEntities, sessionAuthMigrations } from 'nestjs-session-auth';
 import { AccountsController } from './accounts.controller.js';
+import { AdopterGuard } from './adopter.guard.js';
 import { ObservedEvents, ObservedEventsController } from './observed-events.js';
 
 // Every optional feature switched on: options from ConfigService, Redis under the app's own key
 // prefix, application events, the cleanup cron and the socket gateway (SessionIoAdapter in main.ts);
-// the guard global (routes opt out with @Public()) and the library's exception filter (main.ts).
+// the app's own subclass of SessionAuthGuard global (routes opt out with @Public()) and the
+// library's exception filter (main.ts).
 @Module({
   imports: [
     ConfigModule.forRoot(),
@@ -48,6 +45,6 @@ import { ObservedEvents, ObservedEventsController } from './observed-events.js';
     }),
   ],
   controllers: [AccountsController, ObservedEventsController],
-  providers: [ObservedEvents, { provide: APP_GUARD, useClass: SessionAuthGuard }],
+  providers: [ObservedEvents, { provide: APP_GUARD, useClass: AdopterGuard }],
 })
 export class AppModule {}

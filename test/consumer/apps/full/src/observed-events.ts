@@ -24,7 +24,7 @@ export class ObservedEventsController {
     return this.events.created;
   }
 
-  /** Guarded only by the global SessionAuthGuard (app.module.ts). */
+  /** Guarded only by the global AdopterGuard, a SessionAuthGuard subclass (app.module.ts). */
   @Get('mine')
   mine(@CurrentUser() userId: string) {
     return this.events.created.filter((event) => event.userId === userId);

@@ -23,11 +23,17 @@ export class RedisConnection implements OnApplicationShutdown {
   constructor(
     readonly client: Redis | Cluster | undefined,
     private readonly owned: boolean,
+    /** The `redisKeyPrefix` option: every key the library writes starts with it. */
+    readonly keyPrefix = '',
   ) {}
 
   static async open(options: ResolvedSessionAuthOptions): Promise<RedisConnection> {
     if (typeof options.redis !== 'string')
-      return new RedisConnection(options.redis as Redis | Cluster | undefined, false);
+      return new RedisConnection(
+        options.redis as Redis | Cluster | undefined,
+        false,
+        options.redisKeyPrefix,
+      );
     const ioredis = await importOptionalPeer(
       'ioredis',
       'the redis option',
@@ -39,7 +45,7 @@ export class RedisConnection implements OnApplicationShutdown {
     const client = options.redis.startsWith(REDIS_CLUSTER_SCHEME)
       ? connectCluster(ioredis.Cluster, options.redis)
       : new ioredis.Redis(options.redis, FAIL_FAST);
-    return new RedisConnection(client, true);
+    return new RedisConnection(client, true, options.redisKeyPrefix);
   }
 
   async onApplicationShutdown(): Promise<void> {

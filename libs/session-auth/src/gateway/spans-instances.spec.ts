@@ -1,6 +1,6 @@
 import { RedisAdapter } from '@socket.io/redis-adapter';
 import { Adapter, SessionAwareAdapter } from 'socket.io-adapter';
-import { spansInstances } from './adapter-reach.js';
+import { spansInstances } from './spans-instances.js';
 
 describe('spansInstances', () => {
   it('is false for the in-memory adapters (their serverSideEmit only warns)', () => {
