@@ -85,6 +85,8 @@ import { defaultCookiePath } from './config/cookie-prefix.js';
     SessionService,
     SessionVerifier,
     SessionAuthGuard,
+    // The guard's @RequireDeviceProof() check, where an app's module instantiates the guard.
+    DeviceProofService,
     RefreshTokenTransport,
     SessionCache,
     RedisConnection,
