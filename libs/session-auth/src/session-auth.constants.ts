@@ -8,7 +8,14 @@ export const IS_PUBLIC_KEY = 'session-auth:is-public';
 export const SESSION_AUTH_ROUTE_KEY = 'session-auth:route';
 
 /** The routes of the library's controller, as named by `SESSION_AUTH_ROUTE_KEY`. */
-export type SessionAuthRoute = 'refresh' | 'logout' | 'list' | 'terminate' | 'terminate-many';
+export type SessionAuthRoute =
+  | 'refresh'
+  | 'logout'
+  | 'list'
+  | 'terminate'
+  | 'terminate-many'
+  | 'dbsc-registration'
+  | 'dbsc-refresh';
 
 /** Metadata key set by `@RequireFreshSession()`. */
 export const FRESH_SESSION_KEY = 'session-auth:fresh-session-seconds';

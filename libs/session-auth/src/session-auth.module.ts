@@ -33,6 +33,7 @@ import { CleanupRepository } from './persistence/cleanup.repository.js';
 import { RotationRepository } from './persistence/rotation.repository.js';
 import { RefreshRotationService } from './sessions/refresh-rotation.service.js';
 import { DeviceProofService } from './binding/device-proof.service.js';
+import { DbscService } from './binding/dbsc.service.js';
 import { defaultCookiePath } from './config/cookie-prefix.js';
 
 /**
@@ -77,6 +78,7 @@ import { defaultCookiePath } from './config/cookie-prefix.js';
     CleanupScheduler,
     SessionVerifier,
     SessionService,
+    DbscService,
     RefreshTokenTransport,
     SessionAuthGuard,
     openApiProvider,

@@ -5,13 +5,14 @@ import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.
 import type { IssuedSession } from '../sessions/session.service.js';
 import type { SessionView } from '../sessions/session-view.js';
 import { DeviceProofService } from '../binding/device-proof.service.js';
+import { DbscService } from '../binding/dbsc.service.js';
 import {
   appendSetCookie,
   type HttpRequestLike,
   type HttpResponseLike,
   setResponseHeader,
 } from './http-types.js';
-import { cookieValues } from './cookie-values.js';
+import { cookieValues, sessionCookieFlags } from './cookie-values.js';
 
 /**
  * How many refresh cookies of the configured name are tried: a sibling subdomain can plant more
@@ -47,6 +48,7 @@ export class RefreshTokenTransport {
   constructor(
     @Inject(SESSION_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedSessionAuthOptions,
     private readonly proofs: DeviceProofService,
+    private readonly dbsc: DbscService,
   ) {}
 
   /** The presented refresh token (the first of {@link readAll}); the cookie wins over the body. */
@@ -86,11 +88,12 @@ export class RefreshTokenTransport {
 
   /**
    * Sets the cookie (Max-Age = the session's remaining absolute lifetime), offers a proof nonce
-   * and builds the body. The answer carries tokens, so it is marked `Cache-Control: no-store`
+   * (and, for a session not bound to a device key, a DBSC registration) and builds the body. The answer carries tokens, so it is marked `Cache-Control: no-store`
    * (no shared or browser cache keeps a copy).
    */
   write(response: HttpResponseLike, issued: IssuedSession): IssuedSessionBody {
     this.offerProofNonce(response);
+    this.dbsc.offerRegistration(response, issued.session);
     setResponseHeader(response, 'Cache-Control', 'no-store');
     if (this.options.refreshTransport !== 'body') {
       appendSetCookie(
@@ -110,8 +113,9 @@ export class RefreshTokenTransport {
     };
   }
 
-  /** Clears the cookie (sign-out). */
+  /** Clears the cookie (sign-out), and the DBSC bound credential. */
   clear(response: HttpResponseLike): void {
+    this.dbsc.clearCredential(response);
     if (this.options.refreshTransport !== 'body') {
       appendSetCookie(
         response,
@@ -121,11 +125,6 @@ export class RefreshTokenTransport {
   }
 
   private cookieFlags() {
-    return {
-      httpOnly: true,
-      secure: this.options.cookieSecure,
-      sameSite: 'strict' as const,
-      path: this.options.cookiePath,
-    };
+    return sessionCookieFlags(this.options);
   }
 }

@@ -22,6 +22,8 @@ export interface SessionDeviceKey {
   thumbprint: string;
   alg: string;
   source: DeviceKeySource;
+  /** The public JWK as JSON, kept for keys whose later proofs do not carry it (DBSC). */
+  jwk?: string | null;
 }
 
 /** Which of a user's live sessions to revoke. */

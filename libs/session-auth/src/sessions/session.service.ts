@@ -15,7 +15,7 @@ import { DatabaseClock, SYSTEM_CLOCK } from '../persistence/database-clock.js';
 import { boundedContext, type SessionContext } from './session-context.js';
 import type { RevokeReason, SessionEntity } from '../persistence/session.entity.js';
 import { SessionNotifier } from '../events/session-notifier.js';
-import { SessionRepository } from '../persistence/session.repository.js';
+import { type SessionDeviceKey, SessionRepository } from '../persistence/session.repository.js';
 import { SessionStateService } from '../cache/session-state.service.js';
 import {
   defaultDeviceName,
@@ -97,10 +97,16 @@ export class SessionService {
    * Spends a refresh token and returns its successor (the same one for a retry within the grace
    * window). `raw` may be a list of presented tokens (duplicate cookies,
    * `RefreshTokenTransport.readAll`): the first one this server issued is spent, see
-   * docs/security.md "Refresh-cookie tossing".
+   * docs/security.md "Refresh-cookie tossing". `registered` (internal): a device key the DBSC
+   * registration route has just verified, bound by this rotation.
    */
-  async rotateRefreshToken(raw: unknown, context: SessionContext = {}): Promise<IssuedSession> {
-    const { session, refreshToken } = await this.rotation.rotate(raw, boundedContext(context));
+  async rotateRefreshToken(
+    raw: unknown,
+    context: SessionContext = {},
+    registered?: SessionDeviceKey,
+  ): Promise<IssuedSession> {
+    const ctx = boundedContext(context);
+    const { session, refreshToken } = await this.rotation.rotate(raw, ctx, registered);
     return this.issue(session, refreshToken);
   }
 
@@ -222,10 +228,11 @@ export class SessionService {
   }
 
   private issue(session: SessionEntity, refreshToken: string): IssuedSession {
+    // `cnf.jkt` names a key the page can prove with (DPoP); a DBSC key is the browser's alone.
     const { token, expiresAt } = this.accessTokens.sign(
       session.userId,
       session.id,
-      session.keyThumbprint,
+      session.keySource === 'dbsc' ? null : session.keyThumbprint,
     );
     return {
       userId: session.userId,
