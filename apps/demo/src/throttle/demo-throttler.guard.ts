@@ -18,6 +18,9 @@ import { type DemoThrottler, RATE_LIMITS_KEY } from './rate-limit.decorator.js';
 const LIBRARY_ROUTE_LIMITS: Partial<Record<SessionAuthRoute, DemoThrottler[]>> = {
   // Refresh tokens must not be guessable at speed.
   refresh: ['refresh'],
+  // The DBSC routes check a signature before any session is read: the same budget per IP.
+  'dbsc-registration': ['refresh'],
+  'dbsc-refresh': ['refresh'],
 };
 
 /** Shared: an unlimited route's answer costs no new promise. */

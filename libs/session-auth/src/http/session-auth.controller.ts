@@ -100,6 +100,7 @@ export class SessionAuthController {
     'REFRESH_TOKEN_INVALID',
     'SESSION_REVOKED',
     'DEVICE_ALREADY_BOUND',
+    'RATE_LIMITED',
     'NOT_FOUND',
   )
   async dbscRegistration(
@@ -127,7 +128,13 @@ export class SessionAuthController {
   @HttpCode(200)
   @ApiCookieAuth('refresh_token')
   @ApiOkResponse({ description: 'The DBSC session configuration (or `{"continue": false}`)' })
-  @ApiErrors('DBSC_PROOF_REQUIRED', 'DBSC_REFRESH_INVALID', 'REFRESH_TOKEN_REUSED', 'NOT_FOUND')
+  @ApiErrors(
+    'DBSC_PROOF_REQUIRED',
+    'DBSC_REFRESH_INVALID',
+    'REFRESH_TOKEN_REUSED',
+    'RATE_LIMITED',
+    'NOT_FOUND',
+  )
   dbscRefresh(
     @Req() request: HttpRequestLike,
     @Res({ passthrough: true }) response: HttpResponseLike,
