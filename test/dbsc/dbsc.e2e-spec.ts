@@ -95,7 +95,10 @@ it('follows the draft: registration header, registration JWT, configuration, cha
   expect(registration.set[CREDENTIAL]).toContain(client.key.thumbprint);
   expect(registration.set.refresh_token).toMatch(/\S/);
   expect(registration.set.refresh_token).not.toBe(before);
-  expect((await sessionsOf(client)).body[0]).toMatchObject({ deviceBound: true });
+  expect((await sessionsOf(client)).body[0]).toMatchObject({
+    deviceBound: true,
+    deviceKeySource: 'dbsc',
+  });
 
   // 3. Refresh: 403 with a challenge for this session, then the retry signed by the key.
   const credential = client.cookies.get(CREDENTIAL)!.value;

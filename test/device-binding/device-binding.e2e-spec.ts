@@ -214,7 +214,7 @@ describe('GET /me/export, a route with @RequireDeviceProof()', () => {
     expectStatus(response, 200);
     expect(response.body.user.email).toMatch(/^bound/);
     expect(response.body.sessions).toEqual([
-      expect.objectContaining({ current: true, deviceBound: true }),
+      expect.objectContaining({ current: true, deviceBound: true, deviceKeySource: 'dpop' }),
     ]);
   });
 

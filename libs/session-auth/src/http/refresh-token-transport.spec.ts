@@ -35,6 +35,7 @@ const issued: IssuedSession = {
     createdAt: '2030-01-01T10:00:00.000Z',
     lastActiveAt: '2030-01-01T10:00:00.000Z',
     deviceBound: false,
+    deviceKeySource: null,
     current: true,
   },
   accessToken: 'access.jwt.token',
