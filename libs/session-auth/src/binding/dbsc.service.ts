@@ -158,7 +158,7 @@ export class DbscService {
     if (!this.enabled) throw new SessionAuthError('NOT_FOUND');
     const sessionId = readSfString(request, DBSC_HEADERS.sessionId);
     if (!sessionId) throw refreshInvalid(`the ${DBSC_HEADERS.sessionId} header is missing`);
-    const session = await this.rotation.sessionOf(refreshTokens[0]).catch(() => undefined);
+    const session = await this.rotation.sessionOf(refreshTokens[0]).catch(notOurs);
     const key = session && this.liveKey(session, sessionId);
     if (!session || !key) {
       this.clearCredential(response);
@@ -264,6 +264,16 @@ export class DbscService {
   private cookieFlags() {
     return sessionCookieFlags(this.options);
   }
+}
+
+/**
+ * No session for this cookie (none, or not one we issued): the browser's DBSC session is over.
+ * Anything else (the database down) is thrown, so the browser retries later instead of ending it.
+ */
+function notOurs(error: unknown): undefined {
+  const code = error instanceof SessionAuthError ? error.code : undefined;
+  if (code === 'REFRESH_TOKEN_MISSING' || code === 'REFRESH_TOKEN_INVALID') return undefined;
+  throw error;
 }
 
 function registrationInvalid(detail: string): SessionAuthError {
