@@ -1,6 +1,6 @@
 import { me, register, uniqueEmail, type SignedIn } from '../support/auth.js';
 import { type DemoProcess, startDemos, stopDemos } from '../support/demo-process.js';
-import { DeviceKey } from '../support/device-key.mjs';
+import { accessTokenHash, DeviceKey } from '../support/device-key.mjs';
 import { expectError, expectStatus } from '../support/expect-http.js';
 import { ApiClient, type ApiResponse } from '../support/http-client.js';
 import { request } from 'node:http';
@@ -184,6 +184,79 @@ it("refuses a sign-in without a key under 'required' (DEVICE_KEY_REQUIRED), and 
 
   const device = await signedIn(strict);
   expectStatus(await device.refresh(), 200);
+});
+
+describe('GET /me/export, a route with @RequireDeviceProof()', () => {
+  /** GET /me/export with the access token and, when `proof` is given, a DPoP proof made by it. */
+  async function exportAs(
+    device: BoundDevice & { accessToken: string },
+    proof?: (key: DeviceKey, url: string) => string,
+  ): Promise<ApiResponse> {
+    const headers: Record<string, string> = proof
+      ? { dpop: proof(device.key!, device.url('/me/export')) }
+      : {};
+    const response = await device.client.get('/me/export', { token: device.accessToken, headers });
+    device.nonce = response.headers.get('dpop-nonce') ?? device.nonce;
+    return response;
+  }
+  const proofBy =
+    (device: { accessToken: string; nonce: string | undefined }, extra = {}) =>
+    (key: DeviceKey, url: string) =>
+      key.proof('GET', url, {
+        nonce: device.nonce,
+        ath: accessTokenHash(device.accessToken),
+        ...extra,
+      });
+
+  it('answers a bound session whose request proves its key and names the token (ath)', async () => {
+    const device = await signedIn();
+    const response = await exportAs(device, proofBy(device));
+    expectStatus(response, 200);
+    expect(response.body.user.email).toMatch(/^bound/);
+    expect(response.body.sessions).toEqual([
+      expect.objectContaining({ current: true, deviceBound: true, deviceKeySource: 'dpop' }),
+    ]);
+  });
+
+  it('refuses the copied access token alone, a proof by another key or for another token', async () => {
+    const device = await signedIn();
+    const other = new DeviceKey();
+    expectError(await exportAs(device), 401, 'DPOP_PROOF_INVALID');
+    expectError(
+      await exportAs(device, (_key, url) => proofBy(device)(other, url)),
+      401,
+      'DPOP_PROOF_INVALID',
+    );
+    expectError(
+      await exportAs(device, proofBy(device, { ath: accessTokenHash('another.access.token') })),
+      401,
+      'DPOP_PROOF_INVALID',
+    );
+    // None of that touched the session: the device itself carries on.
+    expectStatus(await exportAs(device, proofBy(device)), 200);
+    expectStatus(await device.refresh(), 200);
+  });
+
+  it('asks for the nonce (DPOP_NONCE_REQUIRED, with DPoP-Nonce) and refuses a replayed proof', async () => {
+    const device = await signedIn();
+    const stale = await exportAs(device, proofBy(device, { nonce: undefined }));
+    expectError(stale, 401, 'DPOP_NONCE_REQUIRED');
+    expect(stale.headers.get('dpop-nonce')).toMatch(/^[\w-]{27}$/);
+
+    const proof = proofBy(device)(device.key!, device.url('/me/export'));
+    expectStatus(await exportAs(device, () => proof), 200);
+    expectError(await exportAs(device, () => proof), 401, 'DPOP_PROOF_REPLAYED');
+  });
+
+  it('refuses an unbound session with DEVICE_KEY_REQUIRED, proof or not', async () => {
+    const plain: SignedIn = await register(a.baseUrl);
+    const device = Object.assign(new BoundDevice(a, new DeviceKey()), {
+      client: plain.client,
+      accessToken: plain.accessToken,
+    });
+    expectError(await exportAs(device), 401, 'DEVICE_KEY_REQUIRED');
+    expectError(await exportAs(device, proofBy(device)), 401, 'DEVICE_KEY_REQUIRED');
+  });
 });
 
 /** A POST with headers fetch will not send as given (`Host`): node:http. */

@@ -33,6 +33,8 @@ import { RotationRepository } from './persistence/rotation.repository.js';
 import { RefreshRotationService } from './sessions/refresh-rotation.service.js';
 import { DeviceProofService } from './binding/device-proof.service.js';
 import { GatewayServices } from './gateway/gateway-services.js';
+import { DbscService } from './binding/dbsc.service.js';
+import { DbscResponses } from './binding/dbsc-responses.js';
 import { defaultCookiePath } from './config/cookie-prefix.js';
 import { DEFAULT_ROUTE_PATH } from './session-auth.constants.js';
 
@@ -78,6 +80,8 @@ import { DEFAULT_ROUTE_PATH } from './session-auth.constants.js';
     CleanupScheduler,
     SessionVerifier,
     SessionService,
+    DbscResponses,
+    DbscService,
     RefreshTokenTransport,
     SessionAuthGuard,
     GatewayServices,

@@ -14,6 +14,9 @@ import { type DemoThrottler, RATE_LIMITS_KEY } from './rate-limit.decorator.js';
 const LIBRARY_ROUTE_LIMITS: Record<string, DemoThrottler[]> = {
   // Refresh tokens must not be guessable at speed.
   '/auth/refresh': ['refresh'],
+  // The DBSC routes check a signature before any session is read: the same budget per IP.
+  '/auth/dbsc/registration': ['refresh'],
+  '/auth/dbsc/refresh': ['refresh'],
 };
 
 /** Shared: an unlimited route's answer costs no new promise. */

@@ -60,7 +60,11 @@ export function deviceItem(
       facts.os.textContent = next.os ?? 'Unknown';
       facts.ip.textContent = next.ip ?? 'Unknown';
       // Shown as text, not only a colour or icon: screen readers and tests read it.
-      facts.key.textContent = next.deviceBound ? 'Bound' : 'Not bound';
+      facts.key.textContent = !next.deviceBound
+        ? 'Not bound'
+        : next.deviceKeySource === 'dbsc'
+          ? "Bound (DBSC, the browser's key)"
+          : 'Bound';
       facts.signedIn.dateTime = next.createdAt;
       facts.signedIn.textContent = dateTime(next.createdAt);
       facts.lastActive.dateTime = current ? new Date().toISOString() : next.lastActiveAt;

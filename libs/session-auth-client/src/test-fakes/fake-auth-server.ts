@@ -107,6 +107,7 @@ export class FakeAuthServer {
       createdAt: new Date(0).toISOString(),
       lastActiveAt: new Date(0).toISOString(),
       deviceBound: false,
+      deviceKeySource: null,
     };
   }
 

@@ -4,9 +4,10 @@ import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
  * Server nonces for proofs (RFC 9449 section 8), stateless so any instance can check one another
  * instance issued: the issue time in seconds and an HMAC over it under a key derived from the
  * refresh-token keys. A nonce is fresh for `ttlSeconds` after it was issued, so a proof cannot be
- * made further in advance than that.
+ * made further in advance than that. A `context` (the DBSC challenges name their session) is MACed
+ * along, so a nonce issued for one context is not fresh for another.
  *
- *   issued-at (4 bytes, big-endian seconds) | HMAC-SHA256 truncated to 16 bytes
+ *   issued-at (4 bytes, big-endian seconds) | HMAC-SHA256(issued-at | context) truncated to 16 bytes
  */
 const KEY_INFO = 'session-auth/proof-nonce-key/v1';
 const MAC_BYTES = 16;
@@ -17,35 +18,39 @@ const FUTURE_SKEW_SECONDS = 5;
 export class ProofNonces {
   private readonly keys: Buffer[];
 
-  /** `secrets`: the refresh-token MAC keys, the first signing (each one checks). */
+  /**
+   * `secrets`: the refresh-token MAC keys, the first signing (each one checks); `keyInfo` derives
+   * keys of their own for another use of the same construction.
+   */
   constructor(
     secrets: readonly Buffer[],
     private readonly ttlSeconds: number,
+    keyInfo: string = KEY_INFO,
   ) {
     this.keys = secrets.map((s) =>
-      Buffer.from(hkdfSync('sha256', s, Buffer.alloc(0), KEY_INFO, 32)),
+      Buffer.from(hkdfSync('sha256', s, Buffer.alloc(0), keyInfo, 32)),
     );
   }
 
   /** A nonce issued now. */
-  issue(nowMs: number = Date.now()): string {
+  issue(nowMs: number = Date.now(), context = ''): string {
     const time = Buffer.alloc(4);
     time.writeUInt32BE(Math.floor(nowMs / 1000));
-    return Buffer.concat([time, this.mac(this.keys[0], time)]).toString('base64url');
+    return Buffer.concat([time, this.mac(this.keys[0], time, context)]).toString('base64url');
   }
 
   /** Whether `nonce` was issued by one of our keys within the last `ttlSeconds`. */
-  isFresh(nonce: unknown, nowMs: number = Date.now()): boolean {
+  isFresh(nonce: unknown, nowMs: number = Date.now(), context = ''): boolean {
     if (typeof nonce !== 'string' || !NONCE_PATTERN.test(nonce)) return false;
     const bytes = Buffer.from(nonce, 'base64url');
     const time = bytes.subarray(0, 4);
     const age = Math.floor(nowMs / 1000) - time.readUInt32BE();
     if (age > this.ttlSeconds || age < -FUTURE_SKEW_SECONDS) return false;
     const presented = bytes.subarray(4);
-    return this.keys.some((key) => timingSafeEqual(this.mac(key, time), presented));
+    return this.keys.some((key) => timingSafeEqual(this.mac(key, time, context), presented));
   }
 
-  private mac(key: Buffer, time: Buffer): Buffer {
-    return createHmac('sha256', key).update(time).digest().subarray(0, MAC_BYTES);
+  private mac(key: Buffer, time: Buffer, context: string): Buffer {
+    return createHmac('sha256', key).update(time).update(context).digest().subarray(0, MAC_BYTES);
   }
 }

@@ -24,8 +24,16 @@ export const ERROR_STATUS = {
   DPOP_NONCE_REQUIRED: 401,
   /** This proof (its `jti`) was already used. */
   DPOP_PROOF_REPLAYED: 401,
+  /** A DBSC registration JWT that is malformed, not signed by its key, or for a wrong or used challenge. */
+  DBSC_REGISTRATION_INVALID: 400,
+  /** A DBSC refresh without `Sec-Secure-Session-Id`, or with a malformed proof. */
+  DBSC_REFRESH_INVALID: 400,
   FORBIDDEN: 403,
+  /** DBSC refresh: sign the challenge of the `Secure-Session-Challenge` header and retry. */
+  DBSC_PROOF_REQUIRED: 403,
   SESSION_NOT_FOUND: 404,
+  /** A DBSC registration for a session already bound to another device key. */
+  DEVICE_ALREADY_BOUND: 409,
   NOT_FOUND: 404,
   RATE_LIMITED: 429,
   /** The client closed the connection before the answer (nginx's 499): nobody reads this one. */

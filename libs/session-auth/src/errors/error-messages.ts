@@ -21,6 +21,10 @@ export const ERROR_MESSAGES: Record<SessionAuthErrorCode, string> = {
   DPOP_NONCE_REQUIRED:
     'The device proof needs a fresh server nonce; retry with the DPoP-Nonce header.',
   DPOP_PROOF_REPLAYED: 'This device proof was already used.',
+  DBSC_REGISTRATION_INVALID: 'The DBSC registration is not valid.',
+  DBSC_REFRESH_INVALID: 'The DBSC refresh is not valid.',
+  DBSC_PROOF_REQUIRED: 'Sign the challenge of the Secure-Session-Challenge header and retry.',
+  DEVICE_ALREADY_BOUND: 'This session is already bound to another device key.',
   SESSION_NOT_FOUND: 'No such session.',
   NOT_FOUND: 'No such route.',
   RATE_LIMITED: 'Too many attempts; try again later.',

@@ -54,6 +54,13 @@ export class SessionViewDoc {
   @ApiProperty({ format: 'date-time' }) lastActiveAt: string;
   @ApiProperty({ description: 'bound to a device key: its refresh token is worthless elsewhere' })
   deviceBound: boolean;
+  @ApiProperty({
+    enum: ['dpop', 'dbsc'],
+    nullable: true,
+    description:
+      "how the device key was registered: the client package's (dpop) or the browser's (dbsc)",
+  })
+  deviceKeySource: 'dpop' | 'dbsc' | null;
   @ApiProperty({ description: 'true for the session of the access token used' }) current: boolean;
 }
 

@@ -1,3 +1,5 @@
+import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
+
 /**
  * The values of every cookie named `name` in a `Cookie` header, in header order (most specific
  * path first, as browsers send them), non-empty ones only, at most `limit`. The `cookie` package's
@@ -28,4 +30,16 @@ function decode(value: string): string {
   } catch {
     return value;
   }
+}
+
+/** The flags of the refresh cookie (and of the DBSC bound credential beside it). */
+export function sessionCookieFlags(
+  options: Pick<ResolvedSessionAuthOptions, 'cookieSecure' | 'cookiePath'>,
+) {
+  return {
+    httpOnly: true,
+    secure: options.cookieSecure,
+    sameSite: 'strict' as const,
+    path: options.cookiePath,
+  };
 }

@@ -5,6 +5,7 @@ import { resolveSessionAuthOptions } from '../config/resolve-options.js';
 import type { IssuedSession } from '../sessions/session.service.js';
 import { MAX_REFRESH_COOKIES, RefreshTokenTransport } from './refresh-token-transport.js';
 import { DeviceProofService } from '../binding/device-proof.service.js';
+import { DbscResponses } from '../binding/dbsc-responses.js';
 import { FakeSessionCache } from '../test-fakes/fake-session-cache.js';
 import { sessionContextOf } from './request-context.js';
 import { sessionServiceOver } from '../test-fakes/service-internals.js';
@@ -18,6 +19,7 @@ function transport(extra: SessionAuthOptions = {}): RefreshTokenTransport {
     sessionServiceOver({
       options,
       proofs: new DeviceProofService(options, new FakeSessionCache()),
+      dbsc: new DbscResponses(options, 'auth'),
     }),
   );
 }
@@ -37,6 +39,7 @@ const issued: IssuedSession = {
     createdAt: '2030-01-01T10:00:00.000Z',
     lastActiveAt: '2030-01-01T10:00:00.000Z',
     deviceBound: false,
+    deviceKeySource: null,
     current: true,
   },
   accessToken: 'access.jwt.token',
@@ -171,10 +174,17 @@ describe('RefreshTokenTransport', () => {
 
       expect(headers).toEqual([
         ['DPoP-Nonce', expect.stringMatching(/^[\w-]{27}$/)],
+        // An unbound session is offered a DBSC registration, with a challenge for it.
+        [
+          'Secure-Session-Registration',
+          expect.stringMatching(
+            /^\(ES256\);path="\/auth\/dbsc\/registration";challenge="[\w-]{39}"$/,
+          ),
+        ],
         ['Cache-Control', 'no-store'],
         ['set-cookie', expect.stringContaining(`refresh_token=${TOKEN};`)],
       ]);
-      expect(headers[2][1]).toContain('Max-Age=3601');
+      expect(headers[3][1]).toContain('Max-Age=3601');
     });
 
     it('offers no proof nonce with deviceBinding off', () => {
@@ -228,13 +238,22 @@ describe('RefreshTokenTransport', () => {
   });
 
   describe('clear', () => {
-    it('expires the cookie with the same path and flags', async () => {
+    it('expires the cookie with the same path and flags, and the DBSC bound credential', async () => {
       const { setCookie } = await respond(transport(), 'clear');
 
-      expect(setCookie).toHaveLength(1);
-      expect(setCookie[0]).toMatch(/^refresh_token=;/);
-      expect(setCookie[0]).toContain('Path=/auth');
-      expect(setCookie[0]).toContain('Expires=Thu, 01 Jan 1970 00:00:00 GMT');
+      expect(setCookie).toHaveLength(2);
+      const [credential, refresh] = setCookie;
+      expect(credential).toMatch(/^refresh_token-dbsc=;/);
+      expect(refresh).toMatch(/^refresh_token=;/);
+      for (const cookie of [credential, refresh]) {
+        expect(cookie).toContain('Path=/auth');
+        expect(cookie).toContain('Expires=Thu, 01 Jan 1970 00:00:00 GMT');
+      }
+    });
+
+    it('leaves the DBSC credential alone with deviceBinding off', async () => {
+      const { setCookie } = await respond(transport({ deviceBinding: 'off' }), 'clear');
+      expect(setCookie).toEqual([expect.stringMatching(/^refresh_token=;/)]);
     });
 
     it('does nothing with body transport', async () => {

@@ -5,13 +5,14 @@ import { type IssuedSession, SessionService } from '../sessions/session.service.
 import type { SessionView } from '../sessions/session-view.type.js';
 import { serviceInternalsOf } from '../sessions/service-internals.js';
 import type { DeviceProofService } from '../binding/device-proof.service.js';
+import type { DbscResponses } from '../binding/dbsc-responses.js';
 import {
   appendSetCookie,
   type HttpRequestLike,
   type HttpResponseLike,
   setResponseHeader,
 } from './http-types.js';
-import { cookieValues } from './cookie-values.js';
+import { cookieValues, sessionCookieFlags } from './cookie-values.js';
 
 /**
  * How many refresh cookies of the configured name are tried: a sibling subdomain can plant more
@@ -46,10 +47,15 @@ export interface IssuedSessionBody {
 export class RefreshTokenTransport {
   private readonly options: ResolvedSessionAuthOptions;
   private readonly proofs: DeviceProofService;
+  private readonly dbsc: DbscResponses;
 
-  /** Takes the options and device proofs of the module that made `sessions`. */
+  /** Takes the options, device proofs and DBSC answers of the module that made `sessions`. */
   constructor(sessions: SessionService) {
-    ({ options: this.options, proofs: this.proofs } = serviceInternalsOf(sessions));
+    ({
+      options: this.options,
+      proofs: this.proofs,
+      dbsc: this.dbsc,
+    } = serviceInternalsOf(sessions));
   }
 
   /** The presented refresh token (the first of {@link readAll}); the cookie wins over the body. */
@@ -89,11 +95,12 @@ export class RefreshTokenTransport {
 
   /**
    * Sets the cookie (Max-Age = the session's remaining absolute lifetime), offers a proof nonce
-   * and builds the body. The answer carries tokens, so it is marked `Cache-Control: no-store`
+   * (and, for a session not bound to a device key, a DBSC registration) and builds the body. The answer carries tokens, so it is marked `Cache-Control: no-store`
    * (no shared or browser cache keeps a copy).
    */
   write(response: HttpResponseLike, issued: IssuedSession): IssuedSessionBody {
     this.offerProofNonce(response);
+    this.dbsc.offerRegistration(response, issued.session);
     setResponseHeader(response, 'Cache-Control', 'no-store');
     if (this.options.refreshTransport !== 'body') {
       appendSetCookie(
@@ -113,8 +120,9 @@ export class RefreshTokenTransport {
     };
   }
 
-  /** Clears the cookie (sign-out). */
+  /** Clears the cookie (sign-out), and the DBSC bound credential. */
   clear(response: HttpResponseLike): void {
+    this.dbsc.clearCredential(response);
     if (this.options.refreshTransport !== 'body') {
       appendSetCookie(
         response,
@@ -124,11 +132,6 @@ export class RefreshTokenTransport {
   }
 
   private cookieFlags() {
-    return {
-      httpOnly: true,
-      secure: this.options.cookieSecure,
-      sameSite: 'strict' as const,
-      path: this.options.cookiePath,
-    };
+    return sessionCookieFlags(this.options);
   }
 }

@@ -33,6 +33,8 @@ import { ApiErrors, IssuedSessionDoc, SessionViewDoc } from './api-docs.js';
 import type { HttpRequestLike, HttpResponseLike } from './http-types.js';
 import { type IssuedSessionBody, RefreshTokenTransport } from './refresh-token-transport.js';
 import { sessionContextOf } from './request-context.js';
+import { DbscService } from '../binding/dbsc.service.js';
+import type { DbscSessionConfig } from '../binding/dbsc-responses.js';
 
 /** The session routes: refresh, logout, list and terminate. Mounted at `routePath` (default `auth`). */
 @ApiTags('sessions')
@@ -41,6 +43,7 @@ export class SessionAuthController {
   constructor(
     private readonly sessions: SessionService,
     private readonly transport: RefreshTokenTransport,
+    private readonly dbsc: DbscService,
   ) {}
 
   /**
@@ -74,9 +77,72 @@ export class SessionAuthController {
     this.transport.offerProofNonce(response);
     const issued = await this.sessions.rotateRefreshToken(
       this.transport.readAll(request),
-      sessionContextOf(request),
+      this.contextOf(request),
     );
     return this.transport.write(response, issued);
+  }
+
+  /**
+   * DBSC registration (W3C draft): the browser's registration JWT in `Secure-Session-Response`,
+   * answering the challenge of the `Secure-Session-Registration` header of a sign-in or refresh,
+   * with the refresh cookie. Binds the session to the browser's key, rotates the refresh cookie,
+   * sets the bound credential and answers with the session configuration.
+   */
+  @Post('dbsc/registration')
+  @Public()
+  @HttpCode(200)
+  @ApiCookieAuth('refresh_token')
+  @ApiOkResponse({ description: 'The DBSC session configuration; sets the bound credential' })
+  @ApiErrors(
+    'DBSC_REGISTRATION_INVALID',
+    'REFRESH_TOKEN_MISSING',
+    'REFRESH_TOKEN_INVALID',
+    'SESSION_REVOKED',
+    'DEVICE_ALREADY_BOUND',
+    'RATE_LIMITED',
+    'NOT_FOUND',
+  )
+  async dbscRegistration(
+    @Req() request: HttpRequestLike,
+    @Res({ passthrough: true }) response: HttpResponseLike,
+  ): Promise<DbscSessionConfig> {
+    const { issued, thumbprint, config } = await this.dbsc.register(
+      request,
+      this.transport.readAll(request),
+      this.contextOf(request),
+    );
+    this.transport.write(response, issued);
+    this.dbsc.responses.setCredential(response, issued.session.id, thumbprint);
+    return config;
+  }
+
+  /**
+   * DBSC refresh (W3C draft): `Sec-Secure-Session-Id` and the refresh cookie; 403
+   * `DBSC_PROOF_REQUIRED` with a `Secure-Session-Challenge`, then the retry signed by the session's
+   * key (`Secure-Session-Response`) gets a new bound credential. A proof by another key is theft.
+   */
+  @Post('dbsc/refresh')
+  @Public()
+  @HttpCode(200)
+  @ApiCookieAuth('refresh_token')
+  @ApiOkResponse({ description: 'The DBSC session configuration (or `{"continue": false}`)' })
+  @ApiErrors(
+    'DBSC_PROOF_REQUIRED',
+    'DBSC_REFRESH_INVALID',
+    'REFRESH_TOKEN_REUSED',
+    'RATE_LIMITED',
+    'NOT_FOUND',
+  )
+  dbscRefresh(
+    @Req() request: HttpRequestLike,
+    @Res({ passthrough: true }) response: HttpResponseLike,
+  ): Promise<DbscSessionConfig> {
+    return this.dbsc.refresh(
+      request,
+      response,
+      this.transport.readAll(request),
+      sessionContextOf(request),
+    );
   }
 
   /**
@@ -160,6 +226,14 @@ export class SessionAuthController {
     if (scope === 'others') await this.sessions.terminateOtherSessions(auth.userId, auth.sessionId);
     else if (scope === 'all') await this.sessions.terminateAllSessions(auth.userId);
     else throw new SessionAuthError('VALIDATION_FAILED', 'scope must be "others" or "all"');
+  }
+
+  /** The session context of a refresh, with the DBSC bound credential it carries. */
+  private contextOf(request: HttpRequestLike) {
+    return {
+      ...sessionContextOf(request),
+      dbscCredential: this.dbsc.responses.credentialOf(request),
+    };
   }
 
   /**

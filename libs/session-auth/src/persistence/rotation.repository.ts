@@ -44,7 +44,8 @@ UPDATE sessions
        ip = COALESCE($5, ip),
        key_thumbprint = CASE WHEN $10 THEN COALESCE(key_thumbprint, $11) ELSE key_thumbprint END,
        key_alg = CASE WHEN $10 AND key_thumbprint IS NULL THEN $12 ELSE key_alg END,
-       key_source = CASE WHEN $10 AND key_thumbprint IS NULL THEN $13 ELSE key_source END
+       key_source = CASE WHEN $10 AND key_thumbprint IS NULL THEN $13 ELSE key_source END,
+       key_jwk = CASE WHEN $10 AND key_thumbprint IS NULL THEN $15 ELSE key_jwk END
  WHERE id = $1 AND refresh_generation = $2 AND refresh_nonce = $3
    AND ${LIVE_SQL}
    AND (NOT $6 OR NULLIF(device_id, '') IS NULL OR device_id IS NOT DISTINCT FROM $7)
@@ -76,6 +77,7 @@ export class RotationRepository {
       deviceKey?.alg ?? null,
       deviceKey?.source ?? null,
       keyRules.required,
+      deviceKey?.jwk ?? null,
     ]);
     return rows[0] && toSessionEntity(rows[0]);
   }

@@ -22,6 +22,7 @@ export interface SessionRow {
   key_thumbprint: string | null;
   key_alg: string | null;
   key_source: string | null;
+  key_jwk: string | null;
 }
 
 /** The entity of a raw row. */
@@ -46,5 +47,6 @@ export function toSessionEntity(row: SessionRow): SessionEntity {
     keyThumbprint: row.key_thumbprint,
     keyAlg: row.key_alg,
     keySource: row.key_source as DeviceKeySource | null,
+    keyJwk: row.key_jwk,
   });
 }

@@ -71,6 +71,13 @@ export class SessionEntity {
   /** How the key was registered: `dpop` (the client package) or `dbsc` (the browser). */
   @Column({ name: 'key_source', type: 'varchar', length: 8, nullable: true })
   keySource: DeviceKeySource | null;
+
+  /**
+   * The public key (a P-256 JWK as JSON) of a key registered through DBSC: its refresh proofs do
+   * not carry it. `null` for DPoP keys (every DPoP proof carries its key).
+   */
+  @Column({ name: 'key_jwk', type: 'text', nullable: true })
+  keyJwk: string | null;
 }
 
 /** How a session's device key was registered. */

@@ -24,6 +24,8 @@ export interface SessionDeviceKey {
   thumbprint: string;
   alg: string;
   source: DeviceKeySource;
+  /** The public JWK as JSON, kept for keys whose later proofs do not carry it (DBSC). */
+  jwk?: string | null;
 }
 
 /** A session to start (see {@link SessionRepository.createWithinLimit}). */

@@ -22,6 +22,7 @@ import {
 } from '../tokens/refresh-token.crypto.js';
 import { decideRotation, type PresentedToken, sameNonce } from './rotation-decision.js';
 import type { TheftCause } from '../binding/theft-cause.js';
+import { DbscCredentials } from '../binding/dbsc-credential.js';
 
 /** Presented tokens read per refresh (each costs a MAC). */
 const MAX_PRESENTED_TOKENS = 4;
@@ -40,6 +41,8 @@ export interface Rotation {
  */
 @Injectable()
 export class RefreshRotationService {
+  private readonly dbscCredentials: DbscCredentials;
+
   constructor(
     @Inject(SESSION_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedSessionAuthOptions,
     private readonly rotations: RotationRepository,
@@ -47,7 +50,9 @@ export class RefreshRotationService {
     private readonly notifier: SessionNotifier,
     private readonly metrics: SessionMetrics,
     private readonly proofs: DeviceProofService,
-  ) {}
+  ) {
+    this.dbscCredentials = new DbscCredentials(options.refreshTokenKeys.map((k) => k.key));
+  }
 
   /** The token of the session's live generation (what a sign-in or a rotation hands out). */
   tokenOf(session: Pick<SessionEntity, 'id' | 'refreshGeneration' | 'refreshNonce'>): string {
@@ -55,7 +60,17 @@ export class RefreshRotationService {
     return mintRefreshToken(signing, session.id, session.refreshGeneration, session.refreshNonce);
   }
 
-  async rotate(raw: unknown, context: SessionContext): Promise<Rotation> {
+  /**
+   * Spends the presented token. The device key comes from the request's DPoP proof, else from its
+   * DBSC bound credential (which names the key the session's browser last proved), or is
+   * `registered`: a key the caller has just verified (a DBSC registration), bound if the session
+   * is not yet.
+   */
+  async rotate(
+    raw: unknown,
+    context: SessionContext,
+    registered?: SessionDeviceKey,
+  ): Promise<Rotation> {
     const candidates = (Array.isArray(raw) ? raw : [raw]).filter(
       (value) => value !== undefined && value !== null && value !== '',
     );
@@ -63,15 +78,15 @@ export class RefreshRotationService {
     const chosen = this.chosen(candidates);
     if (!chosen) throw new SessionAuthError('REFRESH_TOKEN_INVALID');
     // A proof is checked before the session is read: a bad one costs no database round trip.
-    const key = await this.proofs.verify(context.deviceProof, { nonce: true });
-    const presented = { ...chosen, keyThumbprint: key?.thumbprint ?? null };
+    const deviceKey = registered ?? (await this.provedKey(context, chosen.sessionId));
+    const presented = { ...chosen, keyThumbprint: deviceKey?.thumbprint ?? null };
 
     const advanced = await this.rotations.advance({
       ...presented,
       context,
       idleTtlSeconds: this.options.idleTtl,
       rules: this.options,
-      deviceKey: key ? sessionKey(key) : null,
+      deviceKey,
       keyRules: {
         enforce: this.options.deviceBinding !== 'off',
         required: this.options.deviceBinding === 'required',
@@ -158,6 +173,29 @@ export class RefreshRotationService {
         return this.reportTheftAndRefuse(session!, revoked, context, cause);
       }
     }
+  }
+
+  /**
+   * Ends `session` as stolen: its device key was not proved where it had to be (a DBSC refresh
+   * signed by another key). The same answer, events and revocation as a refresh without the key.
+   */
+  async refuseAsTheft(session: SessionEntity, context: SessionContext): Promise<never> {
+    const revoked = await this.revokeForReuse(session);
+    if (!revoked.some((s) => s.id === session.id)) throw new SessionAuthError('SESSION_REVOKED');
+    return this.reportTheftAndRefuse(session, revoked, context, 'device-key-mismatch');
+  }
+
+  /** The key a refresh request proves: its DPoP proof's, else its DBSC credential's; or none. */
+  private async provedKey(
+    context: SessionContext,
+    sessionId: string,
+  ): Promise<SessionDeviceKey | null> {
+    const key = await this.proofs.verify(context.deviceProof, { nonce: true });
+    if (key) return sessionKey(key);
+    const thumbprint = this.proofs.enabled
+      ? this.dbscCredentials.thumbprintOf(context.dbscCredential, sessionId)
+      : undefined;
+    return thumbprint ? { thumbprint, alg: 'ES256', source: 'dbsc' } : null;
   }
 
   private revokeForReuse(session: SessionEntity): Promise<RevokedSession[]> {

@@ -1,3 +1,4 @@
+import type { DbscResponses } from '../binding/dbsc-responses.js';
 import type { DeviceProofService } from '../binding/device-proof.service.js';
 import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
 import type { SessionMetrics } from '../metrics/session-metrics.js';
@@ -5,7 +6,7 @@ import type { SessionVerifier } from './session-verifier.js';
 
 /**
  * What `SessionAuthGuard` and `RefreshTokenTransport` use behind `SessionService`: the resolved
- * options, the access check, the metrics and the device proofs. Not exported from the package, so
+ * options, the access check, the metrics, the device proofs and DBSC's answers. Not exported from the package, so
  * those two public classes take only public types (`SessionService`, `Reflector`) and an adopter
  * can subclass them; they find these through the service they were given.
  */
@@ -14,6 +15,7 @@ export interface ServiceInternals {
   readonly verifier: SessionVerifier;
   readonly metrics: SessionMetrics;
   readonly proofs: DeviceProofService;
+  readonly dbsc: DbscResponses;
 }
 
 const registered = new WeakMap<object, ServiceInternals>();

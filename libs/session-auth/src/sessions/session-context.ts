@@ -10,6 +10,11 @@ export interface SessionContext {
   deviceName?: string;
   /** The request's `DPoP` proof of a device key, if it sent one (`sessionContextOf` reads it). */
   deviceProof?: DeviceProofRequest;
+  /**
+   * The DBSC bound credential the request carried (the short-lived cookie a DBSC session's browser
+   * keeps fresh); the library's refresh route reads it.
+   */
+  dbscCredential?: string;
 }
 
 const LIMITS = { ip: 64, userAgent: 512, deviceId: 255, deviceName: 255 } as const;
@@ -22,5 +27,6 @@ export function boundedContext(context: SessionContext = {}): SessionContext {
     if (typeof value === 'string' && value.length > 0) out[key] = value.slice(0, LIMITS[key]);
   }
   if (context.deviceProof) out.deviceProof = context.deviceProof;
+  if (typeof context.dbscCredential === 'string') out.dbscCredential = context.dbscCredential;
   return out;
 }

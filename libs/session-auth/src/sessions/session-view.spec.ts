@@ -35,14 +35,20 @@ describe('toSessionView', () => {
       createdAt: '2030-01-01T10:00:00.000Z',
       lastActiveAt: '2030-01-02T08:30:00.000Z',
       deviceBound: false,
+      deviceKeySource: null,
       current: false,
     });
   });
 
-  it('says whether the session is bound to a device key, without the key', () => {
-    const view = toSessionView(session({ keyThumbprint: 'x'.repeat(43), keyAlg: 'ES256' }));
-    expect(view.deviceBound).toBe(true);
+  it('says whether the session is bound to a device key, and how, without the key', () => {
+    const bound = { keyThumbprint: 'x'.repeat(43), keyAlg: 'ES256' };
+    const view = toSessionView(session({ ...bound, keySource: 'dpop' }));
+    expect(view).toMatchObject({ deviceBound: true, deviceKeySource: 'dpop' });
     expect(JSON.stringify(view)).not.toContain('x'.repeat(43));
+    const jwk = '{"kty":"EC","crv":"P-256","x":"jwk-x","y":"jwk-y"}';
+    const dbsc = toSessionView(session({ ...bound, keySource: 'dbsc', keyJwk: jwk }));
+    expect(dbsc).toMatchObject({ deviceBound: true, deviceKeySource: 'dbsc' });
+    expect(JSON.stringify(dbsc)).not.toContain('jwk-x');
   });
 
   it('marks the current session, and only it', () => {
@@ -62,6 +68,7 @@ describe('toSessionView', () => {
         'createdAt',
         'current',
         'deviceBound',
+        'deviceKeySource',
         'deviceName',
         'id',
         'ip',

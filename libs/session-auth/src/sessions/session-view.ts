@@ -18,6 +18,7 @@ export function toSessionListItem(session: SessionEntity): SessionListItem {
     createdAt: session.createdAt.toISOString(),
     lastActiveAt: session.lastActiveAt.toISOString(),
     deviceBound: session.keyThumbprint !== null && session.keyThumbprint !== undefined,
+    deviceKeySource: session.keyThumbprint ? (session.keySource ?? 'dpop') : null,
   };
 }
 

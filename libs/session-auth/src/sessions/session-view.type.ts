@@ -11,6 +11,11 @@ export interface SessionView {
   lastActiveAt: string;
   /** Bound to a device key (DPoP or DBSC): its refresh token is worthless off that device. */
   deviceBound: boolean;
+  /**
+   * How the key was registered: `'dpop'` (the client package's WebCrypto key) or `'dbsc'` (the
+   * browser's own key, Device Bound Session Credentials); `null` when not bound.
+   */
+  deviceKeySource: 'dpop' | 'dbsc' | null;
   current: boolean;
 }
 

@@ -5,6 +5,7 @@ import { sessionEntity } from '../test-fakes/session-entity.js';
 import type { SessionEntity } from '../persistence/session.entity.js';
 import { SessionService } from './session.service.js';
 import { SYSTEM_CLOCK } from '../clock/database-clock.js';
+import { DbscResponses } from '../binding/dbsc-responses.js';
 import { rejectionCode } from '../test-fakes/rejection-code.js';
 import { verifierOverFakes } from '../test-fakes/verifier-over-fakes.js';
 
@@ -46,6 +47,7 @@ function setup(extra: SessionAuthOptions = {}) {
     metrics,
     new DeviceProofService(options, cache),
     SYSTEM_CLOCK,
+    new DbscResponses(options, 'auth'),
   );
   return { ...fixture, service, reaffirm, reads: () => fixture.db.reads };
 }

@@ -11,12 +11,13 @@ import { AccessTokenService } from '../tokens/access-token.service.js';
 import { generateNonce } from '../tokens/refresh-token.crypto.js';
 import { RefreshRotationService, sessionKey } from './refresh-rotation.service.js';
 import { DeviceProofService } from '../binding/device-proof.service.js';
+import { DbscResponses } from '../binding/dbsc-responses.js';
 import { type Clock, DatabaseClock } from '../clock/database-clock.js';
 import { boundedContext, type SessionContext } from './session-context.js';
 import type { RevokeReason } from '../persistence/revoke-reason.js';
 import type { SessionEntity } from '../persistence/session.entity.js';
 import { SessionNotifier } from '../events/session-notifier.js';
-import { SessionRepository } from '../persistence/session.repository.js';
+import { type SessionDeviceKey, SessionRepository } from '../persistence/session.repository.js';
 import { SessionStateService } from '../cache/session-state.service.js';
 import { defaultDeviceName, toSessionListItem, toSessionView } from './session-view.js';
 import type { SessionListItem, SessionView } from './session-view.type.js';
@@ -51,8 +52,9 @@ export class SessionService {
     private readonly proofs: DeviceProofService,
     /** The database's clock: every lifetime is stamped on it. */
     @Inject(DatabaseClock) private readonly clock: Clock,
+    dbsc: DbscResponses,
   ) {
-    registerServiceInternals(this, { options, verifier, metrics, proofs });
+    registerServiceInternals(this, { options, verifier, metrics, proofs, dbsc });
   }
 
   /**
@@ -92,10 +94,16 @@ export class SessionService {
    * Spends a refresh token and returns its successor (the same one for a retry within the grace
    * window). `raw` may be a list of presented tokens (duplicate cookies,
    * `RefreshTokenTransport.readAll`): the first one this server issued is spent, see
-   * docs/security.md "Refresh-cookie tossing".
+   * docs/security.md "Refresh-cookie tossing". `registered` (internal): a device key the DBSC
+   * registration route has just verified, bound by this rotation.
    */
-  async rotateRefreshToken(raw: unknown, context: SessionContext = {}): Promise<IssuedSession> {
-    const { session, refreshToken } = await this.rotation.rotate(raw, boundedContext(context));
+  async rotateRefreshToken(
+    raw: unknown,
+    context: SessionContext = {},
+    registered?: SessionDeviceKey,
+  ): Promise<IssuedSession> {
+    const ctx = boundedContext(context);
+    const { session, refreshToken } = await this.rotation.rotate(raw, ctx, registered);
     return this.issue(session, refreshToken);
   }
 
@@ -212,10 +220,11 @@ export class SessionService {
   }
 
   private issue(session: SessionEntity, refreshToken: string): IssuedSession {
+    // `cnf.jkt` names a key the page can prove with (DPoP); a DBSC key is the browser's alone.
     const { token, expiresAt } = this.accessTokens.sign(
       session.userId,
       session.id,
-      session.keyThumbprint,
+      session.keySource === 'dbsc' ? null : session.keyThumbprint,
     );
     return {
       userId: session.userId,

@@ -14,6 +14,7 @@ export function sessionServiceOver(given: Partial<ServiceInternals>): SessionSer
     metrics: disabledMetrics(),
     verifier: undefined as never,
     proofs: undefined as never,
+    dbsc: undefined as never,
     ...given,
   });
   return sessions;

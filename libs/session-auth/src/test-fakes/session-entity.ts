@@ -23,6 +23,7 @@ export function sessionEntity(overrides: Partial<SessionEntity> = {}): SessionEn
     keyThumbprint: null,
     keyAlg: null,
     keySource: null,
+    keyJwk: null,
     ...overrides,
   };
 }

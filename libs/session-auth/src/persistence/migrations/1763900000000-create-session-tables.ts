@@ -3,7 +3,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * The whole schema: `sessions`, with an index for every query the library runs. A session's
  * refresh tokens are derived from its row (generation and nonce, see tokens/refresh-token.crypto),
- * so no token is stored; a device-bound session keeps its key's thumbprint here too.
+ * so no token is stored; a device-bound session keeps its key's thumbprint here too (and, when
+ * the browser registered it through DBSC, the public key itself: DBSC refresh proofs do not carry it).
  */
 export class CreateSessionTables1763900000000 implements MigrationInterface {
   name = 'CreateSessionTables1763900000000';
@@ -29,7 +30,8 @@ export class CreateSessionTables1763900000000 implements MigrationInterface {
         "rotated_at" timestamptz,
         "key_thumbprint" varchar(43),
         "key_alg" varchar(8),
-        "key_source" varchar(8)
+        "key_source" varchar(8),
+        "key_jwk" text
       )`);
     await queryRunner.query(
       `CREATE INDEX "idx_sessions_user_active" ON "sessions" ("user_id", "last_active_at") WHERE revoked_at IS NULL`,
