@@ -18,7 +18,12 @@ describe('CleanupRepository (PostgreSQL)', () => {
   describe('endExpired', () => {
     it('ends sessions past their idle or absolute end as EXPIRED, and no live or already-ended one', async () => {
       const idle = await db.insertSession({ userId: 'u-1', idleEndSeconds: -1 });
-      const absolute = await db.insertSession({ userId: 'u-2', absoluteEndSeconds: -1 });
+      // The library caps the idle end at the absolute end, so a passed absolute end is a passed idle end.
+      const absolute = await db.insertSession({
+        userId: 'u-2',
+        idleEndSeconds: -1,
+        absoluteEndSeconds: -1,
+      });
       const live = await db.insertSession();
       const ended = await db.insertSession({
         idleEndSeconds: -1,
