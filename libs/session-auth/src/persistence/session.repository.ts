@@ -7,6 +7,7 @@ import type { SessionContext } from '../sessions/session-context.js';
 import { type DeviceKeySource, type RevokeReason, SessionEntity } from './session.entity.js';
 import { idleEndSql, LIVE_SQL } from './session-lifetime.js';
 import { type SessionRow, toSessionEntity } from './session-row.js';
+import { runStatement } from './run-statement.js';
 
 /** PostgreSQL NOTIFY channel on which every revocation names the sessions it ended (a hint). */
 export const REVOCATION_CHANNEL = 'session_auth_revoked';
@@ -79,8 +80,12 @@ export class SessionRepository {
 
   /** The session row, or `undefined`. */
   async findById(sessionId: string): Promise<SessionEntity | undefined> {
-    const row = await this.dataSource.getRepository(SessionEntity).findOneBy({ id: sessionId });
-    return row ?? undefined;
+    const { rows } = await runStatement<SessionRow>(
+      this.dataSource,
+      'SELECT * FROM sessions WHERE id = $1',
+      [sessionId],
+    );
+    return rows[0] && toSessionEntity(rows[0]);
   }
 
   /**
@@ -161,29 +166,28 @@ export class SessionRepository {
     return this.findLiveOfUsers([userId]);
   }
 
-  /** Live sessions of several users (one query), most recently active first. */
-  findLiveOfUsers(userIds: string[]): Promise<SessionEntity[]> {
-    return this.dataSource
-      .getRepository(SessionEntity)
-      .createQueryBuilder('s')
-      .where('s.user_id IN (:...userIds)', { userIds })
-      .andWhere(LIVE_SQL)
-      .orderBy('s.last_active_at', 'DESC')
-      .addOrderBy('s.created_at', 'DESC')
-      .getMany();
+  /**
+   * Live sessions of several users (one query), most recently active first. Plain SQL, as every
+   * hot statement here: TypeORM's query builder cost more CPU than the query (every sign-in
+   * lists the user's sessions for SESSION_CREATED).
+   */
+  async findLiveOfUsers(userIds: string[]): Promise<SessionEntity[]> {
+    const { rows } = await runStatement<SessionRow>(
+      this.dataSource,
+      `SELECT * FROM sessions WHERE user_id = ANY($1::varchar[]) AND ${LIVE_SQL}
+        ORDER BY last_active_at DESC, created_at DESC`,
+      [userIds],
+    );
+    return rows.map(toSessionEntity);
   }
 
   /** Ids of a user's live sessions beyond the newest `keep` (for maxSessionsPerUser). */
   async findBeyondLimit(m: EntityManager, userId: string, keep: number): Promise<string[]> {
-    const rows = await m
-      .getRepository(SessionEntity)
-      .createQueryBuilder('s')
-      .select('s.id', 'id')
-      .where('s.user_id = :userId AND s.revoked_at IS NULL', { userId })
-      .orderBy('s.last_active_at', 'DESC')
-      .addOrderBy('s.created_at', 'DESC')
-      .offset(keep)
-      .getRawMany<{ id: string }>();
+    const rows = (await m.query(
+      `SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL
+        ORDER BY last_active_at DESC, created_at DESC OFFSET $2`,
+      [userId, keep],
+    )) as { id: string }[];
     return rows.map((row) => row.id);
   }
 
