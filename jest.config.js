@@ -45,7 +45,8 @@ export default {
     {
       ...shared,
       displayName: 'e2e',
-      // Suites in test/, and the few beside the code that need a live service (an internal adapter).
+      // Suites in test/, and those beside the code that need a live service (the Redis adapters, the
+      // repositories against a PostgreSQL database of their own).
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/libs/**/*.e2e-spec.ts'],
       // The starter apps' own e2e tests, which the consumer tests run inside the apps they make.
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/consumer/starters/apps/'],

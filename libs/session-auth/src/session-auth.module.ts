@@ -20,7 +20,7 @@ import {
 } from './session-auth.internal-tokens.js';
 import { type SessionAuthOptions } from './config/session-auth.options.js';
 import { resolveSessionAuthOptions } from './config/resolve-options.js';
-import { DatabaseClock } from './persistence/database-clock.js';
+import { DatabaseClock } from './clock/database-clock.js';
 import { DirectConnection } from './persistence/direct-connection.js';
 import { SessionNotifier } from './events/session-notifier.js';
 import { revocationProviders } from './revocation/revocation.providers.js';

@@ -4,7 +4,7 @@ import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
 import { RedisSessionCache } from './redis-session-cache.js';
-import { eventually, sleep } from '../../../../test/support/timing.js';
+import { eventually, sleep } from '../test-fakes/timing.js';
 
 /**
  * Runs against the real Redis the e2e tests use (REDIS_URL, default 127.0.0.1:6379), under a key

@@ -1,7 +1,7 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { SessionCache } from './session-cache.interface.js';
 import { SessionMetrics } from '../metrics/session-metrics.js';
-import { type Clock, DatabaseClock, SYSTEM_CLOCK } from '../persistence/database-clock.js';
+import { type Clock, DatabaseClock } from '../clock/database-clock.js';
 import type { SessionEntity } from '../persistence/session.entity.js';
 import { SessionRepository } from '../persistence/session.repository.js';
 import { sessionEnd } from '../persistence/session-lifetime.js';
@@ -35,7 +35,7 @@ export class SessionStateService {
     @Inject(SessionCache) private readonly cache: SessionCache,
     private readonly repository: SessionRepository,
     private readonly metrics: SessionMetrics,
-    @Optional() @Inject(DatabaseClock) private readonly clock: Clock = SYSTEM_CLOCK,
+    @Inject(DatabaseClock) private readonly clock: Clock,
   ) {}
 
   /** Whether a state allows requests now (on the database's clock). */

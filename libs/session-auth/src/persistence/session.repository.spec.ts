@@ -4,17 +4,19 @@ import { REVOCATION_CHANNEL, SessionRepository } from './session.repository.js';
 
 const SESSION = '0b6f1c1e-3a52-4c1e-9d5e-2b0f3c3a9e11';
 
-/** A manager that records every statement and answers with `rows`. */
+/** A data source whose connections record every statement and answer with `rows`. */
 function recording(rows: object[] = [{ id: SESSION, user_id: 'u1' }]) {
-  const statements: { sql: string; params: unknown[] }[] = [];
-  const manager = {
+  const statements: { sql: string; params: unknown[]; runner: string }[] = [];
+  const runner = (name: string) => ({
     query: async (sql: string, params: unknown[]) => {
-      statements.push({ sql, params });
-      return rows;
+      statements.push({ sql, params, runner: name });
+      return { records: rows, affected: rows.length };
     },
-  } as unknown as EntityManager;
-  const repository = new SessionRepository({ manager } as unknown as DataSource);
-  return { repository, statements, manager };
+    release: async () => undefined,
+  });
+  const dataSource = { createQueryRunner: () => runner('pool') } as unknown as DataSource;
+  const manager = { queryRunner: runner('transaction') } as unknown as EntityManager;
+  return { repository: new SessionRepository(dataSource), statements, manager };
 }
 
 describe('SessionRepository revocations (security round 3, L4)', () => {
@@ -27,7 +29,7 @@ describe('SessionRepository revocations (security round 3, L4)', () => {
     async (_name, scope) => {
       const { repository, statements } = recording();
 
-      const revoked = await repository.revoke(undefined, 'u1', scope, 'TERMINATED');
+      const revoked = await repository.revoke('u1', scope, 'TERMINATED');
 
       expect(revoked).toEqual([{ id: SESSION, userId: 'u1' }]);
       expect(statements).toHaveLength(1);
@@ -39,10 +41,10 @@ describe('SessionRepository revocations (security round 3, L4)', () => {
   it('revokes by ids in the caller’s transaction, announcing unless the sessions merely expired', async () => {
     const { repository, statements, manager } = recording();
 
-    await repository.revokeByIds(manager, [SESSION], 'SESSION_LIMIT');
-    await repository.revokeByIds(manager, [SESSION], 'EXPIRED');
+    await repository.revokeByIds([SESSION], 'SESSION_LIMIT', { manager });
+    await repository.revokeByIds([SESSION], 'EXPIRED', { manager });
 
-    expect(statements).toHaveLength(2);
+    expect(statements.map((s) => s.runner)).toEqual(['transaction', 'transaction']);
     expect(statements[0].sql).toContain(`pg_notify('${REVOCATION_CHANNEL}'`);
     expect(statements[1].sql).not.toContain('pg_notify');
   });

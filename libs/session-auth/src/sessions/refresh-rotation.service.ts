@@ -144,7 +144,7 @@ export class RefreshRotationService {
         this.metrics.graceRetries.inc();
         return { session: session!, refreshToken: this.tokenOf(session!) };
       case 'expire': {
-        const revoked = await this.sessions.revokeByIds(undefined, [session!.id], 'EXPIRED');
+        const revoked = await this.sessions.revokeByIds([session!.id], 'EXPIRED');
         // Another request ended it first: answer as that one decided.
         if (!revoked.some((s) => s.id === session!.id)) return this.decide(presented, context);
         await this.notifier.revoked(revoked, 'EXPIRED');
@@ -162,8 +162,8 @@ export class RefreshRotationService {
 
   private revokeForReuse(session: SessionEntity): Promise<RevokedSession[]> {
     return this.options.revokeAllOnReuse
-      ? this.sessions.revoke(undefined, session.userId, { kind: 'all' }, 'REUSE_DETECTED')
-      : this.sessions.revokeByIds(undefined, [session.id], 'REUSE_DETECTED');
+      ? this.sessions.revoke(session.userId, { kind: 'all' }, 'REUSE_DETECTED')
+      : this.sessions.revokeByIds([session.id], 'REUSE_DETECTED');
   }
 
   private async reused(

@@ -1,8 +1,8 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SessionCache } from '../cache/session-cache.interface.js';
 import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
 import { SessionAuthError } from '../errors/session-auth.error.js';
-import { DatabaseClock, SYSTEM_CLOCK } from '../persistence/database-clock.js';
+import { type Clock, DatabaseClock } from '../clock/database-clock.js';
 import { SessionRepository } from '../persistence/session.repository.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import { type SessionState, SessionStateService } from '../cache/session-state.service.js';
@@ -38,10 +38,8 @@ export class SessionVerifier {
     private readonly repository: SessionRepository,
     private readonly state: SessionStateService,
     private readonly accessTokens: AccessTokenService,
-    /** The database's clock (lifetimes); the process clock where there is none (unit specs). */
-    @Optional()
-    @Inject(DatabaseClock)
-    private readonly clock: { now(): number; toLocal(ms: number): number } = SYSTEM_CLOCK,
+    /** The database's clock: every lifetime is stamped on it. */
+    @Inject(DatabaseClock) private readonly clock: Clock,
   ) {}
 
   /** The principal behind `token`, if its session is live. */

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { type AuthenticatedSession, SessionVerifier } from './session-verifier.js';
 import { CleanupService, type CleanupResult } from '../cleanup/cleanup.service.js';
 import { SessionAuthError } from '../errors/session-auth.error.js';
@@ -11,7 +11,7 @@ import { AccessTokenService } from '../tokens/access-token.service.js';
 import { generateNonce } from '../tokens/refresh-token.crypto.js';
 import { RefreshRotationService, sessionKey } from './refresh-rotation.service.js';
 import { DeviceProofService } from '../binding/device-proof.service.js';
-import { DatabaseClock, SYSTEM_CLOCK } from '../persistence/database-clock.js';
+import { type Clock, DatabaseClock } from '../clock/database-clock.js';
 import { boundedContext, type SessionContext } from './session-context.js';
 import type { RevokeReason, SessionEntity } from '../persistence/session.entity.js';
 import { SessionNotifier } from '../events/session-notifier.js';
@@ -54,10 +54,8 @@ export class SessionService {
     private readonly cleanup: CleanupService,
     private readonly metrics: SessionMetrics,
     private readonly proofs: DeviceProofService,
-    /** The database's clock (lifetimes); the process clock where there is none (unit specs). */
-    @Optional()
-    @Inject(DatabaseClock)
-    private readonly clock: { now(): number; toLocal(ms: number): number } = SYSTEM_CLOCK,
+    /** The database's clock: every lifetime is stamped on it. */
+    @Inject(DatabaseClock) private readonly clock: Clock,
   ) {}
 
   /**
@@ -133,12 +131,7 @@ export class SessionService {
     reason: RevokeReason = 'TERMINATED',
   ): Promise<void> {
     if (!isUuid(sessionId)) throw new SessionAuthError('SESSION_NOT_FOUND');
-    const revoked = await this.repository.revoke(
-      undefined,
-      userId,
-      { kind: 'one', sessionId },
-      reason,
-    );
+    const revoked = await this.repository.revoke(userId, { kind: 'one', sessionId }, reason);
     if (revoked.length === 0) {
       // Already ended (a retry?): its news may not have gone out; propagate it again, then say so.
       await this.notifier.reaffirm([sessionId], userId);
@@ -159,7 +152,7 @@ export class SessionService {
   /** Ends every session of the user but the current one; returns how many ended. */
   async terminateOtherSessions(userId: string, currentSessionId: string): Promise<number> {
     const scope = { kind: 'all-but', sessionId: currentSessionId } as const;
-    const revoked = await this.repository.revoke(undefined, userId, scope, 'TERMINATED_OTHERS');
+    const revoked = await this.repository.revoke(userId, scope, 'TERMINATED_OTHERS');
     await this.notifier.revoked(revoked, 'TERMINATED_OTHERS');
     return revoked.length;
   }
@@ -169,7 +162,7 @@ export class SessionService {
     userId: string,
     reason: RevokeReason = 'TERMINATED_ALL',
   ): Promise<number> {
-    const revoked = await this.repository.revoke(undefined, userId, { kind: 'all' }, reason);
+    const revoked = await this.repository.revoke(userId, { kind: 'all' }, reason);
     await this.notifier.revoked(revoked, reason);
     return revoked.length;
   }
@@ -188,7 +181,7 @@ export class SessionService {
       await this.state.forget(currentSessionId);
     if (keepOtherSessions) return 0;
     const scope = { kind: 'all-but', sessionId: currentSessionId } as const;
-    const revoked = await this.repository.revoke(undefined, userId, scope, 'PASSWORD_CHANGED');
+    const revoked = await this.repository.revoke(userId, scope, 'PASSWORD_CHANGED');
     await this.notifier.revoked(revoked, 'PASSWORD_CHANGED');
     return revoked.length;
   }

@@ -3,6 +3,7 @@ import { jest } from '@jest/globals';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { type SessionAuthOptions } from '../config/session-auth.options.js';
 import { resolveSessionAuthOptions } from '../config/resolve-options.js';
+import { SYSTEM_CLOCK } from '../clock/database-clock.js';
 import { AccessTokenService } from './access-token.service.js';
 
 const SECRET = 'test-secret-that-is-long-enough-0123456789';
@@ -10,7 +11,7 @@ const USER = 'user-1';
 const SESSION = '7f1c6f1e-4a52-4c1e-9d5e-2b0f3c3a9e11';
 
 function service(options: SessionAuthOptions = { jwtSecret: SECRET }): AccessTokenService {
-  return new AccessTokenService(resolveSessionAuthOptions(options));
+  return new AccessTokenService(resolveSessionAuthOptions(options), SYSTEM_CLOCK);
 }
 
 function b64url(value: object | string): string {

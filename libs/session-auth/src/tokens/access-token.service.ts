@@ -1,10 +1,10 @@
 import { createSecretKey, type KeyObject, randomUUID } from 'node:crypto';
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import jwt, { type Algorithm } from 'jsonwebtoken';
 import { SessionAuthError } from '../errors/session-auth.error.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
-import { type Clock, DatabaseClock, SYSTEM_CLOCK } from '../persistence/database-clock.js';
+import { type Clock, DatabaseClock } from '../clock/database-clock.js';
 import { BoundedMap } from '../utils/bounded-map.js';
 import { signHs256, verifyHs256 } from './hs256-jwt.js';
 
@@ -44,7 +44,7 @@ export class AccessTokenService {
   constructor(
     @Inject(SESSION_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedSessionAuthOptions,
     /** iat, exp and their checks follow the database's clock, like every other lifetime. */
-    @Optional() @Inject(DatabaseClock) private readonly clock: Clock = SYSTEM_CLOCK,
+    @Inject(DatabaseClock) private readonly clock: Clock,
   ) {
     // KeyObjects skip jsonwebtoken's per-call key parsing: ~60x faster verification than a string secret.
     if (options.algorithm === 'HS256') {
