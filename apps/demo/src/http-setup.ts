@@ -6,7 +6,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { DemoExceptionFilter, demoErrorBody } from './errors/demo-errors.js';
 import { ShutdownState } from './lifecycle/shutdown-state.js';
 import { precomputedHelmet } from './security-headers.js';
-import { assignRequestId } from './logging/logging.module.js';
+import { assignRequestId, logRequestWhenDone } from './logging/logging.module.js';
 
 /** JSON bodies above this are refused with 413 PAYLOAD_TOO_LARGE before any work is done. */
 export const BODY_LIMIT = '100kb';
@@ -66,8 +66,9 @@ export function configureHttp(
   });
   const shutdown = app.get(ShutdownState);
   // One middleware for every per-request header: each Express layer costs on every request.
+  // The request line is armed here, first, so requests the body parser refuses are logged too.
   app.use((req: Request, res: Response, next: NextFunction) => {
-    assignRequestId(req, res);
+    logRequestWhenDone(req, res, assignRequestId(req, res));
     securityHeaders(res);
     if (shutdown.draining) res.setHeader('Connection', 'close');
     next();
@@ -77,19 +78,12 @@ export function configureHttp(
   app.use((req: Request, res: Response, next: NextFunction) =>
     json(req, res, (error?: unknown) => next(error ?? bodyShapeError(req.body))),
   );
-  // Errors of the middleware above (malformed JSON, too large) get the same JSON shape as the rest.
+  // Errors of the middleware above (malformed JSON, too large) get the same JSON shape as the rest
+  // (and their request line, like every request's, from the first middleware).
   const logger = new Logger('Http');
-  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const body = demoErrorBody(error, logger);
-    // These requests never reach the request logger's middleware: log them here.
-    logger.warn(
-      {
-        req: { id: req.id, method: req.method, path: req.path },
-        res: { statusCode: body.statusCode },
-        code: body.code,
-      },
-      'request refused before routing',
-    );
+    if (body.statusCode >= 500) res.err = error as Error;
     res.status(body.statusCode).json(body);
   });
   app.useGlobalFilters(new DemoExceptionFilter());

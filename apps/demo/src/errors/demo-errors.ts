@@ -1,4 +1,4 @@
-import { HttpException, type Logger } from '@nestjs/common';
+import { type ArgumentsHost, HttpException, type Logger } from '@nestjs/common';
 import { type ErrorBody, SessionAuthExceptionFilter, toErrorBody } from 'nestjs-session-auth';
 
 /** The demo's own error codes (its users and its body parser), next to the library's. */
@@ -36,8 +36,18 @@ export function demoErrorBody(error: unknown, logger: Logger): ErrorBody {
   return toErrorBody(error, logger);
 }
 
-/** The library's filter, plus the body parser's errors. */
+/**
+ * The library's filter, plus the body parser's errors. A failure (5xx) is also left on the
+ * response as `err`, so the request's log line ("request errored") carries it beside the request id.
+ */
 export class DemoExceptionFilter extends SessionAuthExceptionFilter {
+  override catch(error: unknown, host: ArgumentsHost): void {
+    super.catch(error, host);
+    if (host.getType() !== 'http') return;
+    const response = host.switchToHttp().getResponse<{ statusCode?: number; err?: unknown }>();
+    if ((response.statusCode ?? 0) >= 500) response.err = error;
+  }
+
   protected override toBody(error: unknown): ErrorBody {
     return demoErrorBody(error, this.logger);
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LoggerModule } from 'nestjs-pino';
+import { LoggerModule, PinoLogger } from 'nestjs-pino';
 import { stdSerializers } from 'pino';
 
 /**
@@ -50,13 +50,46 @@ export function requestLogLevel(
   return statusCode >= 400 || !production ? 'info' : 'debug';
 }
 
-/** Structured JSON logs (pino) with a request id per request (X-Request-Id is honoured and echoed). */
+/** What the request line needs of a request and its response (Express's `originalUrl` if any). */
+type LoggedRequest = IncomingMessage & { id?: unknown; originalUrl?: string };
+type LoggedResponse = ServerResponse & { err?: unknown };
+
+/**
+ * The request's log line ("request completed", or "request errored" with the error a filter left
+ * in `res.err`), written when the response is done, at {@link requestLogLevel}, by the root pino
+ * logger. One `close` listener per request and nothing else: at the deployed level a successful
+ * request's line is at debug, so the request costs a level check. pino-http did the same with a
+ * child logger per request (its bindings serialized and redacted up front), three listeners, and
+ * nestjs-pino's `AsyncLocalStorage.run` around the rest of the request.
+ */
+export function logRequestWhenDone(req: LoggedRequest, res: LoggedResponse, id: string): void {
+  const started = performance.now();
+  res.once('close', () => {
+    const error = res.err;
+    const level = requestLogLevel(res.statusCode, error);
+    const logger = PinoLogger.root;
+    if (!logger?.isLevelEnabled(level)) return;
+    const url = req.originalUrl ?? req.url ?? '';
+    const line: Record<string, unknown> = {
+      req: { id, method: req.method, path: url.split('?')[0] },
+      res: { statusCode: res.statusCode },
+      responseTime: Math.round(performance.now() - started),
+    };
+    if (error) line.err = error;
+    logger[level](line, level === 'error' ? 'request errored' : 'request completed');
+  });
+}
+
+/**
+ * Structured JSON logs (pino). The request logging itself is {@link logRequestWhenDone}, called by
+ * the demo's first middleware (http-setup.ts): nestjs-pino mounts no middleware (`forRoutes: []`),
+ * so Nest's and the app's log lines go through the same pino logger, without request bindings.
+ */
 export const DemoLoggingModule = LoggerModule.forRoot({
+  forRoutes: [],
   pinoHttp: {
     level: process.env.LOG_LEVEL || 'info',
-    customLogLevel: (_req, res, error) => requestLogLevel(res.statusCode, error),
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    genReqId: assignRequestId,
     // The serializers below read the raw objects: pino-http's wrappers would first build a full
     // copy of every request (headers included) only for these three fields to be kept.
     wrapSerializers: false,
@@ -69,7 +102,7 @@ export const DemoLoggingModule = LoggerModule.forRoot({
         url?: string;
         path?: string;
       }) => {
-        // A request, or an object already shaped like this one (the "refused before routing" line).
+        // A request, or an object already shaped like this one (the request line).
         const url = req.originalUrl ?? req.url;
         return {
           id: req.id,

@@ -17,6 +17,8 @@ const FUTURE_SKEW_SECONDS = 5;
 
 export class ProofNonces {
   private readonly keys: Buffer[];
+  /** The nonce of the current second: every answer offers one, and it only changes each second. */
+  private last = { seconds: -1, nonce: '' };
 
   /**
    * `secrets`: the refresh-token MAC keys, the first signing (each one checks); `keyInfo` derives
@@ -34,9 +36,16 @@ export class ProofNonces {
 
   /** A nonce issued now. */
   issue(nowMs: number = Date.now(), context = ''): string {
+    const seconds = Math.floor(nowMs / 1000);
+    // Only the shared nonce (no context) is the same for every answer of a second.
+    if (context === '' && seconds === this.last.seconds) return this.last.nonce;
     const time = Buffer.alloc(4);
-    time.writeUInt32BE(Math.floor(nowMs / 1000));
-    return Buffer.concat([time, this.mac(this.keys[0], time, context)]).toString('base64url');
+    time.writeUInt32BE(seconds);
+    const nonce = Buffer.concat([time, this.mac(this.keys[0], time, context)]).toString(
+      'base64url',
+    );
+    if (context === '') this.last = { seconds, nonce };
+    return nonce;
   }
 
   /** Whether `nonce` was issued by one of our keys within the last `ttlSeconds`. */

@@ -6,6 +6,7 @@ import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.j
 import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
 import { type Clock, DatabaseClock } from '../clock/database-clock.js';
 import { BoundedMap } from '../utils/bounded-map.js';
+import { signHs256, verifyHs256 } from './hs256-jwt.js';
 
 /** Claims of an access token, as verified. */
 export interface AccessTokenClaims {
@@ -25,8 +26,9 @@ const MAX_CLOCK_SKEW_MS = 60_000;
 const VERIFIED_CACHE_SIZE = 10_000;
 
 /**
- * Signs and verifies access JWTs with a pinned algorithm, with jsonwebtoken itself: @nestjs/jwt
- * (a wrapper of it) ships ES modules only from v12, which a Nest 11 app's Jest cannot load.
+ * Signs and verifies access JWTs with a pinned algorithm: HS256 (the default) with node:crypto
+ * (hs256-jwt.ts), RS256 and ES256 with jsonwebtoken itself (@nestjs/jwt, a wrapper of it, ships ES
+ * modules only from v12, which a Nest 11 app's Jest cannot load).
  */
 @Injectable()
 export class AccessTokenService {
@@ -67,22 +69,25 @@ export class AccessTokenService {
   ): { token: string; expiresAt: Date } {
     const nowSeconds = Math.floor(this.clock.now() / 1000);
     const exp = nowSeconds + Math.round(this.options.accessTokenTtl);
-    const token = jwt.sign(
-      {
-        sub: userId,
-        sid: sessionId,
-        jti: randomUUID(),
-        iat: nowSeconds,
-        exp,
-        ...(keyThumbprint ? { cnf: { jkt: keyThumbprint } } : {}),
-      },
-      this.signingKey,
-      {
-        algorithm: this.options.algorithm,
-        ...(this.options.issuer ? { issuer: this.options.issuer } : {}),
-        ...(this.options.audience ? { audience: this.options.audience } : {}),
-      },
-    );
+    const claims: Record<string, unknown> = {
+      sub: userId,
+      sid: sessionId,
+      jti: randomUUID(),
+      iat: nowSeconds,
+      exp,
+    };
+    if (keyThumbprint) claims.cnf = { jkt: keyThumbprint };
+    const { issuer, audience, algorithm } = this.options;
+    if (algorithm === 'HS256') {
+      if (audience) claims.aud = audience;
+      if (issuer) claims.iss = issuer;
+      return { token: signHs256(claims, this.signingKey), expiresAt: new Date(exp * 1000) };
+    }
+    const token = jwt.sign(claims, this.signingKey, {
+      algorithm,
+      ...(issuer ? { issuer } : {}),
+      ...(audience ? { audience } : {}),
+    });
     return { token, expiresAt: new Date(exp * 1000) };
   }
 
@@ -100,19 +105,7 @@ export class AccessTokenService {
   }
 
   private verifySignature(token: string): AccessTokenClaims {
-    let claims: Partial<AccessTokenClaims>;
-    try {
-      claims = jwt.verify(token, this.verifyingKey, {
-        algorithms: this.algorithms,
-        clockTimestamp: Math.floor(this.clock.now() / 1000),
-        ...(this.options.issuer ? { issuer: this.options.issuer } : {}),
-        ...(this.options.audience ? { audience: this.options.audience } : {}),
-      }) as Partial<AccessTokenClaims>;
-    } catch (error) {
-      if ((error as Error).name === 'TokenExpiredError')
-        throw new SessionAuthError('ACCESS_TOKEN_EXPIRED');
-      throw new SessionAuthError('ACCESS_TOKEN_INVALID');
-    }
+    const claims = this.verifiedPayload(token);
     if (
       typeof claims.sub !== 'string' ||
       typeof claims.sid !== 'string' ||
@@ -128,5 +121,31 @@ export class AccessTokenService {
       throw new SessionAuthError('ACCESS_TOKEN_INVALID');
     }
     return claims as AccessTokenClaims;
+  }
+
+  /** The payload once signature, algorithm, nbf, exp, iss and aud are checked. */
+  private verifiedPayload(token: string): Partial<AccessTokenClaims> {
+    if (this.options.algorithm === 'HS256') {
+      const payload = verifyHs256(token, this.verifyingKey, {
+        nowSeconds: Math.floor(this.clock.now() / 1000),
+        issuer: this.options.issuer || undefined,
+        audience: this.options.audience || undefined,
+      });
+      if (payload === 'expired') throw new SessionAuthError('ACCESS_TOKEN_EXPIRED');
+      if (payload === 'invalid') throw new SessionAuthError('ACCESS_TOKEN_INVALID');
+      return payload as Partial<AccessTokenClaims>;
+    }
+    try {
+      return jwt.verify(token, this.verifyingKey, {
+        algorithms: this.algorithms,
+        clockTimestamp: Math.floor(this.clock.now() / 1000),
+        ...(this.options.issuer ? { issuer: this.options.issuer } : {}),
+        ...(this.options.audience ? { audience: this.options.audience } : {}),
+      }) as Partial<AccessTokenClaims>;
+    } catch (error) {
+      if ((error as Error).name === 'TokenExpiredError')
+        throw new SessionAuthError('ACCESS_TOKEN_EXPIRED');
+      throw new SessionAuthError('ACCESS_TOKEN_INVALID');
+    }
   }
 }
