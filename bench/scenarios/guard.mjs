@@ -65,7 +65,9 @@ async function measure(ctx, settings, a, b, bare) {
     tokens,
     connections: settings.connections,
   });
-  // The revocation trials run beside the guarded load, half in each round by default.
+  // The revocation trials run beside a guarded load of their own (a fifth run per round), half in
+  // each round by default: beside the measured SessionAuthGuard run, their polling of B took a
+  // share of B's CPU that the unguarded run never paid, and skewed guard / unguarded.
   const trials = [];
   const perRound = Math.ceil(targets.length / settings.rounds);
   const revocationBesideGuard = async (round, run) => {
@@ -77,22 +79,23 @@ async function measure(ctx, settings, a, b, bare) {
       await sleep(20);
     }
   };
-  const { bareNest, unguarded, sessionGuard, passportJwt } = await runInterleaved(
+  const { bareNest, unguarded, sessionGuard, passportJwt, guardUnderTrials } = await runInterleaved(
     {
       bareNest: load(ROUTES.unguarded, bare.baseUrl),
       unguarded: load(ROUTES.unguarded),
       sessionGuard: load(ROUTES.sessionGuard),
       passportJwt: load(ROUTES.passportJwt),
+      guardUnderTrials: load(ROUTES.sessionGuard),
     },
     {
       rounds: settings.rounds,
       duration: settings.duration,
       warmup: settings.warmup,
-      during: { sessionGuard: revocationBesideGuard },
+      during: { guardUnderTrials: revocationBesideGuard },
     },
   );
 
-  const runs = { bareNest, unguarded, sessionGuard, passportJwt };
+  const runs = { bareNest, unguarded, sessionGuard, passportJwt, guardUnderTrials };
   for (const [name, result] of Object.entries(runs)) {
     if (result.non2xx || result.errors || result.timeouts) {
       problems.push(
@@ -141,7 +144,8 @@ async function measure(ctx, settings, a, b, bare) {
       `Instance B of two demo instances; GET ${ROUTES.unguarded}, ${ROUTES.sessionGuard} (SessionAuthGuard) and ` +
       `${ROUTES.passportJwt} (stock @nestjs/passport + passport-jwt, string secret), and the same GET ${ROUTES.unguarded} on a bare Nest 12 app ` +
       `(one controller, platform-express, default options: the ceiling for the demo's own middleware), ${settings.connections} connections, ` +
-      `${settings.duration} s each in ${settings.rounds} interleaved rounds (B U G P B U G P ...; ${settings.warmup} s of warm-up before each route's first round), ` +
+      `${settings.duration} s each in ${settings.rounds} interleaved rounds (B U G P R B U G P R ...; ${settings.warmup} s of warm-up before each route's first round; R is the SessionAuthGuard ` +
+      `load again, beside which scenario 5's revocation trials run, so they take nothing from G), ` +
       `autocannon in a separate process. Every request carries one of ${tokens.length} access tokens ` +
       `(${usersCount} users x ${perUser} sessions inserted into the database, tokens signed with the run's secret), ` +
       `taken round robin, so the guard checks many distinct sessions. Ratios use the median req/s.`,
@@ -150,6 +154,11 @@ async function measure(ctx, settings, a, b, bare) {
       ...routeRows('unguarded', unguarded),
       ...routeRows('SessionAuthGuard', sessionGuard),
       ...routeRows('passport-jwt', passportJwt),
+      row(
+        'SessionAuthGuard during the revocation trials: req/s (median)',
+        rps(guardUnderTrials),
+        'req/s',
+      ),
       row('demo unguarded / bare Nest app', demoVsBare, 'x', '>= 0.8x', atLeast(demoVsBare, 0.8)),
       row(
         'SessionAuthGuard / unguarded',
@@ -168,14 +177,18 @@ async function measure(ctx, settings, a, b, bare) {
     ],
     problems,
     notes: [],
-    raw: { routes: ROUTES, sessions: tokens.length, runs: stripLatencies(runs) },
+    raw: {
+      routes: ROUTES,
+      sessions: tokens.length,
+      runs: stripLatencies(runs),
+    },
   };
 
   const revocationResult = {
     number: '5',
     title: 'Revocation propagation: terminated through A, refused on B',
     description:
-      `${trials.length} trials during the SessionAuthGuard run of scenario 1 (${underLoad} of them while B was still under that load). ` +
+      `${trials.length} trials during the SessionAuthGuard load R of scenario 1 (${underLoad} of them while B was still under that load). ` +
       `Each trial: one accepted request on B with the target session's token (so B has seen it live), then ` +
       `DELETE /auth/sessions/:id on A and, from the same moment, ${POLLERS} staggered back-to-back pollers of GET ${ROUTES.sessionGuard} on B ` +
       `with that token until one is refused. The target is judged on the time from sending the DELETE to ` +
