@@ -20,6 +20,7 @@
 // refresh-bound-queue, the time spent signing proofs (`proofSignMicros`, `proofsSigned`).
 import autocannon from 'autocannon';
 import { createPrivateKey, randomUUID, sign } from 'node:crypto';
+import { URL } from 'node:url';
 import { summarize } from './stats.mjs';
 
 let current;
