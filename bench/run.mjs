@@ -14,10 +14,11 @@ import guard from './scenarios/guard.mjs';
 import login from './scenarios/login.mjs';
 import peer from './scenarios/peer.mjs';
 import refresh from './scenarios/refresh.mjs';
+import refreshBound from './scenarios/refresh-bound.mjs';
 import sessionNew from './scenarios/session-new.mjs';
 import sockets from './scenarios/sockets.mjs';
 
-const SCENARIOS = [guard, refresh, login, sessionNew, cleanup, sockets, peer];
+const SCENARIOS = [guard, refresh, refreshBound, login, sessionNew, cleanup, sockets, peer];
 
 const USAGE = `Usage: npm run bench [-- options]
 

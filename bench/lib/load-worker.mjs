@@ -10,8 +10,17 @@
 //                  and with `expectSetCookie` a 2xx without Set-Cookie as NO_SET_COOKIE
 //   refresh-queue  POST /auth/refresh {refreshToken}: every request takes a different live token
 //                  from a FIFO queue and puts the successor from the 200 response back at its end
+//   refresh-bound-queue  like refresh-queue, for sessions bound to a device key: the queue holds
+//                  `[refreshToken, keyIndex]` and every request carries a DPoP proof (ES256, signed
+//                  here in the worker with `config.keys[keyIndex]`, a private JWK) naming the last
+//                  `DPoP-Nonce` the server answered with (`config.nonce` to start)
 //   login-pool     POST /auth/login, users taken round robin
+//
+// Every result also carries the worker's own CPU time (`workerCpuMicros`) and, for
+// refresh-bound-queue, the time spent signing proofs (`proofSignMicros`, `proofsSigned`).
 import autocannon from 'autocannon';
+import { createPrivateKey, randomUUID, sign } from 'node:crypto';
+import { URL } from 'node:url';
 import { summarize } from './stats.mjs';
 
 let current;
@@ -43,13 +52,34 @@ function makeState(config) {
   const counters = () => ({ statuses: {}, errorCodes: {}, starved: 0 });
   const state = {
     ...counters(),
-    queue: config.mode === 'refresh-queue' ? new TokenQueue(config.tokens) : undefined,
+    queue: QUEUE_MODES.has(config.mode) ? new TokenQueue(config.tokens) : undefined,
+    signers: config.mode === 'refresh-bound-queue' ? config.keys.map(proofSigner) : undefined,
+    nonce: config.nonce,
     next: 0,
+    proofSignMicros: 0,
+    proofsSigned: 0,
     resetCounters() {
-      Object.assign(state, counters());
+      Object.assign(state, counters(), { proofSignMicros: 0, proofsSigned: 0 });
     },
   };
   return state;
+}
+
+/** The modes that take live refresh tokens from a queue (their successors go back in). */
+const QUEUE_MODES = new Set(['refresh-queue', 'refresh-bound-queue']);
+
+const base64url = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/** Signs DPoP proofs (RFC 9449) with one device key; the header is encoded once. */
+function proofSigner(privateJwk) {
+  const { kty, crv, x, y } = privateJwk;
+  const key = createPrivateKey({ key: privateJwk, format: 'jwk' });
+  const header = base64url({ typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y } });
+  return (payload) => {
+    const input = `${header}.${base64url(payload)}`;
+    const signature = sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
+    return `${input}.${signature.toString('base64url')}`;
+  };
 }
 
 /** A FIFO of refresh tokens with O(1) take and put. */
@@ -144,6 +174,47 @@ function buildRequest(config, state) {
           }
         },
       };
+    case 'refresh-bound-queue': {
+      const htu = new URL(config.path, config.url).href;
+      return {
+        method: 'POST',
+        path: config.path,
+        setupRequest: (req, context) => {
+          let entry = state.queue.take();
+          if (entry === undefined) {
+            state.starved++;
+            entry = ['starved', 0];
+          }
+          const [token, keyIndex] = entry;
+          const t0 = process.hrtime.bigint();
+          const dpop = state.signers[keyIndex]({
+            htm: 'POST',
+            htu,
+            iat: Math.floor(Date.now() / 1000),
+            jti: randomUUID(),
+            nonce: state.nonce,
+          });
+          state.proofSignMicros += Number(process.hrtime.bigint() - t0) / 1000;
+          state.proofsSigned++;
+          req.headers = { ...req.headers, ...json, dpop };
+          req.body = JSON.stringify({ refreshToken: token });
+          // The connection's context (one request in flight) keeps the key for the successor.
+          context.keyIndex = keyIndex;
+          return req;
+        },
+        onResponse: (status, body, context, headers) => {
+          const nonce = headers['DPoP-Nonce'] ?? headers['dpop-nonce'];
+          if (typeof nonce === 'string') state.nonce = nonce;
+          if (status === 200) {
+            const successor = JSON.parse(body).refreshToken;
+            if (typeof successor === 'string') state.queue.put([successor, context.keyIndex]);
+            else noteError(state, status, 'NO_REFRESH_TOKEN_IN_BODY');
+          } else {
+            onError(status, body);
+          }
+        },
+      };
+    }
     case 'login-pool':
       return {
         method: 'POST',
@@ -176,6 +247,7 @@ function cannon(config, state, duration, measure) {
   const perSecond = [];
   const samples = config.record ? { t: [], latency: [], status: [] } : undefined;
   const started = Date.now();
+  const cpuAtStart = process.cpuUsage();
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
@@ -191,6 +263,7 @@ function cannon(config, state, duration, measure) {
         if (error) return reject(error);
         if (!measure) return resolve(undefined);
         const seconds = (Date.now() - started) / 1000;
+        const cpu = process.cpuUsage(cpuAtStart);
         // Only whole seconds count; the last, partial one would drag the median down.
         const fullSeconds = perSecond.slice(0, Math.floor(seconds)).map((n) => n ?? 0);
         resolve({
@@ -206,6 +279,11 @@ function cannon(config, state, duration, measure) {
           errorCodes: state.errorCodes,
           starved: state.starved,
           tokensLeft: state.queue?.size,
+          // The generator's own CPU time (user + system) over the measured run, and its proofs.
+          workerCpuMicros: cpu.user + cpu.system,
+          proofSignMicros: Math.round(state.proofSignMicros),
+          proofsSigned: state.proofsSigned,
+          nonce: state.nonce,
           // The live tokens after the run, so a later run can go on with the same sessions.
           tokens: config.returnTokens ? state.queue?.items.slice(state.queue.head) : undefined,
           // 2xx responses per whole second: their median, and the mean over the run.

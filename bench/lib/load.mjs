@@ -4,6 +4,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { summarize } from './stats.mjs';
 
+/** The modes of load-worker.mjs that carry live refresh tokens (and a proof nonce) between runs. */
+const QUEUE_MODES = new Set(['refresh-queue', 'refresh-bound-queue']);
+
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'load-worker.mjs');
 const workers = new Set();
 process.once('exit', () => workers.forEach((child) => child.kill('SIGKILL')));
@@ -50,25 +53,30 @@ export function killLoads() {
 /**
  * Runs the named loads in turn, `rounds` times over (warm-up in the first round only), and merges
  * each load's rounds into one result. Interleaving spreads a noisy neighbour's bursts over all the
- * loads alike, which is what the ratios between them need. A refresh-queue load carries its live
- * tokens from round to round. `during[name](round)` runs beside that load's round (e.g. probes).
+ * loads alike, which is what the ratios between them need. A refresh-queue (or refresh-bound-queue) load
+ * carries its live tokens (and proof nonce) from round to round. `during[name](round)` runs beside that load's round (e.g. probes).
  */
 export async function runInterleaved(loads, { rounds, duration, warmup, during = {} }) {
   const parts = Object.fromEntries(Object.keys(loads).map((name) => [name, []]));
   const tokens = {};
+  const nonces = {};
   const sideResults = {};
   for (let round = 0; round < rounds; round++) {
     for (const [name, config] of Object.entries(loads)) {
       const run = { ...config, duration: duration / rounds, warmup: round === 0 ? warmup : 0 };
       run.raw = true;
-      if (config.mode === 'refresh-queue') {
+      if (QUEUE_MODES.has(config.mode)) {
         run.returnTokens = true;
         run.tokens = tokens[name] ?? config.tokens;
+        run.nonce = nonces[name] ?? config.nonce;
       }
       const handle = startLoad(run);
       const [result, side] = await Promise.all([handle.done, during[name]?.(round, run)]);
       if (side !== undefined) (sideResults[name] ??= []).push(side);
-      if (config.mode === 'refresh-queue') tokens[name] = result.tokens;
+      if (QUEUE_MODES.has(config.mode)) {
+        tokens[name] = result.tokens;
+        nonces[name] = result.nonce;
+      }
       parts[name].push(result);
     }
   }
@@ -108,6 +116,9 @@ export function mergeResults(results) {
     errors: sumOf(results, 'errors'),
     timeouts: sumOf(results, 'timeouts'),
     starved: sumOf(results, 'starved'),
+    workerCpuMicros: sumOf(results, 'workerCpuMicros'),
+    proofSignMicros: sumOf(results, 'proofSignMicros'),
+    proofsSigned: sumOf(results, 'proofsSigned'),
     statuses: mergeCounts(results, 'statuses'),
     errorCodes: mergeCounts(results, 'errorCodes'),
     perSecond,
