@@ -1,5 +1,8 @@
 import { io, type Socket } from 'socket.io-client';
-import type { SessionListItem, SessionServerToClientEvents } from 'nestjs-session-auth';
+import type {
+  SessionListItem,
+  SessionServerToClientEvents,
+} from 'nestjs-session-auth/socket-events';
 import { decodeJwt } from './jwt.mjs';
 
 // A socket.io client of the `/sessions` namespace that records everything it receives, so a test

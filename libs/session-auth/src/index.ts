@@ -34,7 +34,7 @@ export type { RevokeReason } from './persistence/revoke-reason.js';
 export { sessionAuthEntities, sessionAuthMigrations } from './persistence/session-auth.schema.js';
 export type { CleanupResult } from './cleanup/cleanup.service.js';
 export { SessionIoAdapter } from './gateway/session-io-adapter.factory.js';
-export * from './gateway/session-socket-events.js';
+export type { TheftCause } from './binding/theft-cause.js';
 export type { AccessTokenClaims } from './tokens/access-token.service.js';
 export type { PasswordJobOptions } from './passwords/password.service.js';
 
