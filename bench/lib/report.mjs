@@ -18,6 +18,17 @@ export function row(metric, value, unit = '', target = undefined, met = undefine
 }
 
 /** `value <= limit` as a target check; undefined when the value is missing. */
+/** What went wrong in token-queue loads (refresh scenarios), one line per load that saw any. */
+export function queueLoadProblems(loads) {
+  return Object.entries(loads)
+    .filter(([, r]) => r.non2xx || r.errors || r.timeouts || r.starved)
+    .map(
+      ([name, r]) =>
+        `${name}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts, ${r.starved ?? 0} requests without a free token ` +
+        `(${JSON.stringify(r.errorCodes)})`,
+    );
+}
+
 export function atMost(value, limit) {
   return typeof value === 'number' && Number.isFinite(value) ? value <= limit : undefined;
 }

@@ -9,7 +9,7 @@ import { DeviceKey } from '../../test/support/device-key.mjs';
 import { REPO_ROOT, startDemo } from '../lib/demo.mjs';
 import { expectStatus, mapLimit, PASSWORD } from '../lib/http.mjs';
 import { runInterleaved } from '../lib/load.mjs';
-import { row } from '../lib/report.mjs';
+import { queueLoadProblems, row } from '../lib/report.mjs';
 import { seedUsers } from '../lib/seed.mjs';
 import { loginSessions } from '../lib/sessions.mjs';
 import { ratio, round } from '../lib/stats.mjs';
@@ -95,14 +95,7 @@ async function measure(ctx, settings, log, demo, proofCheck) {
     { rounds: settings.rounds, duration: settings.duration, warmup: settings.warmup },
   );
 
-  for (const [name, r] of Object.entries({ unbound, bound })) {
-    if (r.non2xx || r.errors || r.timeouts || r.starved) {
-      problems.push(
-        `${name}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts, ${r.starved ?? 0} requests without a free token ` +
-          `(${JSON.stringify(r.errorCodes)})`,
-      );
-    }
-  }
+  problems.push(...queueLoadProblems({ unbound, bound }));
   const [state] = await ctx.query(
     `SELECT
        (SELECT count(*)::int FROM sessions WHERE revoked_at IS NOT NULL) AS revoked,

@@ -1,7 +1,7 @@
 // Scenario 2: POST /auth/refresh with many distinct sessions, each request a different live token.
 import { startDemo } from '../lib/demo.mjs';
 import { runInterleaved } from '../lib/load.mjs';
-import { atLeast, atMost, row } from '../lib/report.mjs';
+import { atLeast, atMost, queueLoadProblems, row } from '../lib/report.mjs';
 import { seedUsers } from '../lib/seed.mjs';
 import { loginSessions } from '../lib/sessions.mjs';
 import { ratio } from '../lib/stats.mjs';
@@ -45,14 +45,7 @@ async function measure(ctx, settings, log, demo) {
     { rounds: settings.rounds, duration: settings.duration, warmup: settings.warmup },
   );
 
-  for (const [name, r] of Object.entries({ unguarded, refresh })) {
-    if (r.non2xx || r.errors || r.timeouts || r.starved) {
-      problems.push(
-        `${name}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts, ${r.starved ?? 0} requests without a free token ` +
-          `(${JSON.stringify(r.errorCodes)})`,
-      );
-    }
-  }
+  problems.push(...queueLoadProblems({ unguarded, refresh }));
   // Each token was presented once, so nothing may look like reuse. (One live token per session is
   // structural: a session has one generation.)
   const [state] = await ctx.query(
