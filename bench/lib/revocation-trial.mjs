@@ -10,9 +10,10 @@ export const POLLERS = 4;
 
 /**
  * Terminates `target` through A (authenticated as `admin`, another session of the same user) and
- * polls B with the target's token until B refuses it. Times are from performance.now().
+ * polls B with the target's token until B refuses it. Times are from performance.now(); `hops`
+ * (a RevocationHops) splits the DELETE's time by the messages it sent.
  */
-export async function revocationTrial(a, b, admin, target, loadEndsAt, path) {
+export async function revocationTrial(a, b, admin, target, loadEndsAt, path, hops) {
   const trial = { underLoad: Date.now() < loadEndsAt };
   const warm = await request(b.baseUrl, 'GET', path, { token: target.token });
   if (warm.status !== 200) {
@@ -44,6 +45,7 @@ export async function revocationTrial(a, b, admin, target, loadEndsAt, path) {
   await Promise.all(Array.from({ length: POLLERS }, (_, i) => poller(i * 2)));
   const deleted = await deletion;
   trial.polls = polls.length;
+  trial.hops = hops?.of(target.sessionId, started, deleted.receivedAt);
   // Accepted although sent after A had answered 204: B was still serving a revoked session.
   const stale = polls.filter((p) => p.status === 200 && p.sentAt > deleted.receivedAt);
   trial.acceptedAfterAck = stale.length;

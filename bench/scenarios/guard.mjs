@@ -10,6 +10,7 @@ import { atLeast, atMost, row } from '../lib/report.mjs';
 import { seedSessions, seedUsers } from '../lib/seed.mjs';
 import { ratio, round, summarize } from '../lib/stats.mjs';
 import { POLLERS, REFUSAL_TIMEOUT_MS, revocationTrial } from '../lib/revocation-trial.mjs';
+import { RevocationHops } from '../lib/revocation-hops.mjs';
 
 const ROUTES = {
   unguarded: '/bench/unguarded',
@@ -69,17 +70,20 @@ async function measure(ctx, settings, a, b, bare) {
   // each round by default: beside the measured SessionAuthGuard run, their polling of B took a
   // share of B's CPU that the unguarded run never paid, and skewed guard / unguarded.
   const trials = [];
+  const hops = await RevocationHops.start(ctx);
   const perRound = Math.ceil(targets.length / settings.rounds);
   const revocationBesideGuard = async (round, run) => {
     // Start once the load is past its warm-up (and the worker's start-up).
     await sleep((run.warmup + 1) * 1000);
     const loadEndsAt = Date.now() + Math.max(0, run.duration - 1.5) * 1000;
     for (const target of targets.slice(round * perRound, (round + 1) * perRound)) {
-      trials.push(await revocationTrial(a, b, admin, target, loadEndsAt, ROUTES.sessionGuard));
+      trials.push(
+        await revocationTrial(a, b, admin, target, loadEndsAt, ROUTES.sessionGuard, hops),
+      );
       await sleep(20);
     }
   };
-  const { bareNest, unguarded, sessionGuard, passportJwt, guardUnderTrials } = await runInterleaved(
+  const runs = await runInterleaved(
     {
       bareNest: load(ROUTES.unguarded, bare.baseUrl),
       unguarded: load(ROUTES.unguarded),
@@ -93,9 +97,9 @@ async function measure(ctx, settings, a, b, bare) {
       warmup: settings.warmup,
       during: { guardUnderTrials: revocationBesideGuard },
     },
-  );
+  ).finally(() => hops.stop());
+  const { bareNest, unguarded, sessionGuard, passportJwt, guardUnderTrials } = runs;
 
-  const runs = { bareNest, unguarded, sessionGuard, passportJwt, guardUnderTrials };
   for (const [name, result] of Object.entries(runs)) {
     if (result.non2xx || result.errors || result.timeouts) {
       problems.push(
@@ -212,6 +216,7 @@ async function measure(ctx, settings, a, b, bare) {
         'ms',
       ),
       row('DELETE on A: p50 / p99', `${deleteMs.p50} / ${deleteMs.p99}`, 'ms'),
+      ...hopRows(trials),
       row(
         'requests sent to B after the 204 and still accepted',
         `${staleAccepts} (in ${staleTrials.length} trials${staleTrials.length ? `, up to ${round(Math.max(...staleTrials.map((t) => t.acceptedUpToMsAfterAck)))} ms after it` : ''})`,
@@ -228,9 +233,50 @@ async function measure(ctx, settings, a, b, bare) {
           ]
         : []),
     ],
-    raw: { afterSent, afterAck, deleteMs, trials },
+    raw: { afterSent, afterAck, deleteMs, hops: hopSummaries(trials), trials },
   };
   return [guardResult, revocationResult];
+}
+
+const HOPS = {
+  toCommit: 'DELETE sent -> UPDATE committed (NOTIFY heard)',
+  commitToAnnounce: 'committed -> announcement published (cache mark, presence)',
+  announceToAck: "announcement -> B's ack (B's event loop)",
+  ackToAnswer: 'ack -> 204 received (A hears it, answers)',
+};
+
+/** p50 / p99 / max of each hop, over all trials and split by whether B was under load. */
+function hopSummaries(trials) {
+  const of = (list, hop) =>
+    summarize(list.map((t) => t.hops?.[hop]).filter((ms) => ms !== undefined));
+  return Object.fromEntries(
+    Object.keys(HOPS).map((hop) => [
+      hop,
+      {
+        all: of(trials, hop),
+        underLoad: of(
+          trials.filter((t) => t.underLoad),
+          hop,
+        ),
+        afterLoad: of(
+          trials.filter((t) => !t.underLoad),
+          hop,
+        ),
+      },
+    ]),
+  );
+}
+
+function hopRows(trials) {
+  const summaries = hopSummaries(trials);
+  const show = (s) => (s.count ? `${s.p50} / ${s.p99} / ${s.max}` : '-');
+  return Object.entries(HOPS).map(([hop, label]) =>
+    row(
+      `${label}: p50 / p99 / max, B under load | after`,
+      `${show(summaries[hop].underLoad)} | ${show(summaries[hop].afterLoad)}`,
+      'ms',
+    ),
+  );
 }
 
 function stripLatencies(runs) {

@@ -31,6 +31,8 @@ const REVOKED_TTL_MS = 60 * 60_000;
  */
 @Injectable()
 export class SessionStateService {
+  private takeDrops?: () => readonly string[] | 'all';
+
   constructor(
     @Inject(SessionCache) private readonly cache: SessionCache,
     private readonly repository: SessionRepository,
@@ -43,8 +45,24 @@ export class SessionStateService {
     return isLive(state, this.clock.now());
   }
 
+  /**
+   * Sessions whose local copies another thread (the revocation thread) has told this process to
+   * forget: read, and forgotten, before any local copy answers.
+   */
+  followDrops(take: (() => readonly string[] | 'all') | undefined): void {
+    this.takeDrops = take;
+  }
+
+  private applyDrops(): void {
+    const drops = this.takeDrops?.();
+    if (drops === undefined || drops.length === 0) return;
+    if (drops === 'all') this.cache.dropAllLocalCopies?.();
+    else for (const id of drops) this.cache.dropLocalCopy?.(key(id));
+  }
+
   /** The state from this process's own trusted copy, if any; `undefined` means "ask {@link get}". */
   peek(sessionId: string): SessionState | undefined {
+    this.applyDrops();
     const local = this.cache.peek?.(key(sessionId));
     if (local === undefined) return undefined;
     const state = JSON.parse(local) as SessionState;
@@ -64,6 +82,7 @@ export class SessionStateService {
 
   /** The session's state, or `undefined` when no such session exists. */
   async get(sessionId: string): Promise<SessionState | undefined> {
+    this.applyDrops();
     const cached = await this.cache.get(key(sessionId));
     this.metrics.cacheLookup(cached ? 'hit' : cached === null ? 'miss' : 'error').inc();
     const hit = cached ? (JSON.parse(cached) as SessionState) : undefined;
@@ -119,6 +138,7 @@ export class SessionStateService {
    * already says "revoked" (a revocation that committed after the sign-in wrote it).
    */
   async forget(sessionId: string): Promise<void> {
+    this.applyDrops();
     const cached = await this.cache.get(key(sessionId));
     if (cached === null) return;
     // The store does not answer: a plain delete, which it replays before answering again.

@@ -42,10 +42,7 @@ export class RedisConnection implements OnApplicationShutdown {
         () => import('ioredis'),
       ),
     );
-    const client = options.redis.startsWith(REDIS_CLUSTER_SCHEME)
-      ? connectCluster(ioredis.Cluster, options.redis)
-      : new ioredis.Redis(options.redis, FAIL_FAST);
-    return new RedisConnection(client, true, options.redisKeyPrefix);
+    return new RedisConnection(connectRedis(ioredis, options.redis), true, options.redisKeyPrefix);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -58,6 +55,16 @@ export const redisConnectionProvider: Provider = {
   inject: [SESSION_AUTH_RESOLVED_OPTIONS],
   useFactory: (options: ResolvedSessionAuthOptions) => RedisConnection.open(options),
 };
+
+/** A client for `url` (`redis://` or `redis+cluster://`), tuned to fail fast. */
+export function connectRedis(
+  ioredis: { Redis: typeof Redis; Cluster: typeof Cluster },
+  url: string,
+): Redis | Cluster {
+  return url.startsWith(REDIS_CLUSTER_SCHEME)
+    ? connectCluster(ioredis.Cluster, url)
+    : new ioredis.Redis(url, FAIL_FAST);
+}
 
 /**
  * A Cluster that fails fast like a single client: a command to a slot whose master is gone is

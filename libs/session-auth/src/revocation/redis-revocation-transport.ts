@@ -2,20 +2,26 @@ import {
   type BeforeApplicationShutdown,
   Inject,
   Injectable,
+  Logger,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import type { RedisClientLike } from '../redis/redis-client.js';
-import { closeRedis, duplicateRedis, RedisConnection } from '../redis/redis-connection.js';
+import { RedisConnection } from '../redis/redis-connection.js';
 import { SessionCache } from '../cache/session-cache.interface.js';
 import { SESSION_AUTH_RESOLVED_OPTIONS } from '../session-auth.internal-tokens.js';
 import type { ResolvedSessionAuthOptions } from '../config/session-auth.options.js';
 import { SessionStateService } from '../cache/session-state.service.js';
-import { PRESENCE_HEARTBEAT_MS, RedisPresence } from './redis-presence.js';
+import { RedisPresence } from './redis-presence.js';
 import { RevocationPeer } from './revocation-peer.js';
 import type { RevocationTransport } from './revocation-transport.js';
-import { isUuid } from '../persistence/uuid.js';
+import {
+  type ListenerChannels,
+  type ListenerEvents,
+  RevocationListener,
+} from './revocation-listener.js';
+import { RevocationThread } from './revocation-thread-host.js';
 
 /** How long start-up waits for this instance to be present before it serves without it. */
 const FIRST_REGISTRATION_MS = 2000;
@@ -27,6 +33,11 @@ const FIRST_REGISTRATION_MS = 2000;
  * instance drops its in-process copies of those sessions (the shared entry already says "revoked",
  * so its next read refuses) and publishes `<request id> <its id>` on the announcer's ack channel.
  * Classic pub/sub and one-key scripts: the same on a Redis Cluster.
+ *
+ * With a Redis URL, the listening side (RevocationListener) runs in a worker thread with its own
+ * connection, so a busy event loop here never delays an ack: the thread writes the dropped ids to
+ * shared memory, which SessionStateService reads before it trusts any local copy. With a client
+ * passed in (it cannot cross threads), or from TypeScript sources, it runs on the main thread.
  */
 @Injectable()
 export class RedisRevocationTransport
@@ -37,37 +48,40 @@ export class RedisRevocationTransport
     OnApplicationShutdown
 {
   readonly name = 'redis' as const;
+  private readonly logger = new Logger('SessionAuthRevocations');
   private readonly client?: Redis | Cluster;
   private readonly presence?: RedisPresence;
-  private readonly announceChannel: string;
-  private readonly ackPrefix: string;
-  private subscriber?: Redis | Cluster;
-  private subscribed = false;
-  private leaving = false;
-  private heartbeat?: NodeJS.Timeout;
+  private readonly channels: ListenerChannels;
+  private listener?: RevocationListener;
+  private thread?: RevocationThread;
+  private listening = false;
   private registered?: () => void;
 
   constructor(
     // Typed by shape: this constructor is in the package's types, which never name ioredis.
     @Inject(RedisConnection) redis: { readonly client?: RedisClientLike },
-    @Inject(SESSION_AUTH_RESOLVED_OPTIONS) options: ResolvedSessionAuthOptions,
+    @Inject(SESSION_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedSessionAuthOptions,
     @Inject(SessionCache) private readonly cache: SessionCache,
     private readonly state: SessionStateService,
     private readonly peer: RevocationPeer,
   ) {
     const prefix = options.redisKeyPrefix;
-    this.announceChannel = `${prefix}revocation:announce`;
-    this.ackPrefix = `${prefix}revocation:ack:`;
+    this.channels = {
+      announceChannel: `${prefix}revocation:announce`,
+      ackPrefix: `${prefix}revocation:ack:`,
+      presenceKey: `${prefix}revocation:instances`,
+      instanceId: peer.instanceId,
+    };
     // A client without duplicate() (a stand-in in an app's tests) cannot subscribe: PostgreSQL only.
     const client = redis.client as Redis | Cluster | undefined;
     if (typeof client?.duplicate !== 'function') return;
     this.client = client;
-    this.presence = new RedisPresence(client, `${prefix}revocation:instances`, peer.instanceId);
+    this.presence = new RedisPresence(client, this.channels.presenceKey, peer.instanceId);
   }
 
-  /** Subscribed, and the shared cache answers (so the announced sessions are marked there). */
+  /** Listening and present, and the shared cache answers (so the announced sessions are marked there). */
   isReady(): boolean {
-    return this.subscribed && this.cache.isAvailable();
+    return this.listening && this.cache.isAvailable();
   }
 
   async announce(requestId: string, sessionIds: string[]): Promise<string[] | undefined> {
@@ -77,7 +91,7 @@ export class RedisRevocationTransport
       `${requestId} ${this.peer.instanceId} ${sessionIds.join(',')}`,
     );
     try {
-      const present = await this.presence.announce(this.announceChannel, message);
+      const present = await this.presence.announce(this.channels.announceChannel, message);
       return present.filter((id) => id !== this.peer.instanceId);
     } catch {
       return undefined;
@@ -91,72 +105,63 @@ export class RedisRevocationTransport
       this.registered = resolve;
       setTimeout(resolve, FIRST_REGISTRATION_MS).unref();
     });
-    this.subscriber = this.subscribe(this.client);
-    this.heartbeat = setInterval(() => void this.renew(), PRESENCE_HEARTBEAT_MS);
-    this.heartbeat.unref();
+    this.thread = this.startThread();
+    if (!this.thread) this.listenHere();
     await registered;
   }
 
   /** Leaves at once, so nobody waits for this instance; it still answers until its connection closes. */
   async beforeApplicationShutdown(): Promise<void> {
-    this.leaving = true;
-    clearInterval(this.heartbeat);
-    await this.presence?.leave().catch(() => undefined);
+    await (this.thread ?? this.listener)?.leave();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.subscribed = false;
-    if (this.subscriber) await closeRedis(this.subscriber);
+    this.listening = false;
+    const thread = this.thread;
+    this.thread = undefined;
+    await (thread ?? this.listener)?.close();
   }
 
-  private subscribe(client: Redis | Cluster): Redis | Cluster {
-    const subscriber = duplicateRedis(client, {
-      enableOfflineQueue: true,
-      maxRetriesPerRequest: null,
-      autoResubscribe: false,
-    });
-    subscriber.on('error', () => undefined); // the cache's client already reports the outage
-    const lost = () => {
-      if (!this.subscribed) return;
-      this.subscribed = false;
-      // Not listening: nobody must wait for this instance (its entry also lapses by itself).
-      void this.presence?.leave().catch(() => undefined);
-    };
-    for (const event of ['close', 'end', 'reconnecting']) subscriber.on(event, lost);
-    subscriber.on('ready', () => {
-      const ackChannel = this.ackPrefix + this.peer.instanceId;
-      subscriber.subscribe(this.announceChannel, ackChannel).then(() => {
-        this.subscribed = true;
-        void this.renew();
-      }, lost);
-    });
-    subscriber.on('message', (channel: string, message: string) => this.received(channel, message));
-    return subscriber;
-  }
-
-  /** Signed messages only (see MessageSigner); ids that are not uuids name no cache key. */
-  private received(channel: string, signed: string): void {
-    const isAnnouncement = channel === this.announceChannel;
-    const message = this.peer.signer.open(isAnnouncement ? 'announce' : 'ack', signed);
-    const [requestId, from, ids] = message?.split(' ') ?? [];
-    if (!requestId || !from) return;
-    if (!isAnnouncement) return this.peer.acks.ack(requestId, from);
-    if (from === this.peer.instanceId) return;
-    this.state.dropLocalStates((ids ?? '').split(',').filter(isUuid));
-    const reply = this.peer.signer.sign('ack', `${requestId} ${this.peer.instanceId}`);
-    this.client!.publish(this.ackPrefix + from, reply).catch(() => undefined);
-  }
-
-  private async renew(): Promise<void> {
-    if (!this.subscribed || this.leaving) return;
-    try {
-      await this.presence!.renew();
-      // Lost the subscription (or began to leave) while renewing: take the entry back out.
-      if (!this.subscribed || this.leaving) return void (await this.presence!.leave());
+  private readonly events: Omit<ListenerEvents, 'drop'> = {
+    ack: (requestId, from) => this.peer.acks.ack(requestId, from),
+    listening: (live) => {
+      this.listening = live;
+      if (!live) return;
       this.registered?.();
       this.registered = undefined;
-    } catch {
-      // Redis is away: the entry lapses, and the next heartbeat after it returns renews it.
-    }
+    },
+  };
+
+  private startThread(): RevocationThread | undefined {
+    if (typeof this.options.redis !== 'string') return undefined;
+    const thread = RevocationThread.start(
+      {
+        url: this.options.redis,
+        channels: this.channels,
+        secrets: this.options.refreshTokenKeys.map((k) => k.key),
+      },
+      this.events,
+      (error) => {
+        if (this.thread !== thread) return;
+        this.thread = undefined;
+        // Ids it wrote may be unread: forget every copy.
+        this.state.followDrops(undefined);
+        this.cache.dropAllLocalCopies?.();
+        this.logger.warn(
+          `the revocation thread stopped (${error?.message ?? 'exited'}); listening on the main thread`,
+        );
+        this.listenHere();
+      },
+    );
+    if (thread) this.state.followDrops(() => thread.drops.take());
+    return thread;
+  }
+
+  private listenHere(): void {
+    this.listener = new RevocationListener(this.client!, this.channels, this.peer.signer, {
+      ...this.events,
+      drop: (sessionIds) => this.state.dropLocalStates(sessionIds),
+    });
+    this.listener.start();
   }
 }
