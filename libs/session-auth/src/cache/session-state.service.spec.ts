@@ -237,6 +237,31 @@ describe('SessionStateService', () => {
 });
 
 describe('toState', () => {
+  describe('followDrops', () => {
+    it('forgets the local copies of the sessions handed over before it reads any local copy', async () => {
+      const { cache, service } = setup();
+      Object.assign(cache, {
+        dropLocalCopy: (key: string) => cache.calls.push(['dropLocalCopy', key]),
+        dropAllLocalCopies: () => cache.calls.push(['dropAllLocalCopies']),
+      });
+      const handed: (readonly string[] | 'all')[] = [[ID], [], 'all'];
+      service.followDrops(() => handed.shift() ?? []);
+
+      service.peek(ID);
+      await service.get(ID);
+      await service.forget(ID);
+
+      expect(cache.methodsCalled()).toEqual([
+        'dropLocalCopy',
+        'peek',
+        'get',
+        'dropAllLocalCopies',
+        'get',
+      ]);
+      expect(cache.calls[0]).toEqual(['dropLocalCopy', `session:${ID}`]);
+    });
+  });
+
   it('takes the earlier of the idle and absolute expiry', () => {
     const idle = new Date('2030-01-09T00:00:00Z');
     const absolute = new Date('2030-01-05T00:00:00Z');
