@@ -5,11 +5,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startDemo } from '../lib/demo.mjs';
+import { cpuUsage } from '../lib/proc-cpu.mjs';
+import { performance } from 'node:perf_hooks';
 import { expectStatus, PASSWORD } from '../lib/http.mjs';
 import { runLoad } from '../lib/load.mjs';
 import { atLeast, atMost, row } from '../lib/report.mjs';
 import { seedSessions, seedUsers } from '../lib/seed.mjs';
-import { ratio } from '../lib/stats.mjs';
+import { ratio, round } from '../lib/stats.mjs';
 
 const BCRYPT_WORKER = path.join(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -62,6 +64,10 @@ async function measure(ctx, settings, log, demo, cost) {
     duration: settings.duration,
   };
   const idle = await runLoad({ ...probeLoad, warmup: settings.warmup });
+  // Where the 2 cores go during the storm: the demo's main thread (JavaScript) and its other
+  // threads (libuv's pool, where bcrypt runs), read from /proc around the storm.
+  const cpuBefore = cpuUsage(demo.pid);
+  const stormStarted = performance.now();
   const [storm, duringStorm] = await Promise.all([
     runLoad({
       url: demo.baseUrl,
@@ -77,6 +83,11 @@ async function measure(ctx, settings, log, demo, cost) {
     runLoad(probeLoad),
   ]);
 
+  const stormUs = (performance.now() - stormStarted) * 1000;
+  const cpuAfter = cpuUsage(demo.pid);
+  const cores = (key) => round((cpuAfter[key] - cpuBefore[key]) / stormUs, 2);
+  const mainCores = cores('mainThreadUs');
+  const poolCores = cores('otherThreadsUs');
   for (const [name, r] of Object.entries({ idle, storm, duringStorm })) {
     if (r.non2xx || r.errors || r.timeouts) {
       problems.push(
@@ -101,6 +112,11 @@ async function measure(ctx, settings, log, demo, cost) {
       row('logins/s (2xx over the run)', loginsPerSecond, '/s'),
       row('logins / raw bcrypt rate', vsRaw, 'x', '>= 0.9x', atLeast(vsRaw, 0.9)),
       row('login latency p50 / p99', `${storm.latency.p50} / ${storm.latency.p99}`, 'ms'),
+      row(
+        "demo's CPU during the storm: main thread / other threads (bcrypt)",
+        `${mainCores} / ${poolCores}`,
+        'cores',
+      ),
       row('GET /me idle: p50 / p99', `${idle.latency.p50} / ${idle.latency.p99}`, 'ms'),
       row(
         'GET /me during the storm: p50 / p99',
@@ -114,6 +130,6 @@ async function measure(ctx, settings, log, demo, cost) {
       `bcrypt cost ${cost} for this scenario (the other scenarios use cost 4 for their set-up logins; it does not enter their numbers).`,
       `One raw compare took ${raw.compareMs.p50} ms (p50) with 2 in parallel.`,
     ],
-    raw: { bcrypt: raw, idle, storm, duringStorm },
+    raw: { bcrypt: raw, idle, storm, duringStorm, cpuDuringStorm: { mainCores, poolCores } },
   };
 }
