@@ -198,7 +198,10 @@ async function measure(ctx, settings, a, b, bare) {
       `with that token until one is refused. The target is judged on the time from sending the DELETE to ` +
       `receiving B's first refusal, which includes the DELETE itself and one response time of the loaded B ` +
       `(B's own p50/p99 under that load are in scenario 1). A request sent to B after A's 204 and still accepted ` +
-      `would show a propagation gap directly; it is counted separately.`,
+      `would show a propagation gap directly; it is counted separately. The DELETE is split into hops by ` +
+      `this process, which LISTENs on the revocation channel of PostgreSQL (the NOTIFY of A's commit) and ` +
+      `subscribes to the revocation channels of Redis (A's announcement, B's ack), stamping each message as it ` +
+      `arrives; every hop is on the same 2 cores as B's load, so it includes waiting for one.`,
     rows: [
       row('refused on B, from DELETE sent: p50', afterSent.p50, 'ms'),
       row(
@@ -241,7 +244,7 @@ async function measure(ctx, settings, a, b, bare) {
 const HOPS = {
   toCommit: 'DELETE sent -> UPDATE committed (NOTIFY heard)',
   commitToAnnounce: 'committed -> announcement published (cache mark, presence)',
-  announceToAck: "announcement -> B's ack (B's event loop)",
+  announceToAck: "announcement -> B's ack (B's revocation thread)",
   ackToAnswer: 'ack -> 204 received (A hears it, answers)',
 };
 
