@@ -125,6 +125,7 @@ async function measure(ctx, settings, a, b, bare) {
   for (const t of refused) codes[t.refusal] = (codes[t.refusal] ?? 0) + 1;
   const afterSent = summarize(refused.map((t) => t.refusedAfterSentMs));
   const afterAck = summarize(refused.map((t) => t.refusedAfterAckMs));
+  const hopStats = hopSummaries(trials);
   const deleteMs = summarize(trials.filter((t) => t.deleteMs !== undefined).map((t) => t.deleteMs));
   // A trial that never saw a refusal counts as the timeout, so p99 cannot hide it.
   const afterSentWithMisses = summarize(
@@ -219,7 +220,7 @@ async function measure(ctx, settings, a, b, bare) {
         'ms',
       ),
       row('DELETE on A: p50 / p99', `${deleteMs.p50} / ${deleteMs.p99}`, 'ms'),
-      ...hopRows(trials),
+      ...hopRows(hopStats),
       row(
         'requests sent to B after the 204 and still accepted',
         `${staleAccepts} (in ${staleTrials.length} trials${staleTrials.length ? `, up to ${round(Math.max(...staleTrials.map((t) => t.acceptedUpToMsAfterAck)))} ms after it` : ''})`,
@@ -236,7 +237,7 @@ async function measure(ctx, settings, a, b, bare) {
           ]
         : []),
     ],
-    raw: { afterSent, afterAck, deleteMs, hops: hopSummaries(trials), trials },
+    raw: { afterSent, afterAck, deleteMs, hops: hopStats, trials },
   };
   return [guardResult, revocationResult];
 }
@@ -270,8 +271,7 @@ function hopSummaries(trials) {
   );
 }
 
-function hopRows(trials) {
-  const summaries = hopSummaries(trials);
+function hopRows(summaries) {
   const show = (s) => (s.count ? `${s.p50} / ${s.p99} / ${s.max}` : '-');
   return Object.entries(HOPS).map(([hop, label]) =>
     row(

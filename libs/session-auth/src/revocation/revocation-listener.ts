@@ -59,6 +59,7 @@ export class RevocationListener {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.heartbeat);
     this.subscribed = false;
     if (this.subscriber) await closeRedis(this.subscriber);
   }
