@@ -8,6 +8,7 @@ import {
   devicesHeading,
   LIVE_MS,
   launchBrowser,
+  liveUpdates,
   screenshot,
   signIn,
   signUp,
@@ -96,6 +97,9 @@ it('a copied refresh cookie: the other device warns of suspicious activity, the 
   const phone = await phoneDevice.tab();
   await signIn(phone, { ...account, device: 'Phone' });
   await deviceItem(laptop, 'Phone').waitFor({ timeout: LIVE_MS });
+  // The phone is told over its socket: a phone still connecting would learn only that it is
+  // signed out (its handshake and refresh find the session ended), not why.
+  await liveUpdates(phone).waitFor({ timeout: LIVE_MS });
 
   // A thief copies the phone's refresh cookie and uses it. The page binds its sessions to a
   // device key, so the copy without that key is theft at once (test/browser/device-binding).

@@ -8,6 +8,7 @@ import {
   devicesHeading,
   LIVE_MS,
   launchBrowser,
+  liveUpdates,
   screenshot,
   signUp,
 } from './browser-support.js';
@@ -81,6 +82,7 @@ it('shows the session bound, keeps the key over a reload, and refuses the copied
   await restored;
   expect(refreshes).toEqual([200]); // the nonce the tabs share survived the reload too
   await devicesHeading(page).waitFor();
+  await liveUpdates(page).waitFor({ timeout: LIVE_MS }); // the theft alert comes over it
 
   // A second browser gets the refresh cookie, but not the key.
   const [cookie] = (await laptop.context.cookies(`${demo.baseUrl}/auth/refresh`)).filter(

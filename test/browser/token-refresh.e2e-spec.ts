@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { DEFAULT_PASSWORD, uniqueEmail } from '../support/auth.js';
 import { type DemoProcess, startDemo } from '../support/demo-process.js';
-import { eventually } from '../support/timing.js';
+import { eventually, sleep } from '../support/timing.js';
 import {
   alertWith,
   Device,
@@ -9,6 +9,7 @@ import {
   devicesHeading,
   LIVE_MS,
   launchBrowser,
+  liveUpdates,
   markNoReload,
   signIn,
   signUp,
@@ -17,6 +18,8 @@ import {
 // A page kept open well past its access token's lifetime (3 s here), in two tabs of one browser.
 
 const TTL_S = 3;
+/** How long the server is held busy while the storm leaves the browser (POST /bench/busy). */
+const BUSY_MS = 800;
 
 let demo: DemoProcess;
 let browser: Browser;
@@ -41,9 +44,10 @@ beforeAll(async () => {
   [demo, browser] = await Promise.all([
     // Unbound sessions: the storm below is raw fetches without a device proof, which a bound
     // session refuses as theft by design (bound grace retries: test/device-binding).
+    // BENCH_ROUTES: POST /bench/busy holds the server while the storm leaves the browser.
     startDemo({
       name: 'browser-tokens',
-      env: { ACCESS_TOKEN_TTL: String(TTL_S), DEVICE_BINDING: 'off' },
+      env: { ACCESS_TOKEN_TTL: String(TTL_S), DEVICE_BINDING: 'off', BENCH_ROUTES: '1' },
     }),
     launchBrowser(),
   ]);
@@ -110,19 +114,27 @@ it('two tabs stay signed in over several token lifetimes, refreshing about once 
   for (const check of notReloaded) expect(await check()).toBe(true);
 });
 
-it('a refresh storm from both tabs at once signs nobody out', async () => {
-  // Ten uncoordinated refreshes with the same cookie at the same moment, five per tab, beside the
-  // page's own: the server's grace window gives every retry the same successor. The storm starts
-  // right after one of the page's own refreshes, so the page's next one (a lifetime minus 1 s
-  // later) cannot rotate the chain on mid-storm: storm requests still queued in the browser with
-  // the old cookie would then present a token two generations old, which is reuse by design
-  // (docs/security.md, finding 8; test/security-core/grace-chain.e2e-spec.ts).
+it('a refresh storm from both tabs at once, on a busy server, signs nobody out', async () => {
+  // Ten uncoordinated refreshes with the same cookie, five per tab, beside the page's own: the
+  // server's grace window gives every retry the same successor. The browser attaches the cookie
+  // as each request starts, so a request started after the first answer would carry the successor
+  // and rotate the chain on; storm requests still undecided would then present a token two
+  // generations old, which is reuse by design (docs/security.md, finding 8;
+  // test/security-core/grace-chain.e2e-spec.ts). So the server is held busy while the storm
+  // leaves both tabs (a loaded instance: no answer comes back meanwhile), and the storm starts
+  // right after one of the page's own refreshes, a lifetime minus 1 s before its next one.
   const pageRefreshes = () => refreshes.filter((r) => !r.storm && r.status === 200).length;
   const seen = pageRefreshes();
   await eventually(async () => expect(pageRefreshes()).toBeGreaterThan(seen), {
     timeoutMs: TTL_S * 2_000,
     intervalMs: 10,
   });
+  const sentCookies: Promise<string | null>[] = [];
+  desk.context.on('request', (request) => {
+    if (request.headers()['x-storm'] === '1') sentCookies.push(request.headerValue('cookie'));
+  });
+  const busy = fetch(`${demo.baseUrl}/bench/busy?ms=${BUSY_MS}`, { method: 'POST' });
+  await sleep(100); // the busy request reaches the server first
   const storm = (n: number) =>
     Promise.all(
       Array.from({ length: n }, () =>
@@ -134,6 +146,9 @@ it('a refresh storm from both tabs at once signs nobody out', async () => {
       ),
     );
   const statuses = await Promise.all([tab1.evaluate(storm, 5), tab2.evaluate(storm, 5)]);
+  expect((await busy).status).toBe(201);
+  // The premise: all ten left the browser with one cookie.
+  expect(new Set(await Promise.all(sentCookies)).size).toBe(1);
   expect(statuses.flat()).toEqual(Array(10).fill(200));
 
   // More of the page's own refreshes, on whatever cookie the storm left behind.
@@ -159,6 +174,7 @@ it('after all that, both tabs still act with a valid token and hear live events'
   // The sockets outlived many access tokens and still deliver.
   await deviceItem(tab1, 'Probe').waitFor({ timeout: LIVE_MS });
   await deviceItem(tab2, 'Probe').waitFor({ timeout: LIVE_MS });
+  await liveUpdates(probeTab).waitFor({ timeout: LIVE_MS }); // its sign-out is told over it
 
   // A DELETE needs a current access token. (That the other tab's list drops Probe too is
   // SESSIONS_UPDATED after a termination: see device-page.e2e-spec.ts.)

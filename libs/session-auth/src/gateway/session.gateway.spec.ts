@@ -37,6 +37,8 @@ let gateway: SessionGateway;
 let fixture: ReturnType<typeof verifierOverFakes>;
 let revokedElsewhere: (sessions: { id: string; userId: string; reason: RevokeReason }[]) => void;
 let listsRequested: string[][];
+/** Runs after the handshake's check admitted a token, before the socket joins its rooms. */
+let afterHandshake: () => Promise<void>;
 const clients: ClientSocket[] = [];
 
 beforeEach(async () => {
@@ -48,8 +50,13 @@ beforeEach(async () => {
   ])
     fixture.rows.set(id, sessionEntity({ id, userId }));
   listsRequested = [];
+  afterHandshake = async () => undefined;
   const sessions = {
-    verifyAccessToken: async (token: string | undefined) => fixture.verifier.check(token),
+    verifyAccessToken: async (token: string | undefined) => {
+      const auth = await fixture.verifier.check(token);
+      await afterHandshake();
+      return auth;
+    },
     getActiveSessionsOfUsers: async (userIds: string[]) => {
       listsRequested.push([...userIds].sort());
       return new Map(
@@ -166,6 +173,21 @@ describe('SessionGateway', () => {
         `user:${ALICE}`,
       ]);
     });
+  });
+
+  it('disconnects a socket whose session ended between its handshake and its join', async () => {
+    // The revocation commits, and its SESSION_TERMINATED goes to a room the socket is not yet in.
+    afterHandshake = async () => {
+      Object.assign(fixture.rows.get(A1)!, { revokedAt: new Date(), revokeReason: 'TERMINATED' });
+      await fixture.state.markRevoked([{ id: A1, userId: ALICE }]);
+      gateway.onTerminated({ userId: ALICE, sessionIds: [A1], reason: 'TERMINATED' } as never);
+    };
+
+    const a1 = await connect(fixture.tokenFor(ALICE, A1));
+
+    expect(a1.outcome).toBe('connected');
+    const stillConnected = new Promise((resolve) => setTimeout(resolve, 2000, 'still connected'));
+    expect(await Promise.race([a1.disconnected, stillConnected])).toBe('io server disconnect');
   });
 
   it("sends SESSION_NEW to the user's devices only, then one session list per changed user", async () => {

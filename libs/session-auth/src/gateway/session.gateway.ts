@@ -110,6 +110,14 @@ export class SessionGateway
     const { userId, sessionId } = socket.data.auth;
     this.metrics.socketsConnected.inc();
     await socket.join([userRoom(userId), sessionRoom(sessionId)]);
+    // A session ended between the handshake's check and the join was told to an empty room:
+    // look once more, so the socket does not live on until the sweep. No reason is sent (the
+    // state does not keep it); the client asks the refresh endpoint, which answers why.
+    try {
+      if (!this.state.isLive(await this.state.get(sessionId))) socket.disconnect(true);
+    } catch {
+      // The state cannot be read now (an outage): the sweep looks again.
+    }
   }
 
   handleDisconnect(): void {
