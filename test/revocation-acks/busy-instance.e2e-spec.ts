@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { login, me, register } from '../support/auth.js';
+import { me, register } from '../support/auth.js';
 import { type DemoProcess, startDemos, stopDemos } from '../support/demo-process.js';
 import { expectStatus } from '../support/expect-http.js';
 import { ApiClient } from '../support/http-client.js';
-import { unconfirmedCount } from './revocation-trial.js';
+import { unconfirmedCount, victimLiveOnB } from './revocation-trial.js';
 
 // Performance round 3: a loaded instance must not make every revocation wait its full load. With
 // a Redis URL, each instance hears announcements and acknowledges them in a thread of its own; its
@@ -30,10 +30,7 @@ describe('an instance whose event loop is held', () => {
 
   it('acknowledges from its revocation thread; its next request refuses the session', async () => {
     const owner = await register(a.baseUrl, { deviceName: 'owner' });
-    const victim = await login(b.baseUrl, owner.email, owner.password, { deviceName: 'victim' });
-    const onB = new ApiClient(b.baseUrl);
-    expectStatus(await me(onB, victim.accessToken), 200);
-    expectStatus(await me(onB, victim.accessToken), 200);
+    const { victim, onB } = await victimLiveOnB(b, owner);
     const unconfirmedBefore = await unconfirmedCount(a, 'redis');
 
     const hold = new ApiClient(b.baseUrl)

@@ -14,19 +14,16 @@ export interface TrialResult {
 }
 
 /**
- * Signs a new device of `owner` in through B, lets B hold it as live in process (two accepted
- * requests), then terminates it through A while a poller keeps asking B with its token. Every
- * request sent to B after A answered 204 must be refused, the very next one included.
+ * Signs a new device of `owner` in through B and lets B hold it as live (victimLiveOnB), then
+ * terminates it through A while a poller keeps asking B with its token. Every request sent to B
+ * after A answered 204 must be refused, the very next one included.
  */
 export async function terminateOnAAskB(
   a: DemoProcess,
   b: DemoProcess,
   owner: SignedIn,
 ): Promise<TrialResult> {
-  const victim = await login(b.baseUrl, owner.email, owner.password, { deviceName: 'victim' });
-  const onB = new ApiClient(b.baseUrl);
-  expectStatus(await me(onB, victim.accessToken), 200);
-  expectStatus(await me(onB, victim.accessToken), 200);
+  const { victim, onB } = await victimLiveOnB(b, owner);
 
   const polls: { sentAt: number; status: number }[] = [];
   // When A answered; polls read it while they run.
@@ -61,6 +58,18 @@ export async function terminateOnAAskB(
     nextOnB: next.status,
     acceptedAfter204: polls.filter((p) => p.sentAt >= answeredAt && p.status === 200).length,
   };
+}
+
+/**
+ * A new device of `owner` signed in through B, which holds it as live in process (two accepted
+ * requests), and a client of B to ask with its token.
+ */
+export async function victimLiveOnB(b: DemoProcess, owner: SignedIn) {
+  const victim = await login(b.baseUrl, owner.email, owner.password, { deviceName: 'victim' });
+  const onB = new ApiClient(b.baseUrl);
+  expectStatus(await me(onB, victim.accessToken), 200);
+  expectStatus(await me(onB, victim.accessToken), 200);
+  return { victim, onB };
 }
 
 /**

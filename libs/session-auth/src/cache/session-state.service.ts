@@ -49,8 +49,14 @@ export class SessionStateService {
    * Sessions whose local copies another thread (the revocation thread) has told this process to
    * forget: read, and forgotten, before any local copy answers.
    */
-  followDrops(take: (() => readonly string[] | 'all') | undefined): void {
+  followDrops(take: () => readonly string[] | 'all'): void {
     this.takeDrops = take;
+  }
+
+  /** The thread stopped: ids it handed over may be unread, so every local copy is forgotten. */
+  stopFollowingDrops(): void {
+    this.takeDrops = undefined;
+    this.cache.dropAllLocalCopies?.();
   }
 
   private applyDrops(): void {

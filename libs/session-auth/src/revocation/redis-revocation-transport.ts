@@ -144,9 +144,7 @@ export class RedisRevocationTransport
       (error) => {
         if (this.thread !== thread) return;
         this.thread = undefined;
-        // Ids it wrote may be unread: forget every copy.
-        this.state.followDrops(undefined);
-        this.cache.dropAllLocalCopies?.();
+        this.state.stopFollowingDrops();
         this.logger.warn(
           `the revocation thread stopped (${error?.message ?? 'exited'}); listening on the main thread`,
         );
